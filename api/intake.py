@@ -1,0 +1,152 @@
+"""Webhook intake, one routine for every source: size limit, signature, parse, dedupe, durable inbox row, enqueue."""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Callable, Mapping
+
+import structlog
+from fastapi import Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
+from starlette.concurrency import run_in_threadpool
+
+from api.errors import error_response
+from api.signatures import native_signed, shopify_signed, woocommerce_signed
+from config.container import Runtime
+from config.settings import Settings
+from db.ids import new_id
+from db.models import InboundEvent
+from db.types import utcnow
+from db.writes import insert_ignore
+from domain.events import ParsedWebhook, Unparseable
+from domain.model import EventStatus
+from domain.platforms import native, shopify, woocommerce
+from workers import followups
+
+MAX_BODY_BYTES = 1024 * 1024
+KEPT_HEADERS = ("x-shopify-topic", "x-shopify-shop-domain", "x-shopify-webhook-id", "x-wc-webhook-topic",
+                "x-wc-webhook-delivery-id", "x-wc-webhook-source", "content-type")
+log = structlog.get_logger("referrals.intake")
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str
+    signed: Callable[[Settings, Mapping[str, str], bytes], bool]
+    parse: Callable[[bytes, Mapping[str, str]], ParsedWebhook]
+
+
+SOURCES = {
+    "shopify": Source("shopify", shopify_signed, shopify.parse),
+    "woocommerce": Source("woocommerce", woocommerce_signed, woocommerce.parse),
+    "events": Source("events", native_signed, native.parse),
+}
+
+
+class BodyTooLarge(Exception):
+    """The request body is over the 1 MiB limit."""
+
+
+@dataclass(frozen=True)
+class Stored:
+    event_id: str
+    inserted: bool
+    status: str
+    error: str | None = None
+
+
+async def receive(request: Request, source: Source, runtime: Runtime) -> JSONResponse:
+    """Answer 202 only once the event is durably in the inbox; 401/413/422/503 otherwise."""
+    try:
+        body = await read_body(request)
+    except BodyTooLarge:
+        return error_response(413, "payload_too_large", f"webhook bodies are limited to {MAX_BODY_BYTES} bytes")
+    headers = {key.lower(): value for key, value in request.headers.items()}
+    if source.name == "woocommerce" and woocommerce.is_ping(body, headers.get("content-type", "")):
+        return JSONResponse({"status": "ok"}, status_code=200)
+    if not source.signed(runtime.settings, headers, body):
+        log.warning("webhook.unauthorized", source=source.name)
+        return error_response(401, "invalid_signature", "the webhook signature is missing, wrong or too old")
+    try:
+        stored = await run_in_threadpool(accept, runtime, source, headers, body)
+    except OperationalError:
+        log.error("webhook.database_unavailable", source=source.name)
+        return error_response(503, "unavailable", "the inbox database is unreachable; retry later")
+    return _answer(stored)
+
+
+def _answer(stored: Stored) -> JSONResponse:
+    structlog.contextvars.bind_contextvars(event_id=stored.event_id)
+    if not stored.inserted:
+        return JSONResponse({"status": "duplicate", "event_id": stored.event_id}, status_code=200)
+    if stored.status == EventStatus.REJECTED:
+        return JSONResponse({"error": {"code": "unparseable", "message": stored.error},
+                             "event_id": stored.event_id, "status": "rejected"}, status_code=422)
+    return JSONResponse({"status": "accepted", "event_id": stored.event_id}, status_code=202)
+
+
+async def read_body(request: Request) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise BodyTooLarge()
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise BodyTooLarge()
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def accept(runtime: Runtime, source: Source, headers: Mapping[str, str], body: bytes) -> Stored:
+    """Store the inbox row (deduplicated), then enqueue it; runs in a worker thread."""
+    row = _inbox_row(source, headers, body)
+    with runtime.session_factory() as session, session.begin():
+        inserted = insert_ignore(session, InboundEvent, row)
+        if not inserted:
+            existing = session.scalars(select(InboundEvent.id).where(
+                InboundEvent.source == source.name, InboundEvent.external_id == row["external_id"])).one()
+            return Stored(existing, False, "duplicate", None)
+    if row["status"] == EventStatus.RECEIVED:
+        _enqueue(runtime, row["id"])
+    return Stored(row["id"], True, row["status"], row["error"])
+
+
+def _inbox_row(source: Source, headers: Mapping[str, str], body: bytes) -> dict:
+    now = utcnow()
+    row = {"id": new_id("evt"), "source": source.name, "body": body.decode("utf-8", "replace"), "received_at": now,
+           "headers": {key: headers[key] for key in KEPT_HEADERS if key in headers}, "attempts": 0}
+    try:
+        parsed = source.parse(body, headers)
+    except Unparseable as problem:
+        digest = hashlib.sha256(body).hexdigest()
+        return row | {"external_id": f"rejected:{digest}", "topic": _topic(headers), "normalized": None,
+                      "status": EventStatus.REJECTED, "error": str(problem)}
+    if parsed.event is None:
+        return row | {"external_id": parsed.external_id, "topic": parsed.topic, "normalized": None, "processed_at": now,
+                      "status": EventStatus.PROCESSED, "error": f"topic {parsed.topic!r} is not used; nothing to do"}
+    return row | {"external_id": parsed.external_id, "topic": parsed.topic, "normalized": parsed.event.to_dict(),
+                  "status": EventStatus.RECEIVED, "error": None}
+
+
+def _topic(headers: Mapping[str, str]) -> str | None:
+    return headers.get("x-shopify-topic") or headers.get("x-wc-webhook-topic")
+
+
+def _enqueue(runtime: Runtime, event_id: str) -> None:
+    """Enqueue and mark `enqueued`; if the broker is down the row stays `received` for the reconciler."""
+    try:
+        runtime.enqueue(followups.process(event_id))
+    except Exception as error:  # noqa: BLE001 - the event is durable; the reconciler will enqueue it
+        log.warning("webhook.enqueue_failed", event_id=event_id, error=str(error))
+        return
+    mark_enqueued(runtime, event_id)
+
+
+def mark_enqueued(runtime: Runtime, event_id: str) -> None:
+    with runtime.session_factory() as session, session.begin():
+        session.execute(InboundEvent.__table__.update()
+                        .where(InboundEvent.id == event_id, InboundEvent.status == EventStatus.RECEIVED)
+                        .values(status=EventStatus.ENQUEUED, enqueued_at=utcnow()))

@@ -1,0 +1,66 @@
+"""Recording an order event: the order's accumulated facts and its customer's order totals."""
+from __future__ import annotations
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from db.ids import new_id
+from db.models import Customer, Order
+from db.types import utcnow
+from db.writes import insert_ignore
+from domain.events import ShopEvent
+from domain.orders import OrderFacts, apply_event, facts_from_dict, facts_to_dict, status_label
+
+
+def record_order(session: Session, source: str, event: ShopEvent, customer: Customer | None) -> tuple[Order, OrderFacts, OrderFacts]:
+    """Upsert the order, fold the event into its facts and adjust order totals; returns (order, before, after)."""
+    order = _locked_order(session, source, event)
+    before = facts_from_dict(order.facts)
+    after = apply_event(before, event)
+    _update_row(order, event, customer, after)
+    _adjust_totals(session, order.customer_id, before, after)
+    return order, before, after
+
+
+def _locked_order(session: Session, source: str, event: ShopEvent) -> Order:
+    external_id = event.order.id
+    now = utcnow()
+    insert_ignore(session, Order, {"id": new_id("ord"), "source": source, "external_id": external_id, "facts": {},
+                                   "items": [], "metadata": {}, "codes": [], "status": "created", "refunded_amount": 0,
+                                   "created_at": now, "updated_at": now})
+    query = select(Order).where(Order.source == source, Order.external_id == external_id).with_for_update()
+    return session.scalars(query).one()
+
+
+def _update_row(order: Order, event: ShopEvent, customer: Customer | None, facts: OrderFacts) -> None:
+    data = event.order
+    now = utcnow()
+    if customer is not None and order.customer_id is None:
+        order.customer_id = customer.id
+    if data.amount is not None and facts.amount == data.amount:
+        order.amount, order.currency = data.amount, data.currency or order.currency
+    if data.items:
+        order.items = list(data.items)
+    if data.metadata:
+        order.meta = {**order.meta, **data.metadata}
+    if event.codes:
+        order.codes = sorted(set(order.codes) | set(event.codes))
+    order.facts = facts_to_dict(facts)
+    order.status = status_label(facts)
+    order.refunded_amount = facts.refunded_amount
+    order.counted_amount = facts.counted_amount
+    order.paid_at = order.paid_at or (now if facts.paid else None)
+    order.canceled_at = order.canceled_at or (now if facts.canceled else None)
+
+
+def _adjust_totals(session: Session, customer_id: str | None, before: OrderFacts, after: OrderFacts) -> None:
+    """Every distinct paid order counts once; cancelled or fully refunded orders are taken off."""
+    count_delta = (after.counted_amount is not None) - (before.counted_amount is not None)
+    amount_delta = (after.counted_amount or 0) - (before.counted_amount or 0)
+    if customer_id is None or (count_delta == 0 and amount_delta == 0):
+        return
+    session.execute(
+        update(Customer)
+        .where(Customer.id == customer_id)
+        .values(orders_count=Customer.orders_count + count_delta, orders_amount=Customer.orders_amount + amount_delta)
+    )

@@ -1,0 +1,101 @@
+"""An order's life as facts that only ever accumulate, whatever order its webhooks arrive in."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from domain.events import ShopEvent, OrderData
+
+
+@dataclass(frozen=True)
+class OrderFacts:
+    """What is known of one order so far. A cancellation seen before the order is kept here."""
+
+    amount: int | None = None
+    seen: bool = False
+    paid: bool = False
+    canceled: bool = False
+    refunded_in_full: bool = False
+    refunds: dict = field(default_factory=dict)
+    refunded_total: int = 0
+
+    @property
+    def refunded_amount(self) -> int:
+        return max(self.refunded_total, sum(self.refunds.values()))
+
+    @property
+    def undone(self) -> bool:
+        """Cancelled or fully refunded: its redemption, referral and pending rewards roll back."""
+        if self.canceled or self.refunded_in_full:
+            return True
+        return bool(self.amount) and self.refunded_amount >= self.amount
+
+    @property
+    def counted_amount(self) -> int | None:
+        """What the order adds to its customer's order totals (None: it does not count)."""
+        if not self.paid or self.undone:
+            return None
+        return max((self.amount or 0) - self.refunded_amount, 0)
+
+    @property
+    def remaining_amount(self) -> int | None:
+        return None if self.amount is None else max(self.amount - self.refunded_amount, 0)
+
+
+def apply_event(facts: OrderFacts, event: ShopEvent) -> OrderFacts:
+    """The order's facts once this event is known."""
+    order = event.order
+    if order is None:
+        return facts
+    facts = _with_amount(facts, order)
+    if order.status in ("created", "paid") or event.type in ("order.created", "order.paid"):
+        facts = replace(facts, seen=True)
+    if event.is_paid:
+        facts = replace(facts, paid=True)
+    if event.type == "order.canceled" or order.status == "canceled":
+        facts = replace(facts, canceled=True)
+    return _with_refund(facts, order)
+
+
+def _with_amount(facts: OrderFacts, order: OrderData) -> OrderFacts:
+    if order.amount is None or order.status in ("refunded", "canceled", "refund_issued") and facts.amount is not None:
+        return facts
+    return replace(facts, amount=order.amount)
+
+
+def _with_refund(facts: OrderFacts, order: OrderData) -> OrderFacts:
+    if order.refund_id:
+        return replace(facts, refunds={**facts.refunds, order.refund_id: order.refunded_amount})
+    facts = replace(facts, refunded_total=max(facts.refunded_total, order.refunded_amount))
+    if order.status == "refunded" and (order.refunded_amount == 0 or order.amount is None or order.refunded_amount >= order.amount):
+        facts = replace(facts, refunded_in_full=True)
+    return facts
+
+
+def converts(conversion: str, event: ShopEvent, facts: OrderFacts) -> bool:
+    """Whether this event converts a referral for a campaign with the given conversion."""
+    if event.type == "redemption.requested":
+        return True
+    if conversion.startswith("custom_event:"):
+        return event.type == "custom_event" and event.custom_event == conversion.split(":", 1)[1]
+    if conversion == "order.created":
+        return facts.seen or facts.paid
+    return facts.paid
+
+
+def status_label(facts: OrderFacts) -> str:
+    """The order's status as operators read it."""
+    if facts.canceled:
+        return "canceled"
+    if facts.undone:
+        return "refunded"
+    if facts.refunded_amount:
+        return "partially_refunded"
+    return "paid" if facts.paid else "created"
+
+
+def facts_to_dict(facts: OrderFacts) -> dict:
+    return {"amount": facts.amount, "seen": facts.seen, "paid": facts.paid, "canceled": facts.canceled,
+            "refunded_in_full": facts.refunded_in_full, "refunds": facts.refunds, "refunded_total": facts.refunded_total}
+
+
+def facts_from_dict(data: dict | None) -> OrderFacts:
+    return OrderFacts(**(data or {}))

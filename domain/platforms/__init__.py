@@ -1,0 +1,1 @@
+"""Parsers from each platform's webhook JSON to the normalised inbound event."""

@@ -1,0 +1,68 @@
+"""Helpers shared by the platform parsers: JSON bodies, money and text fields."""
+from __future__ import annotations
+
+import json
+from decimal import Decimal, InvalidOperation
+from typing import Any, Mapping
+
+from domain.events import Unparseable
+
+ZERO_DECIMAL_CURRENCIES = frozenset({"BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "VND", "VUV", "XAF", "XOF", "XPF"})
+
+
+def json_object(body: bytes) -> Mapping[str, Any]:
+    """The body as a JSON object, or Unparseable saying what is wrong."""
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise Unparseable(f"body is not valid JSON: {error}") from None
+    if not isinstance(data, dict):
+        raise Unparseable("body must be a JSON object")
+    return data
+
+
+def minor_units(value: Any, currency: str | None, field_name: str) -> int:
+    """A decimal string such as "129.00" in the currency's minor units (12900)."""
+    try:
+        amount = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        raise Unparseable(f"{field_name} must be a decimal amount, got {value!r}") from None
+    if not amount.is_finite():
+        raise Unparseable(f"{field_name} must be a finite amount, got {value!r}")
+    exponent = 0 if (currency or "").upper() in ZERO_DECIMAL_CURRENCIES else 2
+    return int((amount * (10**exponent)).to_integral_value())
+
+
+def text(value: Any) -> str | None:
+    """A non-empty string (ids may arrive as numbers), or None."""
+    if value is None or isinstance(value, (dict, list, bool)):
+        return None
+    value = str(value).strip()
+    return value or None
+
+
+def mapping(value: Any, field_name: str) -> Mapping[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise Unparseable(f"{field_name} must be an object")
+    return value
+
+
+def sequence(value: Any, field_name: str) -> list:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise Unparseable(f"{field_name} must be a list")
+    return value
+
+
+def full_name(first: Any, last: Any) -> str | None:
+    return " ".join(part for part in (text(first), text(last)) if part) or None
+
+
+def required(data: Mapping[str, Any], key: str, field_name: str) -> str:
+    value = text(data.get(key))
+    if value is None:
+        raise Unparseable(f"{field_name} is required")
+    return value

@@ -1,0 +1,103 @@
+"""Referral tiers: which rewards a referrer's live referrals entitle them to, as a plan of changes.
+
+The plan is convergent: given the tiers, the referrer's referrals and the rewards already given, it
+names the rewards to grant and the pending ones to revoke. Running it again after applying it plans
+nothing, which is what makes the tier step safe to run twice.
+
+- `each` tier: one reward per live referral whose ordinal (its position among the referrer's live
+  referrals when it was created) is at least the tier's threshold; threshold 1 rewards every referee.
+- `milestone` tier: one reward once the referrer has `threshold` live referrals. Tiers are cumulative.
+A referral that rolls back takes back its still-pending `each` rewards; a still-pending milestone reward
+rolls back when the live count falls below the threshold, and fires again when it is reached again.
+Completed rewards are never taken back here (an operator may roll them back by hand).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Iterable, Mapping
+
+from domain.model import LIVE_REWARD_STATUSES, RewardStatus
+
+
+class TierKind(StrEnum):
+    EACH = "each"
+    MILESTONE = "milestone"
+
+
+@dataclass(frozen=True)
+class TierSpec:
+    id: str
+    kind: TierKind
+    threshold: int
+    reward: Mapping
+
+
+@dataclass(frozen=True)
+class ReferralFact:
+    id: str
+    ordinal: int
+    live: bool
+
+
+@dataclass(frozen=True)
+class RewardFact:
+    id: str
+    tier_id: str
+    referral_id: str | None
+    status: RewardStatus
+
+
+@dataclass(frozen=True)
+class Grant:
+    """A tier fired: give its reward (for `each` tiers, on behalf of one referral)."""
+
+    tier: TierSpec
+    referral_id: str | None
+
+
+@dataclass(frozen=True)
+class RewardPlan:
+    grants: tuple[Grant, ...]
+    revokes: tuple[str, ...]
+
+    @property
+    def empty(self) -> bool:
+        return not self.grants and not self.revokes
+
+
+def plan_rewards(tiers: Iterable[TierSpec], referrals: Iterable[ReferralFact], rewards: Iterable[RewardFact]) -> RewardPlan:
+    """The grants and revocations that bring a referrer's rewards in line with their live referrals."""
+    live = [referral for referral in referrals if referral.live]
+    rewards = list(rewards)
+    grants: list[Grant] = []
+    revokes: list[str] = []
+    for tier in tiers:
+        tier_rewards = [reward for reward in rewards if reward.tier_id == tier.id]
+        planner = _plan_each if tier.kind == TierKind.EACH else _plan_milestone
+        tier_grants, tier_revokes = planner(tier, live, tier_rewards)
+        grants += tier_grants
+        revokes += tier_revokes
+    return RewardPlan(tuple(grants), tuple(revokes))
+
+
+def _plan_each(tier: TierSpec, live: list[ReferralFact], rewards: list[RewardFact]) -> tuple[list[Grant], list[str]]:
+    entitled = {referral.id for referral in live if referral.ordinal >= tier.threshold}
+    given = {reward.referral_id for reward in rewards if reward.status in LIVE_REWARD_STATUSES}
+    grants = [Grant(tier, referral.id) for referral in live if referral.id in entitled - given]
+    revokes = [r.id for r in rewards if r.status == RewardStatus.PENDING and r.referral_id not in entitled]
+    return grants, revokes
+
+
+def _plan_milestone(tier: TierSpec, live: list[ReferralFact], rewards: list[RewardFact]) -> tuple[list[Grant], list[str]]:
+    reached = len(live) >= tier.threshold
+    live_rewards = [reward for reward in rewards if reward.status in LIVE_REWARD_STATUSES]
+    if reached:
+        return ([] if live_rewards else [Grant(tier, None)]), []
+    return [], [reward.id for reward in live_rewards if reward.status == RewardStatus.PENDING]
+
+
+def entitled_reward_count(tiers: Iterable[TierSpec], referrals: Iterable[ReferralFact]) -> int:
+    """How many live rewards the referrer's live referrals entitle them to (for checks and tests)."""
+    plan = plan_rewards(tiers, referrals, ())
+    return len(plan.grants)

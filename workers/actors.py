@@ -1,0 +1,52 @@
+"""The dramatiq actors: one per pipeline step, each a thin call into its step, bound to a broker at start-up."""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import dramatiq
+from dramatiq import Actor, Broker
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from config.settings import Settings
+from db.models import Distribution, InboundEvent
+from domain.model import DistributionStatus, EventStatus
+from workers.errors import retry_when
+from workers.runner import StepRunner
+from workers.steps import events, rewards
+
+PIPELINE_QUEUE = "referrals"
+NOTIFICATIONS_QUEUE = "notifications"
+
+
+def register_actors(broker: Broker, runner: StepRunner, send_distribution: Callable[[str], Any], settings: Settings) -> dict[str, Actor]:
+    """Declare every actor on `broker`; nothing is registered at import time."""
+    options = {"broker": broker, "retry_when": retry_when(settings.max_retries), "min_backoff": 250, "max_backoff": 60_000}
+
+    def process_event(event_id: str) -> None:
+        runner.run(events.process_event, event_id)
+
+    def settle_rewards(campaign_id: str, referrer_id: str) -> None:
+        runner.run(rewards.settle_rewards, campaign_id, referrer_id)
+
+    def complete_reward(reward_id: str) -> None:
+        runner.run(rewards.complete_reward, reward_id)
+
+    pipeline = [process_event, settle_rewards, complete_reward]
+    actors = {fn.__name__: dramatiq.actor(fn, actor_name=fn.__name__, queue_name=PIPELINE_QUEUE, **options) for fn in pipeline}
+    actors["send_distribution"] = dramatiq.actor(send_distribution, actor_name="send_distribution",
+                                                 queue_name=NOTIFICATIONS_QUEUE, **options)
+    return actors
+
+
+def on_give_up(session: Session, message: Any, error: BaseException) -> None:
+    """Record in the inbox or the distribution that its job failed for good."""
+    reason = f"{type(error).__name__}: {error}"[:2000]
+    if message.actor_name == "process_event":
+        session.execute(update(InboundEvent).where(InboundEvent.id == message.args[0],
+                                                   InboundEvent.status != EventStatus.PROCESSED)
+                        .values(status=EventStatus.FAILED, error=reason))
+    elif message.actor_name == "send_distribution":
+        session.execute(update(Distribution).where(Distribution.id == message.args[0],
+                                                   Distribution.status != DistributionStatus.SENT)
+                        .values(status=DistributionStatus.FAILED, last_error=reason))

@@ -1,0 +1,56 @@
+"""Re-enqueueing stalled work, once (`referrals reconcile`) or periodically (inside `referrals worker`/`up`)."""
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import structlog
+from sqlalchemy import update
+
+from config.container import Runtime
+from db.models import InboundEvent
+from db.types import utcnow
+from domain.model import EventStatus
+from workers.steps.reconcile import find_stuck_work
+
+log = structlog.get_logger("referrals.reconciler")
+
+
+def reconcile_once(runtime: Runtime, *, older_than_seconds: int) -> dict[str, int]:
+    """Find stuck work and enqueue it again; returns how many of each kind were re-enqueued."""
+    now = utcnow()
+    with runtime.session_factory() as session, session.begin():
+        stuck = find_stuck_work(session, older_than=timedelta(seconds=older_than_seconds), now=now)
+    for followup in stuck.followups:
+        runtime.enqueue(followup)
+    if stuck.events:
+        _mark_enqueued(runtime, stuck.events)
+    counts = stuck.counts()
+    if any(counts.values()):
+        log.info("reconciled", **counts)
+    return counts
+
+
+def _mark_enqueued(runtime: Runtime, event_ids: list[str]) -> None:
+    with runtime.session_factory() as session, session.begin():
+        session.execute(update(InboundEvent).where(InboundEvent.id.in_(event_ids), InboundEvent.status == EventStatus.RECEIVED)
+                        .values(status=EventStatus.ENQUEUED, enqueued_at=utcnow()))
+
+
+class PeriodicReconciler(threading.Thread):
+    """A daemon thread that reconciles every `interval` seconds until stopped."""
+
+    def __init__(self, runtime: Runtime, *, interval: float, older_than_seconds: int) -> None:
+        super().__init__(name="reconciler", daemon=True)
+        self.runtime, self.interval, self.older_than_seconds = runtime, interval, older_than_seconds
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopped.wait(self.interval):
+            try:
+                reconcile_once(self.runtime, older_than_seconds=self.older_than_seconds)
+            except Exception as error:  # noqa: BLE001 - keep reconciling after a database or broker hiccup
+                log.warning("reconcile_failed", error=f"{type(error).__name__}: {error}")
+
+    def stop(self) -> None:
+        self.stopped.set()

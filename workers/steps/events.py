@@ -1,0 +1,70 @@
+"""The first step for every accepted webhook: customer, order, redemptions, rollbacks — one transaction."""
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db.customers import upsert_customer
+from db.models import InboundEvent, Order, Redemption, Referral
+from db.orders import record_order
+from db.types import utcnow
+from db.writes import get_for_update, record_activity
+from domain import activity
+from domain.codes import code_key
+from domain.events import ShopEvent
+from domain.model import EventStatus
+from workers import followups
+from workers.followups import FollowUp
+from workers.steps.redeem import Attempt, find_codes, lock_referrers, redeem, roll_back_order
+
+OPEN_STATUSES = (EventStatus.RECEIVED, EventStatus.ENQUEUED)
+ORDER_ACTIVITY = {"order.created": activity.ORDER_CREATED, "order.paid": activity.ORDER_PAID,
+                  "order.canceled": activity.ORDER_CANCELED, "order.refunded": activity.ORDER_REFUNDED}
+
+
+def process_event(session: Session, event_id: str) -> list[FollowUp]:
+    """Apply one inbox event; a re-run after it committed only re-asks for its unfinished follow-ups."""
+    row = get_for_update(session, InboundEvent, event_id)
+    if row is None or row.status not in OPEN_STATUSES:
+        return _unfinished_followups(session, row) if row is not None else []
+    event = ShopEvent.from_dict(row.normalized)
+    now = utcnow()
+    customer = upsert_customer(session, event.customer) if event.customer else None
+    codes = find_codes(session, event.codes)
+    lock_referrers(session, codes)
+    order, facts = _record_order(session, row, event, customer)
+    sends: list[FollowUp] = []
+    for text in dict.fromkeys(event.codes):
+        attempt = Attempt(row.id, event, text, codes.get(code_key(text)), customer, order, facts, now)
+        sends += redeem(session, attempt)
+    if order is not None and facts.undone:
+        sends += roll_back_order(session, order, row.id, now)
+    row.status, row.processed_at, row.error = EventStatus.PROCESSED, now, None
+    return sends
+
+
+def _record_order(session: Session, row: InboundEvent, event: ShopEvent, customer):
+    if event.order is None:
+        return None, None
+    order, _before, after = record_order(session, row.source, event, customer)
+    if event.type in ORDER_ACTIVITY:
+        record_activity(session, ORDER_ACTIVITY[event.type], campaign_id=None,
+                        customer_id=order.customer_id, key=f"{row.id}",
+                        data={"order_id": order.external_id, "source": row.source, "event_id": row.id,
+                              "amount": order.amount, "status": order.status})
+    return order, after
+
+
+def _unfinished_followups(session: Session, row: InboundEvent) -> list[FollowUp]:
+    """Settlements this event caused that have not run yet (the first run may have died before enqueueing)."""
+    if row.status != EventStatus.PROCESSED:
+        return []
+    query = select(Referral.campaign_id, Referral.referrer_id).where(Referral.settled_at.is_(None)).join(
+        Redemption, Redemption.id == Referral.redemption_id
+    ).where((Redemption.event_id == row.id) | (Redemption.order_id.in_(_orders_of(row))))
+    return [followups.settle(campaign_id, referrer_id) for campaign_id, referrer_id in set(session.execute(query).all())]
+
+
+def _orders_of(row: InboundEvent):
+    order = (row.normalized or {}).get("order") or {}
+    return select(Order.id).where(Order.source == row.source, Order.external_id == str(order.get("id")))

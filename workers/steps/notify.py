@@ -1,0 +1,139 @@
+"""Sending one distribution: claim the row, render, deliver (email or signed webhook), record the outcome.
+
+A distribution is claimed (`queued` → `sending`) in its own transaction before anything leaves the
+process, so a message delivered twice sends once. The remaining window is SMTP's: if the worker dies
+after the server accepted the message but before `sent` is committed, the claim expires after
+SEND_CLAIM_TIMEOUT and the reconciler sends it again (at-least-once for that crash only).
+"""
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Callable
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from config.settings import Settings
+from db.models import Campaign, Distribution
+from db.types import utcnow
+from db.writes import get_for_update, record_activity
+from domain import activity
+from domain.model import DistributionStatus
+from notifications.email import build_email
+from notifications.errors import PermanentSendError, TransientSendError
+from notifications.render import Renderer, TemplateError
+from notifications.senders import OutboxSender, SmtpConfig, SmtpSender, WebhookSender
+from workers.steps.notify_context import render_context
+from workers.steps.reconcile import SEND_CLAIM_TIMEOUT
+
+SENT_ACTIVITY = {"email": activity.EMAIL_SENT, "webhook": activity.WEBHOOK_SENT}
+FAILED_ACTIVITY = {"email": activity.EMAIL_FAILED, "webhook": activity.WEBHOOK_FAILED}
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A claimed distribution, rendered and ready to leave."""
+
+    id: str
+    channel: str
+    recipient: str
+    payload: Any
+
+
+class Notifier:
+    """Delivers distributions through the mailer (SMTP or file outbox) or the outgoing-webhook sender."""
+
+    def __init__(self, session_factory: sessionmaker[Session], settings: Settings, mailer: Any, webhooks: WebhookSender) -> None:
+        self.session_factory, self.settings, self.mailer, self.webhooks = session_factory, settings, mailer, webhooks
+
+    async def send(self, distribution_id: str) -> None:
+        """The async actor body: claim, deliver, record; transient failures re-raise so dramatiq retries."""
+        prepared = await asyncio.to_thread(self._in_transaction, self._claim, distribution_id)
+        if prepared is None:
+            return
+        try:
+            reply = await self._deliver(prepared)
+        except PermanentSendError as error:
+            await asyncio.to_thread(self._in_transaction, self._finish, prepared, DistributionStatus.FAILED, str(error))
+            return
+        except TransientSendError as error:
+            await asyncio.to_thread(self._in_transaction, self._finish, prepared, DistributionStatus.QUEUED, str(error))
+            raise
+        await asyncio.to_thread(self._in_transaction, self._finish, prepared, DistributionStatus.SENT, reply)
+
+    def _in_transaction(self, work: Callable[..., Any], *args: Any) -> Any:
+        with self.session_factory() as session, session.begin():
+            return work(session, *args)
+
+    def _claim(self, session: Session, distribution_id: str) -> Prepared | None:
+        row = get_for_update(session, Distribution, distribution_id)
+        now = utcnow()
+        if row is None or not _claimable(row, now):
+            return None
+        row.status, row.claimed_at, row.attempts = DistributionStatus.SENDING, now, row.attempts + 1
+        try:
+            return Prepared(row.id, row.channel, row.recipient, self._payload(session, row))
+        except (TemplateError, PermanentSendError) as error:
+            _record_outcome(session, row, DistributionStatus.FAILED, str(error), now)
+            return None
+
+    def _payload(self, session: Session, row: Distribution) -> Any:
+        context = render_context(session, self.settings, row)
+        if row.channel == "webhook":
+            return _webhook_payload(row, context)
+        rendered = Renderer(overrides=_campaign_templates(session, row)).render(row.trigger, context)
+        return build_email(rendered, sender=self.settings.mail_from, recipient=row.recipient,
+                           recipient_name=context["customer"]["name"], qr_png=context["qr_png"],
+                           message_key=row.id, unsubscribe_url=context["unsubscribe_url"])
+
+    async def _deliver(self, prepared: Prepared) -> str:
+        if prepared.channel == "webhook":
+            status = await self.webhooks.post(prepared.recipient, prepared.payload)
+            return f"HTTP {status}"
+        return await self.mailer.send(prepared.payload)
+
+    def _finish(self, session: Session, prepared: Prepared, status: DistributionStatus, detail: str) -> None:
+        row = get_for_update(session, Distribution, prepared.id)
+        if row is not None and row.status == DistributionStatus.SENDING:
+            _record_outcome(session, row, status, detail, utcnow())
+
+
+def _claimable(row: Distribution, now: datetime) -> bool:
+    if row.status == DistributionStatus.QUEUED:
+        return True
+    return row.status == DistributionStatus.SENDING and row.claimed_at is not None and now - row.claimed_at > SEND_CLAIM_TIMEOUT
+
+
+def _record_outcome(session: Session, row: Distribution, status: DistributionStatus, detail: str, now: datetime) -> None:
+    sent = status == DistributionStatus.SENT
+    row.status = status
+    row.last_error = None if sent else detail[:2000]
+    row.sent_at = now if sent else row.sent_at
+    kind = SENT_ACTIVITY if sent else FAILED_ACTIVITY
+    record_activity(session, kind[row.channel], campaign_id=row.campaign_id, customer_id=row.customer_id,
+                    key=f"{row.id}:{row.attempts}",
+                    data={"distribution_id": row.id, "trigger": row.trigger, "recipient": row.recipient,
+                          "attempt": row.attempts, "will_retry": status == DistributionStatus.QUEUED,
+                          "detail": detail[:500]})
+
+
+def _campaign_templates(session: Session, row: Distribution) -> dict[str, str]:
+    campaign = session.get(Campaign, row.campaign_id)
+    return dict(campaign.templates or {}) if campaign else {}
+
+
+def _webhook_payload(row: Distribution, context: dict) -> dict:
+    data = {key: value for key, value in context.items() if key not in ("qr_png", "unsubscribe_url", "brand")}
+    return {"id": row.id, "type": row.trigger, "created_at": row.created_at.isoformat(), "data": data}
+
+
+def build_notifier(settings: Settings, session_factory: sessionmaker[Session]) -> Notifier:
+    """SMTP when a host is configured, the `.eml` outbox otherwise; webhooks signed with our secret."""
+    if settings.smtp_host:
+        mailer: Any = SmtpSender(SmtpConfig(host=settings.smtp_host, port=settings.smtp_port, username=settings.smtp_username,
+                                            password=settings.smtp_password, tls=settings.smtp_tls, timeout=settings.smtp_timeout))
+    else:
+        mailer = OutboxSender(settings.outbox_dir)
+    secret = settings.outgoing_webhook_secret or settings.events_secret or settings.signing_key
+    return Notifier(session_factory, settings, mailer, WebhookSender(secret=secret, timeout=settings.smtp_timeout))

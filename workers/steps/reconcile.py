@@ -1,0 +1,57 @@
+"""The reconciler: finds accepted work that stalled (lost message, Redis flushed, worker killed) and re-enqueues it."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from db.models import Distribution, InboundEvent, Referral, Reward
+from domain.hold import AUTO_COMPLETING_TYPES
+from domain.model import DistributionStatus, EventStatus, RewardStatus
+from workers import followups
+from workers.followups import FollowUp
+
+BATCH = 5000
+SEND_CLAIM_TIMEOUT = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class StuckWork:
+    events: list[str]
+    settlements: list[tuple[str, str]]
+    distributions: list[str]
+    rewards: list[str]
+
+    @property
+    def followups(self) -> list[FollowUp]:
+        return ([followups.process(event_id) for event_id in self.events]
+                + [followups.settle(*pair) for pair in self.settlements]
+                + [followups.send(distribution_id) for distribution_id in self.distributions]
+                + [followups.complete(reward_id) for reward_id in self.rewards])
+
+    def counts(self) -> dict[str, int]:
+        return {"events": len(self.events), "settlements": len(self.settlements),
+                "distributions": len(self.distributions), "rewards": len(self.rewards)}
+
+
+def find_stuck_work(session: Session, *, older_than: timedelta, now: datetime) -> StuckWork:
+    """Everything that should have moved on by now but has not."""
+    cutoff = now - older_than
+    return StuckWork(
+        events=_ids(session, select(InboundEvent.id).where(
+            InboundEvent.status.in_([EventStatus.RECEIVED, EventStatus.ENQUEUED]), InboundEvent.received_at < cutoff)),
+        settlements=sorted(set(session.execute(select(Referral.campaign_id, Referral.referrer_id).where(
+            Referral.settled_at.is_(None), or_(Referral.rolled_back_at < cutoff, Referral.created_at < cutoff)).limit(BATCH)).all())),
+        distributions=_ids(session, select(Distribution.id).where(or_(
+            (Distribution.status == DistributionStatus.QUEUED) & (Distribution.created_at < cutoff),
+            (Distribution.status == DistributionStatus.SENDING) & (Distribution.claimed_at < now - SEND_CLAIM_TIMEOUT))).order_by(Distribution.id)),
+        rewards=_ids(session, select(Reward.id).where(
+            Reward.status == RewardStatus.PENDING, Reward.type.in_(list(AUTO_COMPLETING_TYPES)),
+            Reward.hold_until <= now, Reward.created_at < cutoff)),
+    )
+
+
+def _ids(session: Session, query) -> list[str]:
+    return list(session.scalars(query.limit(BATCH)))

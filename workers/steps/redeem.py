@@ -1,0 +1,177 @@
+"""Redeeming the referral codes an event carries, and rolling back what an undone order earned."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from db.ids import new_id
+from db.models import Campaign, Code, Customer, Order, Redemption, Referral
+from db.rules import rule_set
+from db.snapshots import campaign_state, code_state
+from db.writes import lock_customer, record_activity
+from domain import activity
+from domain.codes import code_key
+from domain.events import ShopEvent
+from domain.model import Redeemer, RedemptionStatus, ReferralStatus, Result, RuleSet
+from domain.orders import OrderFacts, converts
+from domain.redemption import Decision, Redeemed, Rejected, decide_redemption
+from workers import followups
+from workers.followups import FollowUp
+from workers.steps.distributions import queue_notifications
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One code on one event, with everything needed to decide and record its redemption."""
+
+    event_id: str
+    event: ShopEvent
+    code_text: str
+    code: Code | None
+    customer: Customer | None
+    order: Order | None
+    facts: OrderFacts | None
+    now: datetime
+
+    @property
+    def dedupe_key(self) -> str:
+        subject = f"order:{self.order.id}" if self.order is not None else f"event:{self.event_id}"
+        return f"{subject}:{code_key(self.code_text)}"
+
+
+def find_codes(session: Session, texts: tuple[str, ...]) -> dict[str, Code]:
+    """The referral codes among an event's codes, by case-insensitive key (others are plain discounts)."""
+    keys = {code_key(text) for text in texts}
+    if not keys:
+        return {}
+    return {code.code_key: code for code in session.scalars(select(Code).where(Code.code_key.in_(keys)))}
+
+
+def lock_referrers(session: Session, codes: dict[str, Code]) -> None:
+    """Lock every referrer this event may reward, in id order so two events never deadlock."""
+    for holder_id in sorted({code.holder_id for code in codes.values() if code.holder_id}):
+        lock_customer(session, holder_id)
+
+
+def redeem(session: Session, attempt: Attempt) -> list[FollowUp]:
+    """Validate and record one redemption if this event converts it and it is not recorded yet."""
+    campaign = session.get(Campaign, attempt.code.campaign_id) if attempt.code else None
+    if attempt.code is None and not attempt.event.is_explicit:
+        return []
+    if campaign is not None and not converts(campaign.conversion, attempt.event, attempt.facts or OrderFacts()):
+        return []
+    if session.scalar(select(Redemption.id).where(Redemption.dedupe_key == attempt.dedupe_key)):
+        return []
+    decision = _decide(session, attempt, campaign)
+    redemption = _record(session, attempt, campaign, decision)
+    if isinstance(decision, Rejected):
+        return []
+    return _refer(session, attempt, campaign, redemption)
+
+
+def _decide(session: Session, attempt: Attempt, campaign: Campaign | None) -> Decision:
+    code, customer = attempt.code, attempt.customer
+    if code is None or campaign is None:
+        return decide_redemption(None, None, Redeemer(None), RuleSet(), amount=None, now=attempt.now)
+    holder = session.get(Customer, code.holder_id) if code.holder_id else None
+    redeemer = Redeemer(customer.id if customer else None, customer.email if customer else None,
+                        _already_referred(session, campaign.id, customer))
+    order = attempt.event.order
+    rules = rule_set(session, campaign, code, customer, _order_dict(attempt), attempt.now)
+    return decide_redemption(campaign_state(campaign), code_state(code, holder), redeemer, rules,
+                             amount=order.amount if order else None, now=attempt.now)
+
+
+def _order_dict(attempt: Attempt) -> dict | None:
+    if attempt.order is None:
+        return None
+    return {"amount": attempt.order.amount, "items": attempt.order.items, "metadata": attempt.order.meta}
+
+
+def _already_referred(session: Session, campaign_id: str, customer: Customer | None) -> bool:
+    if customer is None:
+        return False
+    return session.scalar(select(Referral.id).where(Referral.live_key == f"{campaign_id}:{customer.id}")) is not None
+
+
+def _record(session: Session, attempt: Attempt, campaign: Campaign | None, decision: Decision) -> Redemption:
+    succeeded = isinstance(decision, Redeemed)
+    redemption = Redemption(
+        id=new_id("red"), dedupe_key=attempt.dedupe_key, campaign_id=campaign.id if campaign else None,
+        code_id=attempt.code.id if attempt.code else None, code=attempt.code.code if attempt.code else attempt.code_text,
+        customer_id=attempt.customer.id if attempt.customer else None,
+        order_id=attempt.order.id if attempt.order else None,
+        order_external_id=attempt.order.external_id if attempt.order else None,
+        amount=attempt.order.amount if attempt.order else None,
+        result=Result.SUCCESS if succeeded else Result.FAILURE,
+        status=RedemptionStatus.SUCCEEDED if succeeded else RedemptionStatus.FAILED,
+        failure_code=None if succeeded else decision.failure_code.value,
+        failure_message=None if succeeded else decision.message,
+        logs=[{"rule": log.rule, "passed": log.passed, "detail": log.detail} for log in decision.logs],
+        event_id=attempt.event_id, created_at=attempt.now,
+    )
+    session.add(redemption)
+    record_activity(session, activity.REDEMPTION_SUCCEEDED if succeeded else activity.REDEMPTION_FAILED,
+                    campaign_id=redemption.campaign_id, customer_id=redemption.customer_id,
+                    data=_redemption_data(redemption), key=redemption.id)
+    return redemption
+
+
+def _redemption_data(redemption: Redemption) -> dict:
+    return {"redemption_id": redemption.id, "code": redemption.code, "order_id": redemption.order_external_id,
+            "event_id": redemption.event_id, "result": redemption.result, "failure_code": redemption.failure_code,
+            "amount": redemption.amount}
+
+
+def _refer(session: Session, attempt: Attempt, campaign: Campaign, redemption: Redemption) -> list[FollowUp]:
+    """Link referee to referrer, count the code's use, and ask for the referrer's rewards to be settled."""
+    code, referee = attempt.code, attempt.customer
+    code.redeemed_count += 1
+    referral = Referral(
+        id=new_id("rfl"), campaign_id=campaign.id, referrer_id=code.holder_id, referee_id=referee.id, code_id=code.id,
+        redemption_id=redemption.id, ordinal=_live_referrals(session, campaign.id, code.holder_id) + 1,
+        status=ReferralStatus.ACTIVE, live_key=f"{campaign.id}:{referee.id}", event_id=attempt.event_id, created_at=attempt.now,
+    )
+    session.add(referral)
+    record_activity(session, activity.REFERRED, campaign_id=campaign.id, customer_id=referee.id, key=referral.id,
+                    data={"referral_id": referral.id, "referrer_id": referral.referrer_id, "redemption_id": redemption.id,
+                          "code": code.code, "event_id": attempt.event_id})
+    referrer = session.get(Customer, code.holder_id)
+    refs = {"referral_id": referral.id, "code": code.code, "referee_id": referee.id, "event_id": attempt.event_id}
+    return [followups.settle(campaign.id, code.holder_id),
+            *queue_notifications(session, campaign, referee, "referee_welcome", referral.id, refs),
+            *queue_notifications(session, campaign, referrer, "customer_referred", referral.id, refs)]
+
+
+def _live_referrals(session: Session, campaign_id: str, referrer_id: str) -> int:
+    query = select(func.count()).select_from(Referral).where(
+        Referral.campaign_id == campaign_id, Referral.referrer_id == referrer_id, Referral.status == ReferralStatus.ACTIVE
+    )
+    return session.scalar(query) or 0
+
+
+def roll_back_order(session: Session, order: Order, event_id: str, now: datetime) -> list[FollowUp]:
+    """Roll back every live redemption of an undone order, and the referral each created."""
+    redemptions = session.scalars(
+        select(Redemption).where(Redemption.order_id == order.id, Redemption.status == RedemptionStatus.SUCCEEDED)
+    ).all()
+    return [followup for redemption in redemptions for followup in roll_back(session, redemption, event_id, now)]
+
+
+def roll_back(session: Session, redemption: Redemption, event_id: str | None, now: datetime) -> list[FollowUp]:
+    """Mark one redemption and its referral rolled back; the referrer's rewards are settled next."""
+    redemption.status, redemption.rolled_back_at = RedemptionStatus.ROLLED_BACK, now
+    code = session.get(Code, redemption.code_id)
+    code.redeemed_count = max(code.redeemed_count - 1, 0)
+    record_activity(session, activity.ROLLBACK_SUCCEEDED, campaign_id=redemption.campaign_id,
+                    customer_id=redemption.customer_id, key=redemption.id,
+                    data={**_redemption_data(redemption), "rollback_event_id": event_id})
+    referral = session.scalars(select(Referral).where(Referral.redemption_id == redemption.id)).one_or_none()
+    if referral is None or referral.status != ReferralStatus.ACTIVE:
+        return []
+    referral.status, referral.live_key, referral.rolled_back_at, referral.settled_at = ReferralStatus.ROLLED_BACK, None, now, None
+    return [followups.settle(referral.campaign_id, referral.referrer_id)]
+

@@ -1,0 +1,169 @@
+"""Referrer rewards: settle tiers against live referrals, complete after the hold, roll back."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db.ids import new_id
+from db.models import Campaign, Code, Customer, LedgerEntry, Referral, Reward, Tier
+from db.types import utcnow
+from db.writes import get_for_update, insert_ignore, lock_customer, record_activity
+from domain import activity
+from domain.hold import completes_by_itself, hold_until
+from domain.model import BALANCE_REWARD_TYPES, LIVE_REWARD_STATUSES, ReferralStatus, RewardStatus, RewardType
+from domain.tiers import Grant, ReferralFact, RewardFact, TierKind, TierSpec, plan_rewards
+from workers import followups
+from workers.followups import FollowUp
+from workers.steps.distributions import queue_notifications
+
+
+def settle_rewards(session: Session, campaign_id: str, referrer_id: str) -> list[FollowUp]:
+    """Bring one referrer's rewards in line with their live referrals (safe to run any number of times)."""
+    referrer = lock_customer(session, referrer_id)
+    campaign = session.get(Campaign, campaign_id)
+    if referrer is None or campaign is None:
+        return []
+    now = utcnow()
+    referrals = _referrals(session, campaign_id, referrer_id)
+    rewards = _rewards(session, campaign_id, referrer_id)
+    plan = plan_rewards(_tiers(session, campaign_id), [_referral_fact(r) for r in referrals], [_reward_fact(r) for r in rewards])
+    event_ids = {referral.id: referral.event_id for referral in referrals}
+    latest_event = referrals[-1].event_id if referrals else None
+    sends: list[FollowUp] = []
+    for grant in plan.grants:
+        sends += _grant(session, campaign, referrer, grant, event_ids.get(grant.referral_id, latest_event), now)
+    for reward in (r for r in rewards if r.id in plan.revokes):
+        roll_back_reward(session, reward, now, reason="referral rolled back")
+    _mark_settled(referrals, now)
+    return sends
+
+
+def _referrals(session: Session, campaign_id: str, referrer_id: str) -> list[Referral]:
+    query = select(Referral).where(Referral.campaign_id == campaign_id, Referral.referrer_id == referrer_id).order_by(Referral.id)
+    return list(session.scalars(query))
+
+
+def _rewards(session: Session, campaign_id: str, referrer_id: str) -> list[Reward]:
+    query = select(Reward).where(Reward.campaign_id == campaign_id, Reward.customer_id == referrer_id,
+                                 Reward.status.in_(list(LIVE_REWARD_STATUSES)))
+    return list(session.scalars(query))
+
+
+def _tiers(session: Session, campaign_id: str) -> list[TierSpec]:
+    rows = session.scalars(select(Tier).where(Tier.campaign_id == campaign_id, Tier.deleted_at.is_(None)).order_by(Tier.threshold, Tier.id))
+    return [TierSpec(row.id, TierKind(row.kind), row.threshold, row.reward) for row in rows]
+
+
+def _referral_fact(referral: Referral) -> ReferralFact:
+    return ReferralFact(referral.id, referral.ordinal, referral.status == ReferralStatus.ACTIVE)
+
+
+def _reward_fact(reward: Reward) -> RewardFact:
+    return RewardFact(reward.id, reward.tier_id, reward.referral_id, RewardStatus(reward.status))
+
+
+def _mark_settled(referrals: list[Referral], now: datetime) -> None:
+    for referral in referrals:
+        if referral.settled_at is None:
+            referral.settled_at = now
+
+
+def _grant(session: Session, campaign: Campaign, referrer: Customer, grant: Grant, event_id: str | None, now: datetime) -> list[FollowUp]:
+    """Create the pending reward a tier firing gives; complete it at once when there is no hold."""
+    spec = grant.tier.reward
+    subject = grant.referral_id if grant.tier.kind == TierKind.EACH else referrer.id
+    reward = Reward(
+        id=new_id("rwd"), campaign_id=campaign.id, tier_id=grant.tier.id, customer_id=referrer.id,
+        referral_id=grant.referral_id, type=spec["type"], amount=spec.get("amount"), status=RewardStatus.PENDING,
+        live_key=f"{grant.tier.kind}:{grant.tier.id}:{subject}", event_id=event_id,
+        hold_until=hold_until(now, campaign.reward_hold_days), details=_details(spec), created_at=now,
+    )
+    session.add(reward)
+    data = _reward_data(reward)
+    record_activity(session, activity.REWARD_CREATED, campaign_id=campaign.id, customer_id=referrer.id, data=data, key=reward.id)
+    record_activity(session, activity.REWARDED, campaign_id=campaign.id, customer_id=referrer.id, data=data, key=reward.id)
+    sends = queue_notifications(session, campaign, referrer, "customer_rewarded", reward.id, {"reward_id": reward.id, "event_id": event_id})
+    if completes_by_itself(reward.type, reward.status, reward.hold_until, now):
+        return sends + complete(session, reward, now)
+    if reward.type != RewardType.MATERIAL:
+        sends.append(followups.complete(reward.id, delay_ms=int((reward.hold_until - now).total_seconds() * 1000)))
+    return sends
+
+
+def _details(spec: dict) -> dict:
+    return {key: value for key, value in spec.items() if key not in ("type", "amount")}
+
+
+def _reward_data(reward: Reward) -> dict:
+    return {"reward_id": reward.id, "tier_id": reward.tier_id, "referral_id": reward.referral_id, "type": reward.type,
+            "amount": reward.amount, "status": reward.status, "event_id": reward.event_id}
+
+
+def complete_reward(session: Session, reward_id: str) -> list[FollowUp]:
+    """Complete a held reward once its hold has passed (delayed message or the periodic sweep)."""
+    reward = get_for_update(session, Reward, reward_id)
+    now = utcnow()
+    if reward is None or not completes_by_itself(reward.type, reward.status, reward.hold_until, now):
+        return []
+    lock_customer(session, reward.customer_id)
+    return complete(session, reward, now)
+
+
+def complete(session: Session, reward: Reward, now: datetime) -> list[FollowUp]:
+    """Give what the reward promises (ledger entry or coupon) and mark it completed."""
+    if reward.type == RewardType.COUPON and not _issue_coupon(session, reward, now):
+        return []
+    if reward.type in BALANCE_REWARD_TYPES:
+        _ledger(session, reward, "grant", reward.amount or 0)
+    reward.status, reward.completed_at = RewardStatus.COMPLETED, now
+    record_activity(session, activity.REWARD_COMPLETED, campaign_id=reward.campaign_id, customer_id=reward.customer_id,
+                    data=_reward_data(reward), key=reward.id)
+    campaign, customer = session.get(Campaign, reward.campaign_id), session.get(Customer, reward.customer_id)
+    return queue_notifications(session, campaign, customer, "reward_completed", reward.id, {"reward_id": reward.id, "event_id": reward.event_id})
+
+
+def _ledger(session: Session, reward: Reward, entry: str, amount: int) -> None:
+    insert_ignore(session, LedgerEntry, {"id": new_id("led"), "entry_key": f"{reward.id}:{entry}", "customer_id": reward.customer_id,
+                                         "kind": reward.type, "amount": amount, "reward_id": reward.id, "created_at": utcnow()})
+
+
+def _issue_coupon(session: Session, reward: Reward, now: datetime) -> bool:
+    """Publish an unused code of the reward's coupon campaign to the referrer; say so when none is left."""
+    query = select(Code).where(Code.campaign_id == reward.details.get("campaign_id"), Code.holder_id.is_(None),
+                               Code.active.is_(True), Code.deleted_at.is_(None)).limit(1).with_for_update(skip_locked=True)
+    code = session.scalars(query).first()
+    if code is None:
+        reward.details = {**reward.details, "pending_reason": "coupon campaign has no unpublished codes left"}
+        record_activity(session, activity.PUBLICATION_FAILED, campaign_id=reward.campaign_id, customer_id=reward.customer_id,
+                        data={**_reward_data(reward), "reason": reward.details["pending_reason"]})
+        return False
+    code.holder_id, code.published_at, code.publish_channel = reward.customer_id, now, "reward"
+    reward.details = {**{k: v for k, v in reward.details.items() if k != "pending_reason"}, "code": code.code, "code_id": code.id}
+    record_activity(session, activity.PUBLICATION_SUCCEEDED, campaign_id=code.campaign_id, customer_id=reward.customer_id,
+                    data={"code": code.code, "channel": "reward", "reward_id": reward.id}, key=f"{code.id}:{reward.customer_id}")
+    return True
+
+
+def roll_back_reward(session: Session, reward: Reward, now: datetime, *, reason: str) -> None:
+    """Roll a reward back; a completed one gets reversing ledger entries or its coupon withdrawn."""
+    was_completed = reward.status == RewardStatus.COMPLETED
+    reward.status, reward.live_key, reward.rolled_back_at = RewardStatus.ROLLED_BACK, None, now
+    data = {**_reward_data(reward), "reason": reward.details.get("rollback_reason") or reason}
+    if was_completed:
+        data |= _claw_back(session, reward)
+    record_activity(session, activity.REWARD_ROLLEDBACK, campaign_id=reward.campaign_id, customer_id=reward.customer_id, data=data, key=reward.id)
+
+
+def _claw_back(session: Session, reward: Reward) -> dict:
+    if reward.type in BALANCE_REWARD_TYPES:
+        _ledger(session, reward, "reversal", -(reward.amount or 0))
+        return {"reversed": reward.amount}
+    if reward.type == RewardType.COUPON and reward.details.get("code_id"):
+        code = session.get(Code, reward.details["code_id"])
+        if code.redeemed_count > 0:
+            return {"clawback_failed": True, "reason": f"coupon {code.code} was already used"}
+        code.active = False
+        return {"coupon_deactivated": code.code}
+    return {}
