@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime, timezone
 from email.errors import MessageError
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
-from datetime import datetime, timezone
 
 from notifications.context import QR_CID
 from notifications.errors import PermanentSendError

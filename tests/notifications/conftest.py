@@ -142,7 +142,7 @@ def webhook_server() -> Iterator[WebhookReceiver]:
     receiver = WebhookReceiver()
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(receiver))
     receiver.url = f"http://127.0.0.1:{server.server_address[1]}/hooks/referrals?token=abc"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
         yield receiver

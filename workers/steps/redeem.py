@@ -73,16 +73,21 @@ def redeem(session: Session, attempt: Attempt) -> list[FollowUp]:
 
 
 def _decide(session: Session, attempt: Attempt, campaign: Campaign | None) -> Decision:
-    code, customer = attempt.code, attempt.customer
+    order = attempt.event.order
+    return decide_for(session, campaign, attempt.code, attempt.customer, _order_dict(attempt),
+                      amount=order.amount if order else None, now=attempt.now)
+
+
+def decide_for(session: Session, campaign: Campaign | None, code: Code | None, customer: Customer | None,
+               order: dict | None, *, amount: int | None, now: datetime) -> Decision:
+    """The redemption decision for this code, customer and order, reading what it needs (no writes)."""
     if code is None or campaign is None:
-        return decide_redemption(None, None, Redeemer(None), RuleSet(), amount=None, now=attempt.now)
+        return decide_redemption(None, None, Redeemer(None), RuleSet(), amount=None, now=now)
     holder = session.get(Customer, code.holder_id) if code.holder_id else None
     redeemer = Redeemer(customer.id if customer else None, customer.email if customer else None,
                         _already_referred(session, campaign.id, customer))
-    order = attempt.event.order
-    rules = rule_set(session, campaign, code, customer, _order_dict(attempt), attempt.now)
-    return decide_redemption(campaign_state(campaign), code_state(code, holder), redeemer, rules,
-                             amount=order.amount if order else None, now=attempt.now)
+    rules = rule_set(session, campaign, code, customer, order, now)
+    return decide_redemption(campaign_state(campaign), code_state(code, holder), redeemer, rules, amount=amount, now=now)
 
 
 def _order_dict(attempt: Attempt) -> dict | None:

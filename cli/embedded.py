@@ -1,0 +1,74 @@
+"""`referrals up`: the embedded default — SQLite, in-process broker and workers, `.eml` outbox, demo campaign."""
+from __future__ import annotations
+
+import json
+import secrets
+from pathlib import Path
+
+import uvicorn
+from dramatiq import Worker
+from rich.console import Console
+
+from api.app import create_app
+from config.container import build_runtime
+from config.logging import configure_logging
+from config.settings import Settings
+from db.demo import seed_demo
+from db.migrate import upgrade
+from workers.reconciler import PeriodicReconciler
+
+SECRET_FIELDS = ("api_token", "shopify_secret", "woocommerce_secret", "events_secret")
+
+
+def embedded_settings(settings: Settings, secrets_file: Path) -> Settings:
+    """Fill unset secrets with generated ones, kept in `secrets_file` so they survive restarts."""
+    stored = json.loads(secrets_file.read_text()) if secrets_file.exists() else {}
+    missing = {name: stored.get(name) or secrets.token_urlsafe(24) for name in SECRET_FIELDS if not getattr(settings, name)}
+    if missing.keys() - stored.keys():
+        secrets_file.parent.mkdir(parents=True, exist_ok=True)
+        secrets_file.write_text(json.dumps(stored | missing, indent=2))
+        secrets_file.chmod(0o600)
+    return settings.model_copy(update=missing)
+
+
+def run_embedded(settings: Settings, *, host: str, port: int, threads: int, console: Console) -> None:
+    """Migrate, seed the demo, start worker threads and the reconciler, then serve HTTP until stopped."""
+    configure_logging(settings.log_format, settings.log_level)
+    if "public_url" not in settings.model_fields_set:
+        settings = settings.model_copy(update={"public_url": f"http://{host}:{port}"})
+    runtime = build_runtime(settings)
+    upgrade(runtime.engine)
+    with runtime.session_factory() as session, session.begin():
+        demo = seed_demo(session)
+    worker = Worker(runtime.broker, worker_threads=threads)
+    worker.start()
+    reconciler = PeriodicReconciler(runtime, interval=settings.reconcile_interval_seconds,
+                                    older_than_seconds=settings.reconcile_older_than_seconds)
+    reconciler.start()
+    for line in _banner(settings, host, port, demo):
+        console.print(line, soft_wrap=True)
+    try:
+        uvicorn.run(create_app(runtime), host=host, port=port, log_level="warning", access_log=False)
+    finally:
+        reconciler.stop()
+        worker.stop()
+        runtime.close()
+
+
+def _banner(settings: Settings, host: str, port: int, demo) -> list[str]:
+    base = f"http://{host}:{port}"
+    lines = [
+        f"[bold]Referral Pipeline is running[/bold] on {base}  (embedded: SQLite + in-process workers)",
+        f"API docs        {base}/docs      health {base}/readyz",
+        f"API token       {settings.api_token}",
+        f"Shopify secret  {settings.shopify_secret}",
+        f"WooCommerce     {settings.woocommerce_secret}",
+        f"Events secret   {settings.events_secret}",
+        f"Database        {settings.database_url}",
+        f"Email outbox    {Path(settings.outbox_dir).resolve()}",
+        f"Demo campaign   {demo.campaign_id}  referrer {demo.referrer_email} holds code [bold]{demo.referrer_code}[/bold]",
+        "",
+        "Try it:  [bold]referrals demo send-order[/bold]   (posts a signed Shopify order using the demo code)",
+        f"Then:    curl -H 'Authorization: Bearer {settings.api_token}' {base}/api/v1/campaigns/{demo.campaign_id}/rewards",
+    ]
+    return lines

@@ -1,0 +1,93 @@
+"""The `referrals` command: one entry point for running, operating and inspecting the service."""
+from __future__ import annotations
+
+import typer
+import uvicorn
+from rich.console import Console
+from rich.table import Table
+
+from cli.demo import demo_app
+from cli.embedded import embedded_settings, run_embedded
+from cli.settings import load_settings, require_redis, secrets_file
+from config.container import build_runtime
+from db.migrate import current_revision, upgrade
+
+app = typer.Typer(help="Referral Pipeline: a self-hosted referral-program engine.", no_args_is_help=True)
+tokens_app = typer.Typer(help="API tokens.", no_args_is_help=True)
+app.add_typer(tokens_app, name="tokens")
+app.add_typer(demo_app, name="demo")
+console = Console()
+
+
+@app.command()
+def up(
+    host: str = typer.Option("127.0.0.1", help="address to listen on"),
+    port: int = typer.Option(8000, help="port to listen on"),
+    threads: int = typer.Option(4, help="in-process worker threads"),
+) -> None:
+    """Run everything in one process on the embedded default (SQLite, in-process queue, file outbox, demo campaign)."""
+    settings = embedded_settings(load_settings(), secrets_file())
+    run_embedded(settings, host=host, port=port, threads=threads, console=console)
+
+
+@app.command()
+def api(
+    host: str = typer.Option("127.0.0.1", help="address to listen on"),
+    port: int = typer.Option(8000, help="port to listen on"),
+    workers: int = typer.Option(1, help="uvicorn worker processes"),
+) -> None:
+    """Serve webhooks and the JSON API (production: PostgreSQL + Redis; run `referrals worker` beside it)."""
+    settings = load_settings()
+    require_redis(settings, "api")
+    uvicorn.run("api.asgi:app_factory", factory=True, host=host, port=port, workers=workers,
+                log_level="warning", access_log=False)
+
+
+@app.command()
+def worker(
+    processes: int = typer.Option(2, min=1, help="worker processes"),
+    threads: int = typer.Option(8, min=1, help="threads per process"),
+) -> None:
+    """Run pipeline workers against Redis; also reconciles stuck work periodically."""
+    from workers.process import run_worker_pool
+
+    settings = load_settings()
+    require_redis(settings, "worker")
+    run_worker_pool(settings, processes=processes, threads=threads)
+
+
+@app.command()
+def migrate() -> None:
+    """Apply database migrations (Alembic) up to the latest schema."""
+    runtime = build_runtime(load_settings())
+    upgrade(runtime.engine)
+    console.print(f"Database at revision {current_revision(runtime.engine)}")
+    runtime.close()
+
+
+@app.command()
+def reconcile(older_than: int = typer.Option(60, "--older-than", min=0, help="seconds a piece of work may sit before it counts as stuck")) -> None:
+    """Re-enqueue inbox events, settlements, notifications and rewards stuck longer than --older-than; runs once."""
+    from workers.reconciler import reconcile_once
+
+    settings = load_settings()
+    require_redis(settings, "reconcile")
+    runtime = build_runtime(settings)
+    counts = reconcile_once(runtime, older_than_seconds=older_than)
+    runtime.close()
+    table = Table("re-enqueued", "count")
+    for name, count in counts.items():
+        table.add_row(name, str(count))
+    console.print(table)
+
+
+@tokens_app.command("create")
+def tokens_create(name: str = typer.Option("default", help="a label to recognise the token by")) -> None:
+    """Create an API token; it is shown once."""
+    from api.auth import create_token
+
+    runtime = build_runtime(load_settings())
+    with runtime.session_factory() as session, session.begin():
+        token = create_token(session, name)
+    runtime.close()
+    console.print(token)
