@@ -18,8 +18,9 @@ ModelT = TypeVar("ModelT", bound=Base)
 def insert_ignore(session: Session, model: type[Base], values: dict[str, Any]) -> bool:
     """INSERT … ON CONFLICT DO NOTHING on any unique key; True when the row was inserted."""
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(model).values(**values).on_conflict_do_nothing()
-    return session.execute(statement).rowcount == 1
+    key = model.__table__.primary_key.columns.values()[0]
+    statement = dialect.insert(model.__table__).values(**values).on_conflict_do_nothing().returning(key)
+    return session.execute(statement).first() is not None
 
 
 def record_activity(

@@ -46,6 +46,14 @@ class Notifier:
 
     def __init__(self, session_factory: sessionmaker[Session], settings: Settings, mailer: Any, webhooks: WebhookSender) -> None:
         self.session_factory, self.settings, self.mailer, self.webhooks = session_factory, settings, mailer, webhooks
+        self._renderers: dict[tuple, Renderer] = {}
+
+    def renderer(self, overrides: dict[str, str]) -> Renderer:
+        """One Renderer per distinct set of campaign overrides (building one costs far more than rendering)."""
+        key = tuple(sorted(overrides.items()))
+        if key not in self._renderers:
+            self._renderers = dict(list(self._renderers.items())[-63:]) | {key: Renderer(overrides=overrides)}
+        return self._renderers[key]
 
     async def send(self, distribution_id: str) -> None:
         """The async actor body: claim, deliver, record; transient failures re-raise so dramatiq retries."""
@@ -82,7 +90,7 @@ class Notifier:
         context = render_context(session, self.settings, row)
         if row.channel == "webhook":
             return _webhook_payload(row, context)
-        rendered = Renderer(overrides=_campaign_templates(session, row)).render(row.trigger, context)
+        rendered = self.renderer(_campaign_templates(session, row)).render(row.trigger, context)
         return build_email(rendered, sender=self.settings.mail_from, recipient=row.recipient,
                            recipient_name=context["customer"]["name"], qr_png=context["qr_png"],
                            message_key=row.id, unsubscribe_url=context["unsubscribe_url"])
