@@ -15,7 +15,7 @@ from domain.events import ShopEvent
 from domain.model import EventStatus
 from workers import followups
 from workers.followups import FollowUp
-from workers.steps.redeem import Attempt, find_codes, lock_referrers, redeem, roll_back_order
+from workers.steps.redeem import Attempt, find_codes, lock_referrers, recheck_after_partial_refund, redeem, roll_back_order
 
 OPEN_STATUSES = (EventStatus.RECEIVED, EventStatus.ENQUEUED)
 ORDER_ACTIVITY = {"order.created": activity.ORDER_CREATED, "order.paid": activity.ORDER_PAID,
@@ -32,27 +32,29 @@ def process_event(session: Session, event_id: str) -> list[FollowUp]:
     customer = upsert_customer(session, event.customer) if event.customer else None
     codes = find_codes(session, event.codes)
     lock_referrers(session, codes)
-    order, facts = _record_order(session, row, event, customer)
+    order, before, facts = _record_order(session, row, event, customer)
     sends: list[FollowUp] = []
     for text in dict.fromkeys(event.codes):
         attempt = Attempt(row.id, event, text, codes.get(code_key(text)), customer, order, facts, now)
         sends += redeem(session, attempt)
     if order is not None and facts.undone:
         sends += roll_back_order(session, order, row.id, now)
+    elif order is not None and facts.refunded_amount > before.refunded_amount:
+        sends += recheck_after_partial_refund(session, order, facts, row.id, now)
     row.status, row.processed_at, row.error = EventStatus.PROCESSED, now, None
     return sends
 
 
 def _record_order(session: Session, row: InboundEvent, event: ShopEvent, customer):
     if event.order is None:
-        return None, None
-    order, _before, after = record_order(session, row.source, event, customer)
+        return None, None, None
+    order, before, after = record_order(session, row.source, event, customer)
     if event.type in ORDER_ACTIVITY:
         record_activity(session, ORDER_ACTIVITY[event.type], campaign_id=None,
                         customer_id=order.customer_id, key=f"{row.id}",
                         data={"order_id": order.external_id, "source": row.source, "event_id": row.id,
                               "amount": order.amount, "status": order.status})
-    return order, after
+    return order, before, after
 
 
 def _unfinished_followups(session: Session, row: InboundEvent) -> list[FollowUp]:

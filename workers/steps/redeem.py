@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from db.ids import new_id
 from db.models import Campaign, Code, Customer, Order, Redemption, Referral
-from db.rules import rule_set
+from db.rules import rule_set, rules_for
 from db.snapshots import campaign_state, code_state
 from db.writes import lock_customer, record_activity
 from domain import activity
@@ -18,6 +18,7 @@ from domain.events import ShopEvent
 from domain.model import Redeemer, RedemptionStatus, ReferralStatus, Result, RuleSet
 from domain.orders import OrderFacts, converts
 from domain.redemption import Decision, Redeemed, Rejected, decide_redemption
+from domain.rules import evaluate_rules
 from workers import followups
 from workers.followups import FollowUp
 from workers.steps.distributions import queue_notifications
@@ -160,10 +161,7 @@ def _live_referrals(session: Session, campaign_id: str, referrer_id: str) -> int
 
 def roll_back_order(session: Session, order: Order, event_id: str, now: datetime) -> list[FollowUp]:
     """Roll back every live redemption of an undone order, and the referral each created."""
-    redemptions = session.scalars(
-        select(Redemption).where(Redemption.order_id == order.id, Redemption.status == RedemptionStatus.SUCCEEDED)
-    ).all()
-    return [followup for redemption in redemptions for followup in roll_back(session, redemption, event_id, now)]
+    return [followup for redemption in _live_redemptions(session, order) for followup in roll_back(session, redemption, event_id, now)]
 
 
 def roll_back(session: Session, redemption: Redemption, event_id: str | None, now: datetime) -> list[FollowUp]:
@@ -174,9 +172,28 @@ def roll_back(session: Session, redemption: Redemption, event_id: str | None, no
     record_activity(session, activity.ROLLBACK_SUCCEEDED, campaign_id=redemption.campaign_id,
                     customer_id=redemption.customer_id, key=redemption.id,
                     data={**_redemption_data(redemption), "rollback_event_id": event_id})
+    return roll_back_referral(session, redemption, now)
+
+
+def roll_back_referral(session: Session, redemption: Redemption, now: datetime) -> list[FollowUp]:
+    """Take back the referral a redemption created; the referrer's rewards are settled next."""
     referral = session.scalars(select(Referral).where(Referral.redemption_id == redemption.id)).one_or_none()
     if referral is None or referral.status != ReferralStatus.ACTIVE:
         return []
     referral.status, referral.live_key, referral.rolled_back_at, referral.settled_at = ReferralStatus.ROLLED_BACK, None, now, None
     return [followups.settle(referral.campaign_id, referral.referrer_id)]
 
+def recheck_after_partial_refund(session: Session, order: Order, facts: OrderFacts, event_id: str, now: datetime) -> list[FollowUp]:
+    """After a partial refund the redemption stays; its referral rolls back if the remaining amount fails the amount rules."""
+    sends: list[FollowUp] = []
+    for redemption in _live_redemptions(session, order):
+        campaign, code = session.get(Campaign, redemption.campaign_id), session.get(Code, redemption.code_id)
+        amount_rules = [rule for rule in rules_for(session, campaign, code) if set(rule.conditions) == {"order.amount"}]
+        if amount_rules and not evaluate_rules(amount_rules, {"order.amount": facts.remaining_amount}).passed:
+            sends += roll_back_referral(session, redemption, now)
+    return sends
+
+
+def _live_redemptions(session: Session, order: Order) -> list[Redemption]:
+    query = select(Redemption).where(Redemption.order_id == order.id, Redemption.status == RedemptionStatus.SUCCEEDED)
+    return list(session.scalars(query))

@@ -1,0 +1,105 @@
+"""Campaign reads: the campaign list, the overview, tiers, rules, templates and the campaign's codes."""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from db.models import Activity, Campaign, Code, Customer, Referral, Reward, Tier, ValidationRule
+from db.queries import Listing, serializers
+from db.queries.lookups import live_campaign
+from domain.model import LIVE_REWARD_STATUSES, ReferralStatus
+
+TOP_REFERRERS = 5
+RECENT_ACTIVITY = 10
+
+
+def campaigns(*, active: bool | None = None) -> Listing:
+    query = select(Campaign).where(Campaign.deleted_at.is_(None))
+    if active is not None:
+        query = query.where(Campaign.active.is_(active))
+    return Listing(query, Campaign.id, Campaign.created_at, serializers.campaign)
+
+
+def codes(campaign_id: str, *, active: bool | None = None, published: bool | None = None,
+          category: str | None = None) -> Listing:
+    """A campaign's codes that are not deleted, optionally by active flag, publication and category."""
+    query = select(Code).where(Code.campaign_id == campaign_id, Code.deleted_at.is_(None))
+    if active is not None:
+        query = query.where(Code.active.is_(active))
+    if published is not None:
+        query = query.where(Code.holder_id.is_not(None) if published else Code.holder_id.is_(None))
+    if category is not None:
+        query = query.where(Code.category == category)
+    return Listing(query, Code.id, Code.created_at, serializers.code)
+
+
+def summary(session: Session, campaign_id: str) -> dict[str, Any]:
+    """The campaign overview of SPEC §9."""
+    campaign = live_campaign(session, campaign_id)
+    return {
+        "available_codes": _count(session, Code.id, Code.campaign_id == campaign_id, Code.holder_id.is_(None),
+                                  Code.active.is_(True), Code.deleted_at.is_(None)),
+        "customers_joined": _customers_joined(session, campaign_id),
+        "customers_with_codes": _count(session, Code.holder_id.distinct(), Code.campaign_id == campaign_id,
+                                       Code.holder_id.is_not(None)),
+        "referees": _count(session, Referral.id, *_live_referrals(campaign_id)),
+        "rewards_assigned": _count(session, Reward.id, Reward.campaign_id == campaign_id,
+                                   Reward.status.in_(list(LIVE_REWARD_STATUSES))),
+        "top_referrers": top_referrers(session, campaign_id),
+        "recent_activity": [serializers.activity(row) for row in session.scalars(
+            select(Activity).where(Activity.campaign_id == campaign_id).order_by(Activity.id.desc()).limit(RECENT_ACTIVITY))],
+        "validity": {"start_date": serializers.iso(campaign.start_date),
+                     "expiration_date": serializers.iso(campaign.expiration_date)},
+    }
+
+
+def _live_referrals(campaign_id: str) -> tuple:
+    return Referral.campaign_id == campaign_id, Referral.status == ReferralStatus.ACTIVE
+
+
+def _count(session: Session, column: Any, *conditions: Any) -> int:
+    return session.scalar(select(func.count(column)).where(*conditions)) or 0
+
+
+def _customers_joined(session: Session, campaign_id: str) -> int:
+    """Distinct customers taking part: code holders and live referees."""
+    holders = select(Code.holder_id.label("customer_id")).where(Code.campaign_id == campaign_id, Code.holder_id.is_not(None))
+    referees = select(Referral.referee_id.label("customer_id")).where(*_live_referrals(campaign_id))
+    joined = holders.union(referees).subquery()
+    return session.scalar(select(func.count()).select_from(joined)) or 0
+
+
+def top_referrers(session: Session, campaign_id: str, limit: int = TOP_REFERRERS) -> list[dict[str, Any]]:
+    """The referrers with the most live referrals, most first."""
+    counts = (select(Referral.referrer_id, func.count().label("referees")).where(*_live_referrals(campaign_id))
+              .group_by(Referral.referrer_id).order_by(func.count().desc(), Referral.referrer_id).limit(limit).subquery())
+    rows = session.execute(select(Customer, counts.c.referees).join(counts, counts.c.referrer_id == Customer.id)
+                           .order_by(counts.c.referees.desc(), Customer.id)).all()
+    return [{"customer_id": row.id, "name": row.name, "email": row.email, "referees": referees} for row, referees in rows]
+
+
+def tiers(session: Session, campaign_id: str) -> list[dict[str, Any]]:
+    live_campaign(session, campaign_id)
+    query = select(Tier).where(Tier.campaign_id == campaign_id, Tier.deleted_at.is_(None)).order_by(Tier.threshold, Tier.id)
+    return [serializers.tier(row) for row in session.scalars(query)]
+
+
+def rules(session: Session, campaign_id: str, code_id: str | None = None) -> list[dict[str, Any]]:
+    """Campaign-level rules (or one code's overrides), numbered in the order the logic refers to them."""
+    scope = ValidationRule.code_id.is_(None) if code_id is None else ValidationRule.code_id == code_id
+    query = select(ValidationRule).where(ValidationRule.campaign_id == campaign_id, scope)
+    rows = session.scalars(query.order_by(ValidationRule.position, ValidationRule.id))
+    return [serializers.rule(row) | {"number": number} for number, row in enumerate(rows, start=1)]
+
+
+def rules_page(session: Session, campaign_id: str) -> dict[str, Any]:
+    campaign = live_campaign(session, campaign_id)
+    return {"data": rules(session, campaign_id), "logic": campaign.rules_logic, "next_cursor": None}
+
+
+def templates(session: Session, campaign_id: str) -> dict[str, Any]:
+    campaign = live_campaign(session, campaign_id)
+    overrides = sorted((campaign.templates or {}).items())
+    return {"data": [{"name": name, "source": source} for name, source in overrides], "next_cursor": None}
