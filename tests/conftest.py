@@ -17,6 +17,7 @@ from db.migrate import upgrade
 from db.models import Base
 from tests.support import pipeline
 from tests.support.databases import throwaway_database
+from tests.support.servers import SmtpServer, WebhookReceiver, running_smtp_server, running_webhook_server
 
 
 @pytest.fixture(scope="session")
@@ -71,3 +72,17 @@ def worker(runtime: Runtime) -> Iterator[Worker]:
 def client(runtime: Runtime) -> Iterator[TestClient]:
     with TestClient(create_app(runtime), headers={"Authorization": f"Bearer {pipeline.API_TOKEN}"}) as client:
         yield client
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    """A real SMTP server (aiosmtpd) on a free local port that records what it receives."""
+    with running_smtp_server() as server:
+        yield server
+
+
+@pytest.fixture
+def webhook_server() -> Iterator[WebhookReceiver]:
+    """A real HTTP server that verifies outgoing-webhook signatures."""
+    with running_webhook_server() as receiver:
+        yield receiver

@@ -5,7 +5,7 @@ import csv
 import io
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.models import Code, Customer
@@ -81,3 +81,9 @@ def codes_csv(session_factory: sessionmaker[Session], campaign_id: str, fmt: str
     """A campaign's codes as CSV: Voucherify's template, or a Mailchimp audience of published codes."""
     header, query, to_row = EXPORTS[fmt]
     return csv_chunks(header, stream_rows(session_factory, query(campaign_id), to_row))
+
+
+def codes_csv_rows(session: Session, campaign_id: str, fmt: str = "codes") -> int:
+    """How many data rows `codes_csv` will write (for progress bars)."""
+    _header, query, _to_row = EXPORTS[fmt]
+    return session.scalar(select(func.count()).select_from(query(campaign_id).order_by(None).subquery())) or 0

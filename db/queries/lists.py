@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from db.models import (Activity, Code, Customer, Distribution, FailedJob, InboundEvent, LedgerEntry, Redemption, Referral,
                        Reward)
 from db.queries import Listing, serializers
+from db.queries.errors import NotFound
 from db.queries.lookups import find_code
 from domain.emails import normalize_email
 from domain.model import ReferralStatus
@@ -105,6 +106,14 @@ def customers(*, source_id: str | None = None, email: str | None = None, custome
     if email is not None:
         query = query.where(Customer.email_normalized == (normalize_email(email) or email.strip().lower()))
     return Listing(query, Customer.id, Customer.created_at, lambda row: serializers.customer(*row))
+
+
+def customer(session: Session, customer_id: str) -> dict[str, Any]:
+    listing = customers(customer_id=customer_id)
+    row = session.execute(listing.query).one_or_none()
+    if row is None:
+        raise NotFound("customer", customer_id)
+    return listing.serialize(row)
 
 
 def events(*, status: str | None = None, source: str | None = None) -> Listing:

@@ -1,0 +1,113 @@
+"""Campaigns: create, list, read, edit, pause/activate, delete, the overview, and the campaign's lists."""
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import Query, Response
+
+from api.v1.common import CSV_RESPONSE, PageDep, RuntimeDep, csv_response, page, read, router, write
+from api.v1.schemas import CampaignIn, CampaignPatch
+from db import campaigns as commands
+from db.queries import campaigns as queries, lists, serializers
+from db.queries.export import listing_csv
+from db.queries.lookups import live_campaign
+
+REFERRER_COLUMNS = ("customer_id", "name", "email", "code", "published_at", "channel", "status", "referees")
+REDEMPTION_COLUMNS = ("id", "code", "customer_id", "order_id", "result", "status", "failure_code", "failure_message",
+                      "amount", "created_at")
+Format = Literal["json", "csv"]
+RedemptionStatus = Literal["succeeded", "failed", "rolled_back"]
+RewardStatus = Literal["pending", "completed", "rolled_back"]
+
+
+def campaigns_router():
+    api = router("/campaigns", "campaigns")
+
+    @api.post("", status_code=201, summary="Create a campaign")
+    def create(body: CampaignIn, runtime: RuntimeDep) -> dict:
+        return serializers.campaign(write(runtime, commands.create, body.model_dump()))
+
+    @api.get("", summary="List campaigns, newest first")
+    def list_campaigns(runtime: RuntimeDep, params: PageDep, active: bool | None = None) -> dict:
+        return page(runtime, queries.campaigns(active=active), params)
+
+    @api.get("/{campaign_id}", summary="One campaign")
+    def show(campaign_id: str, runtime: RuntimeDep) -> dict:
+        return serializers.campaign(read(runtime, live_campaign, campaign_id))
+
+    @api.patch("/{campaign_id}", summary="Edit a campaign (only the fields given)")
+    def edit(campaign_id: str, body: CampaignPatch, runtime: RuntimeDep) -> dict:
+        return serializers.campaign(write(runtime, commands.update, campaign_id, body.given()))
+
+    @api.put("/{campaign_id}", summary="Edit a campaign (same as PATCH)")
+    def replace(campaign_id: str, body: CampaignPatch, runtime: RuntimeDep) -> dict:
+        return serializers.campaign(write(runtime, commands.update, campaign_id, body.given()))
+
+    @api.delete("/{campaign_id}", status_code=204, summary="Delete a campaign (its codes then fail validation)")
+    def delete(campaign_id: str, runtime: RuntimeDep) -> Response:
+        write(runtime, commands.delete, campaign_id)
+        return Response(status_code=204)
+
+    @api.post("/{campaign_id}/enable", summary="Activate a campaign")
+    def enable(campaign_id: str, runtime: RuntimeDep) -> dict:
+        campaign = write(runtime, commands.set_active, campaign_id, True)
+        return {"id": campaign.id, "active": campaign.active}
+
+    @api.post("/{campaign_id}/disable", summary="Pause a campaign")
+    def disable(campaign_id: str, runtime: RuntimeDep) -> dict:
+        campaign = write(runtime, commands.set_active, campaign_id, False)
+        return {"id": campaign.id, "active": campaign.active}
+
+    @api.get("/{campaign_id}/summary", summary="The campaign overview")
+    def summary(campaign_id: str, runtime: RuntimeDep) -> dict:
+        return read(runtime, queries.summary, campaign_id)
+
+    _lists(api)
+    return api
+
+
+def _lists(api) -> None:
+    """The campaign's tabs: referrers, referees, redemptions, rewards, distributions, activity."""
+
+    @api.get("/{campaign_id}/referrers", summary="Referrers: customers holding a code", responses=CSV_RESPONSE)
+    def referrers(campaign_id: str, runtime: RuntimeDep, params: PageDep, format: Format = "json"):
+        read(runtime, live_campaign, campaign_id)
+        if format == "csv":
+            return csv_response(listing_csv(runtime.session_factory, lists.referrers(campaign_id), REFERRER_COLUMNS,
+                                            params.start_date, params.end_date), f"referrers-{campaign_id}.csv")
+        return page(runtime, lists.referrers(campaign_id), params)
+
+    @api.get("/{campaign_id}/referees", summary="Referees with their order totals")
+    def referees(campaign_id: str, runtime: RuntimeDep, params: PageDep) -> dict:
+        read(runtime, live_campaign, campaign_id)
+        listing = lists.referees(campaign_id)
+        totals = read(runtime, lists.referee_totals, listing, params.start_date, params.end_date)
+        return page(runtime, listing, params) | totals
+
+    @api.get("/{campaign_id}/redemptions", summary="Redemptions of the campaign's codes", responses=CSV_RESPONSE)
+    def redemptions(campaign_id: str, runtime: RuntimeDep, params: PageDep, status: RedemptionStatus | None = None,
+                    format: Format = "json"):
+        read(runtime, live_campaign, campaign_id)
+        if format == "csv":
+            listing = read(runtime, lambda session: lists.redemptions(session, campaign_id=campaign_id, status=status))
+            return csv_response(listing_csv(runtime.session_factory, listing, REDEMPTION_COLUMNS, params.start_date,
+                                            params.end_date), f"redemptions-{campaign_id}.csv")
+        return page(runtime, lambda session: lists.redemptions(session, campaign_id=campaign_id, status=status), params)
+
+    @api.get("/{campaign_id}/rewards", summary="Reward redemptions")
+    def rewards(campaign_id: str, runtime: RuntimeDep, params: PageDep, status: RewardStatus | None = None,
+                customer_id: str | None = None, type: str | None = Query(None, description="credits|points|coupon|material")) -> dict:
+        read(runtime, live_campaign, campaign_id)
+        return page(runtime, lists.rewards(campaign_id, status=status, customer_id=customer_id, reward_type=type), params)
+
+    @api.get("/{campaign_id}/distributions", summary="Notifications sent for the campaign")
+    def distributions(campaign_id: str, runtime: RuntimeDep, params: PageDep, trigger: str | None = None,
+                      status: str | None = None, channel: str | None = None) -> dict:
+        read(runtime, live_campaign, campaign_id)
+        return page(runtime, lists.distributions(campaign_id, trigger=trigger, status=status, channel=channel), params)
+
+    @api.get("/{campaign_id}/activity", summary="The campaign's activity, newest first")
+    def campaign_activity(campaign_id: str, runtime: RuntimeDep, params: PageDep, category: str | None = None,
+                          type: str | None = None) -> dict:
+        read(runtime, live_campaign, campaign_id)
+        return page(runtime, lists.activity(campaign_id=campaign_id, category=category, activity_type=type), params)

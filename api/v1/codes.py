@@ -1,0 +1,128 @@
+"""Codes: generate, list, import and export a campaign's codes, invite referrers, and one code's page."""
+from __future__ import annotations
+
+import io
+import tempfile
+from typing import IO, Literal
+
+import segno
+from fastapi import Request, Response
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from api.v1.common import RuntimeDep, PageDep, csv_response, page, read, router, write, write_enqueuing
+from api.v1.schemas import CountIn, PublishIn, RuleIn
+from db import campaigns, codes as commands
+from db.queries import campaigns as queries, serializers
+from db.queries.errors import Invalid
+from db.queries.export import codes_csv
+from db.queries.lookups import code_by_text, live_campaign
+
+MAX_UPLOAD_BYTES = 200 * 1024 * 1024
+SPOOL_BYTES = 8 * 1024 * 1024
+IMPORT_BODY = {"requestBody": {"content": {
+    "text/csv": {"schema": {"type": "string"}},
+    "multipart/form-data": {"schema": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}},
+}}}
+SVG = {200: {"content": {"image/svg+xml": {}}, "description": "An SVG image"}}
+PNG = {200: {"content": {"image/png": {}}, "description": "A PNG image"}}
+
+
+def codes_router():
+    api = router("", "codes")
+    _campaign_codes(api)
+    _code_page(api)
+    return api
+
+
+def _campaign_codes(api) -> None:
+    @api.post("/campaigns/{campaign_id}/codes", status_code=201, summary="Generate codes from the campaign's pattern")
+    def generate(campaign_id: str, body: CountIn, runtime: RuntimeDep) -> dict:
+        return {"created": write(runtime, commands.generate, campaign_id, body.count)}
+
+    @api.get("/campaigns/{campaign_id}/codes", summary="The campaign's codes, newest first")
+    def list_codes(campaign_id: str, runtime: RuntimeDep, params: PageDep, active: bool | None = None,
+                   published: bool | None = None, category: str | None = None) -> dict:
+        read(runtime, live_campaign, campaign_id)
+        return page(runtime, queries.codes(campaign_id, active=active, published=published, category=category), params)
+
+    @api.post("/campaigns/{campaign_id}/codes/import", summary="Import codes from a CSV (Voucherify's template)",
+              openapi_extra=IMPORT_BODY)
+    async def import_codes(campaign_id: str, request: Request, runtime: RuntimeDep,
+                           on_error: Literal["skip", "abort"] = "skip") -> dict:
+        lines = await _uploaded_csv(request)
+        report = await run_in_threadpool(commands.run_import, runtime.unit_of_work, campaign_id, lines, on_error=on_error)
+        return report.to_dict()
+
+    @api.get("/campaigns/{campaign_id}/codes/export", summary="Export codes as CSV (or a Mailchimp audience)",
+             responses={200: {"content": {"text/csv": {}}}})
+    def export_codes(campaign_id: str, runtime: RuntimeDep, format: Literal["codes", "mailchimp"] = "codes") -> Response:
+        read(runtime, live_campaign, campaign_id)
+        return csv_response(codes_csv(runtime.session_factory, campaign_id, format), f"codes-{campaign_id}-{format}.csv")
+
+    @api.post("/campaigns/{campaign_id}/referrers", status_code=201, summary="Invite a referrer: publish a code to a customer",
+              responses={200: {"description": "join_once: the customer already holds this code"}})
+    def invite(campaign_id: str, body: PublishIn, runtime: RuntimeDep) -> JSONResponse:
+        code, published = write_enqueuing(runtime, commands.invite, campaign_id, body.customer.data(), body.channel)
+        return JSONResponse(serializers.publication(code), status_code=201 if published else 200)
+
+
+def _code_page(api) -> None:
+    @api.get("/codes/{code}", summary="One code (matched without regard to case)")
+    def show(code: str, runtime: RuntimeDep) -> dict:
+        return serializers.code(read(runtime, code_by_text, code))
+
+    @api.delete("/codes/{code}", status_code=204, summary="Delete a code (its redemptions then fail)")
+    def delete(code: str, runtime: RuntimeDep) -> Response:
+        write(runtime, commands.delete, code)
+        return Response(status_code=204)
+
+    @api.post("/codes/{code}/publish", status_code=201, summary="Publish this code to a customer",
+              responses={200: {"description": "the customer already holds this code"}})
+    def publish(code: str, body: PublishIn, runtime: RuntimeDep) -> JSONResponse:
+        row, published = write_enqueuing(runtime, commands.publish, code, body.customer.data(), body.channel)
+        return JSONResponse(serializers.publication(row), status_code=201 if published else 200)
+
+    @api.get("/codes/{code}/qr.svg", summary="QR code of the share link, SVG", response_class=Response, responses=SVG)
+    def qr_svg(code: str, runtime: RuntimeDep) -> Response:
+        return Response(_qr(runtime, code, "svg"), media_type="image/svg+xml")
+
+    @api.get("/codes/{code}/qr.png", summary="QR code of the share link, PNG", response_class=Response, responses=PNG)
+    def qr_png(code: str, runtime: RuntimeDep) -> Response:
+        return Response(_qr(runtime, code, "png"), media_type="image/png")
+
+    @api.post("/codes/{code}/rules", status_code=201, summary="Add a code-level rule (overrides the campaign rule of that name)")
+    def add_rule(code: str, body: RuleIn, runtime: RuntimeDep) -> dict:
+        return serializers.rule(write(runtime, campaigns.add_code_rule, code, body.model_dump()))
+
+    @api.get("/codes/{code}/rules", summary="The code's own rules")
+    def list_rules(code: str, runtime: RuntimeDep) -> dict:
+        return read(runtime, queries.code_rules, code)
+
+
+def share_url(public_url: str, code: str) -> str:
+    return f"{public_url.rstrip('/')}/r/{code}"
+
+
+def _qr(runtime, text: str, kind: str) -> bytes:
+    code = read(runtime, code_by_text, text)
+    buffer = io.BytesIO()
+    segno.make(share_url(runtime.settings.public_url, code.code), error="m").save(buffer, kind=kind, scale=6, border=2)
+    return buffer.getvalue()
+
+
+async def _uploaded_csv(request: Request) -> IO[str]:
+    """The CSV text of a multipart upload (field `file`) or of a text/csv body."""
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        upload = (await request.form()).get("file")
+        if not isinstance(upload, UploadFile):
+            raise Invalid("file: send the CSV as the multipart field 'file'")
+        return io.TextIOWrapper(upload.file, encoding="utf-8-sig", newline="")
+    spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)
+    async for chunk in request.stream():
+        if spool.tell() + len(chunk) > MAX_UPLOAD_BYTES:
+            raise Invalid(f"file: the CSV is larger than {MAX_UPLOAD_BYTES} bytes")
+        spool.write(chunk)
+    spool.seek(0)
+    return io.TextIOWrapper(spool, encoding="utf-8-sig", newline="")

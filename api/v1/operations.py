@@ -1,0 +1,78 @@
+"""Operations: the webhook inbox (list, inspect, replay) and failed jobs (list, inspect, retry, purge)."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from fastapi import Query, Response
+
+from api.intake import SOURCES
+from api.v1.common import PageDep, RuntimeDep, page, read, router, write, write_enqueuing
+from config.container import Runtime
+from db import operator
+from db.models import FailedJob, InboundEvent
+from db.queries import lists, serializers
+from db.queries.errors import Invalid
+from db.queries.lookups import get
+
+EventStatus = Literal["received", "enqueued", "processed", "rejected", "failed"]
+PARSERS = {name: source.parse for name, source in SOURCES.items()}
+
+
+def operations_router():
+    api = router("", "operations")
+    _events(api)
+    _jobs(api)
+    return api
+
+
+def _events(api) -> None:
+    @api.get("/events", summary="The webhook inbox, newest first")
+    def list_events(runtime: RuntimeDep, params: PageDep, status: EventStatus | None = None, source: str | None = None) -> dict:
+        return page(runtime, lists.events(status=status, source=source), params)
+
+    @api.get("/events/{event_id}", summary="One inbox event with its body and normalised form")
+    def show_event(event_id: str, runtime: RuntimeDep) -> dict:
+        return serializers.event_detail(read(runtime, get, InboundEvent, event_id, "event"))
+
+    @api.post("/events/{event_id}/replay", summary="Process a rejected, failed or stuck event again")
+    def replay_event(event_id: str, runtime: RuntimeDep) -> dict:
+        return serializers.event(write_enqueuing(runtime, operator.replay_event, event_id, PARSERS))
+
+
+def _jobs(api) -> None:
+    @api.get("/jobs/failed", summary="Jobs that exhausted their retries, newest first")
+    def list_jobs(runtime: RuntimeDep, params: PageDep, actor: str | None = None) -> dict:
+        return page(runtime, lists.failed_jobs(actor=actor), params)
+
+    @api.post("/jobs/failed/retry", summary="Retry every failed job not retried yet (or one actor's)")
+    def retry_all(runtime: RuntimeDep, actor: str | None = None) -> dict:
+        jobs = retry(runtime, actor=actor)
+        return {"retried": len(jobs), "data": [serializers.failed_job(job) for job in jobs]}
+
+    @api.get("/jobs/failed/{job_id}", summary="One failed job with its traceback")
+    def show_job(job_id: str, runtime: RuntimeDep) -> dict:
+        return serializers.failed_job_detail(read(runtime, get, FailedJob, job_id, "failed job"))
+
+    @api.post("/jobs/failed/{job_id}/retry", summary="Send a failed job's message again")
+    def retry_one(job_id: str, runtime: RuntimeDep) -> dict:
+        return serializers.failed_job_detail(retry(runtime, job_id=job_id)[0])
+
+    @api.delete("/jobs/failed/{job_id}", status_code=204, summary="Forget a failed job")
+    def purge_one(job_id: str, runtime: RuntimeDep) -> Response:
+        write(runtime, operator.purge_job, job_id)
+        return Response(status_code=204)
+
+    @api.delete("/jobs/failed", summary="Purge failed jobs that failed before a time")
+    def purge(runtime: RuntimeDep, before: datetime = Query(description="ISO 8601 UTC"), actor: str | None = None) -> dict:
+        if before.tzinfo is None:
+            raise Invalid("before: must carry a timezone (use Z for UTC)")
+        return {"deleted": write(runtime, operator.purge_jobs, before, actor=actor)}
+
+
+def retry(runtime: Runtime, *, job_id: str | None = None, actor: str | None = None) -> list[FailedJob]:
+    """Mark jobs retried in one transaction, then send their messages once it has committed."""
+    jobs, messages = write(runtime, operator.retry_jobs, runtime.actors, job_id=job_id, actor=actor)
+    for message in messages:
+        runtime.broker.enqueue(message)
+    return jobs

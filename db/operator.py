@@ -1,0 +1,163 @@
+"""Operator commands on pipeline results: roll back a redemption, complete or roll back a reward,
+replay an inbox event, retry and purge failed jobs. Each runs inside the caller's unit of work and
+reuses the worker's own step functions, so an operator action and a webhook change rows the same way."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Callable, Mapping
+
+from dramatiq import Actor
+from dramatiq.message import Message
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from db.models import Code, Distribution, FailedJob, InboundEvent, Redemption, Reward
+from db.queries.errors import Conflict
+from db.queries.lookups import get
+from db.types import utcnow
+from db.writes import lock_customer
+from domain.events import ParsedWebhook, Unparseable
+from domain.model import DistributionStatus, EventStatus, RedemptionStatus, RewardStatus
+from workers import followups
+from workers.followups import FollowUp
+from workers.steps.redeem import roll_back
+from workers.steps.rewards import complete, roll_back_reward
+
+Parser = Callable[[bytes, Mapping[str, str]], ParsedWebhook]
+OPERATOR_ROLLBACK = "rolled back by an operator"
+
+
+def rollback_redemption(session: Session, sends: list[FollowUp], redemption_id: str) -> Redemption:
+    """Roll back a succeeded redemption and its referral; the referrer's rewards are settled next."""
+    redemption = _succeeded(get(session, Redemption, redemption_id, "redemption"))
+    code = session.get(Code, redemption.code_id)
+    if code is not None and code.holder_id:
+        lock_customer(session, code.holder_id)
+    redemption = _succeeded(get(session, Redemption, redemption_id, "redemption", for_update=True))
+    sends.extend(roll_back(session, redemption, None, utcnow()))
+    return redemption
+
+
+def _succeeded(redemption: Redemption) -> Redemption:
+    if redemption.status != RedemptionStatus.SUCCEEDED:
+        raise Conflict(f"only a succeeded redemption can be rolled back; this one is {redemption.status}")
+    return redemption
+
+
+def complete_reward(session: Session, sends: list[FollowUp], reward_id: str) -> Reward:
+    """Complete a pending reward now: a material one an operator fulfilled, or a held one released early."""
+    reward = _locked_reward(session, reward_id)
+    if reward.status != RewardStatus.PENDING:
+        raise Conflict(f"only a pending reward can be completed; this one is {reward.status}")
+    sends.extend(complete(session, reward, utcnow()))
+    if reward.status != RewardStatus.COMPLETED:
+        raise Conflict(reward.details.get("pending_reason") or "the reward could not be completed")
+    return reward
+
+
+def rollback_reward(session: Session, reward_id: str) -> Reward:
+    """Roll back a pending or completed reward; completed credits and points get a reversing ledger entry."""
+    reward = _locked_reward(session, reward_id)
+    if reward.status == RewardStatus.ROLLED_BACK:
+        raise Conflict("the reward is already rolled back")
+    roll_back_reward(session, reward, utcnow(), reason=OPERATOR_ROLLBACK)
+    return reward
+
+
+def _locked_reward(session: Session, reward_id: str) -> Reward:
+    """The reward, after its referrer's lock (the order the worker takes them in)."""
+    lock_customer(session, get(session, Reward, reward_id, "reward").customer_id)
+    return get(session, Reward, reward_id, "reward", for_update=True)
+
+
+# --- inbox ------------------------------------------------------------------------------------
+
+
+def replay_event(session: Session, sends: list[FollowUp], event_id: str, parsers: Mapping[str, Parser]) -> InboundEvent:
+    """Process an inbox event again: a rejected one is parsed anew, a failed one reopened, a stuck one re-enqueued."""
+    row = get(session, InboundEvent, event_id, "event", for_update=True)
+    if row.status == EventStatus.PROCESSED:
+        raise Conflict("the event was processed; replaying it would apply it twice")
+    if row.status == EventStatus.REJECTED:
+        if row.source not in parsers:
+            raise Conflict(f"no parser for source {row.source!r}")
+        _reparse(session, row, parsers[row.source])
+    elif row.status == EventStatus.FAILED:
+        row.status, row.error = EventStatus.RECEIVED, None
+    if row.status in (EventStatus.RECEIVED, EventStatus.ENQUEUED):
+        sends.append(followups.process(row.id))
+    return row
+
+
+def _reparse(session: Session, row: InboundEvent, parse: Parser) -> None:
+    try:
+        parsed = parse(row.body.encode("utf-8"), row.headers)
+    except Unparseable as problem:
+        raise Conflict(f"the event still cannot be parsed: {problem}") from None
+    twin = session.scalar(select(InboundEvent.id).where(InboundEvent.source == row.source,
+                                                         InboundEvent.external_id == parsed.external_id, InboundEvent.id != row.id))
+    if twin is not None:
+        raise Conflict(f"the platform's event {parsed.external_id!r} was received again since, as {twin}")
+    row.external_id, row.topic = parsed.external_id, parsed.topic
+    row.normalized = parsed.event.to_dict() if parsed.event else None
+    row.status = EventStatus.RECEIVED if parsed.event else EventStatus.PROCESSED
+    row.error = None if parsed.event else f"topic {parsed.topic!r} is not used; nothing to do"
+    row.processed_at = None if parsed.event else utcnow()
+
+
+# --- failed jobs ------------------------------------------------------------------------------
+
+
+def retry_jobs(session: Session, actors: Mapping[str, Actor], *, job_id: str | None = None,
+               actor: str | None = None) -> tuple[list[FailedJob], list[Message]]:
+    """Mark failed jobs retried and build their messages; the caller enqueues them after commit.
+
+    One job by id (again if it was retried before), or every job not retried yet (of one actor).
+    The inbox event or distribution a job gave up on is reopened, so the new message acts.
+    """
+    jobs = _jobs_to_retry(session, job_id, actor)
+    unknown = sorted({job.actor for job in jobs} - set(actors))
+    if unknown:
+        raise Conflict(f"no actor named {unknown[0]!r} in this process")
+    now = utcnow()
+    messages = []
+    for job in jobs:
+        message = actors[job.actor].message_with_options(args=tuple(job.args), kwargs=dict(job.kwargs))
+        job.retried_at, job.retry_message_id = now, message.message_id
+        _reopen(session, job)
+        messages.append(message)
+    return jobs, messages
+
+
+def _jobs_to_retry(session: Session, job_id: str | None, actor: str | None) -> list[FailedJob]:
+    if job_id is not None:
+        return [get(session, FailedJob, job_id, "failed job", for_update=True)]
+    query = select(FailedJob).where(FailedJob.retried_at.is_(None)).order_by(FailedJob.id).with_for_update()
+    if actor is not None:
+        query = query.where(FailedJob.actor == actor)
+    return list(session.scalars(query))
+
+
+REOPEN = {
+    "process_event": (InboundEvent, {"status": EventStatus.RECEIVED, "error": None}, EventStatus.FAILED),
+    "send_distribution": (Distribution, {"status": DistributionStatus.QUEUED}, DistributionStatus.FAILED),
+}
+
+
+def _reopen(session: Session, job: FailedJob) -> None:
+    if job.actor not in REOPEN or not job.args:
+        return
+    model, values, failed = REOPEN[job.actor]
+    session.execute(update(model).where(model.id == job.args[0], model.status == failed).values(**values))
+
+
+def purge_job(session: Session, job_id: str) -> None:
+    session.delete(get(session, FailedJob, job_id, "failed job"))
+
+
+def purge_jobs(session: Session, before: datetime, *, actor: str | None = None) -> int:
+    """Delete failed jobs that failed before `before`; how many went."""
+    statement = delete(FailedJob).where(FailedJob.failed_at < before)
+    if actor is not None:
+        statement = statement.where(FailedJob.actor == actor)
+    return session.execute(statement).rowcount or 0

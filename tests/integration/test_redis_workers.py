@@ -1,0 +1,105 @@
+"""End to end through real Redis, real `referrals worker` processes and a real SMTP server."""
+from __future__ import annotations
+
+from typing import Iterator
+
+import pytest
+import redis
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from api.app import create_app
+from config.container import Runtime, build_runtime
+from db.models import Activity, InboundEvent, Referral, Reward
+from tests.conftest import empty_database, make_settings
+from tests.support.pipeline import body_of, native_event, native_headers, shopify_headers, shopify_order
+from tests.support.processes import start_worker_pool, stop_worker_pool, wait_until
+from tests.support.redis_db import private_redis_database
+from tests.support.seed import EACH_CREDITS, FIVE_POINTS, seed_campaign
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    with private_redis_database() as url:
+        yield url
+
+
+@pytest.fixture
+def redis_settings(database_url, tmp_path, redis_url, smtp_server):
+    return make_settings(database_url, tmp_path, redis_url=redis_url, smtp_host="127.0.0.1", smtp_port=smtp_server.port,
+                         smtp_tls="none", reconcile_interval_seconds=1, reconcile_older_than_seconds=1,
+                         redis_heartbeat_timeout_ms=5000, log_format="json", log_level="INFO")
+
+
+@pytest.fixture
+def redis_runtime(redis_settings) -> Iterator[Runtime]:
+    runtime = build_runtime(redis_settings)
+    empty_database(runtime)
+    yield runtime
+    runtime.close()
+
+
+@pytest.fixture
+def api(redis_runtime) -> TestClient:
+    return TestClient(create_app(redis_runtime))
+
+
+def count(runtime: Runtime, model, *where) -> int:
+    with runtime.session_factory() as session:
+        return session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def test_an_order_flows_through_redis_and_worker_processes_to_an_email_and_activity(redis_runtime, redis_settings, api, smtp_server, tmp_path):
+    seeded = seed_campaign(redis_runtime)
+    body = body_of(shopify_order(4242, code=seeded.code, email="friend@example.com"))
+    pool = start_worker_pool(redis_settings, processes=2, threads=2, log_file=tmp_path / "workers.log")
+    try:
+        assert api.post("/webhooks/shopify", content=body, headers=shopify_headers(body, webhook_id="e2e-1")).status_code == 202
+        wait_until(lambda: len(smtp_server.handler.delivered) == 1, timeout_s=60, message="the reward email")
+    finally:
+        stop_worker_pool(pool)
+    [delivered] = smtp_server.handler.delivered
+    assert delivered.rcpt_tos == ["ann@example.com"]
+    assert "10.00 credits" in delivered.message.get_body(("plain",)).get_content()
+    with redis_runtime.session_factory() as session:
+        types = list(session.scalars(select(Activity.type).order_by(Activity.id)))
+    expected = ["customer.order.paid", "customer.redemption.succeeded", "customer.referred", "customer.reward_redemptions.created",
+                "customer.reward_redemptions.completed", "customer.email.sent"]
+    assert [t for t in types if t in expected] == expected
+
+
+def test_two_hundred_referees_through_two_worker_processes_give_exact_referrals_and_rewards(redis_runtime, redis_settings, api, tmp_path):
+    seeded = seed_campaign(redis_runtime, tiers=[EACH_CREDITS, FIVE_POINTS])
+    for n in range(200):
+        payload = native_event(f"evt-{n}", "order.paid", order_id=f"o-{n}", code=seeded.code, email=f"f{n}@example.com",
+                               source_id=f"c-{n}", status="paid")
+        body = body_of(payload)
+        assert api.post("/webhooks/events", content=body, headers=native_headers(body)).status_code == 202
+    pool = start_worker_pool(redis_settings, processes=2, threads=4, log_file=tmp_path / "workers.log")
+    try:
+        wait_until(lambda: count(redis_runtime, Reward) == 201 and count(redis_runtime, InboundEvent, InboundEvent.status == "processed") == 200,
+                   timeout_s=120, message="200 processed events and 201 rewards")
+    finally:
+        stop_worker_pool(pool)
+    assert count(redis_runtime, Referral, Referral.status == "active") == 200
+    assert count(redis_runtime, Reward, Reward.type == "points") == 1
+
+
+def test_events_queued_when_redis_is_flushed_are_still_processed_by_the_reconciler(redis_runtime, redis_settings, api, redis_url, tmp_path):
+    seeded = seed_campaign(redis_runtime)
+    for n in range(20):
+        payload = native_event(f"evt-{n}", "order.paid", order_id=f"o-{n}", code=seeded.code, email=f"f{n}@example.com",
+                               source_id=f"c-{n}", status="paid")
+        body = body_of(payload)
+        api.post("/webhooks/events", content=body, headers=native_headers(body))
+    redis.Redis.from_url(redis_url).flushdb()
+    pool = start_worker_pool(redis_settings, processes=1, threads=4, log_file=tmp_path / "workers.log")
+    try:
+        wait_until(lambda: count(redis_runtime, InboundEvent, InboundEvent.status == "processed") == 20,
+                   timeout_s=90, message="every accepted event processed after the flush")
+        wait_until(lambda: count(redis_runtime, Reward) == 21, timeout_s=60, message="a reward per referral and the milestone")
+    finally:
+        stop_worker_pool(pool)
+    assert count(redis_runtime, Referral) == 20

@@ -1,0 +1,60 @@
+"""Real worker processes (`referrals worker`) for end-to-end and fault tests."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Callable
+
+from config.settings import Settings
+
+ENV_FIELDS = ("database_url", "redis_url", "api_token", "shopify_secret", "woocommerce_secret", "events_secret",
+              "smtp_host", "smtp_port", "smtp_tls", "outbox_dir", "redis_heartbeat_timeout_ms",
+              "reconcile_interval_seconds", "reconcile_older_than_seconds", "max_retries", "log_level", "log_format")
+
+
+def settings_environment(settings: Settings) -> dict[str, str]:
+    """The REFERRALS_* environment that reproduces `settings` in a child process."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("REFERRALS_")}
+    for name in ENV_FIELDS:
+        value = getattr(settings, name)
+        if value is not None:
+            env[f"REFERRALS_{name.upper()}"] = str(value)
+    return env
+
+
+def start_worker_pool(settings: Settings, *, processes: int = 2, threads: int = 4, log_file: Path) -> subprocess.Popen:
+    """`referrals worker` as a child process group, logging to `log_file`."""
+    command = [str(Path(sys.executable).parent / "referrals"), "worker", "--processes", str(processes), "--threads", str(threads)]
+    log = open(log_file, "ab")
+    return subprocess.Popen(command, env=settings_environment(settings), stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+
+
+def stop_worker_pool(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=40)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def child_pids(parent: int) -> list[int]:
+    """The pids of a process's children (the worker processes of a pool)."""
+    path = Path(f"/proc/{parent}/task/{parent}/children")
+    return [int(pid) for pid in path.read_text().split()] if path.exists() else []
+
+
+def wait_until(condition: Callable[[], bool], *, timeout_s: float, message: str) -> None:
+    """Poll `condition` until it holds (the pipeline runs in other processes; there is nothing to join)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out after {timeout_s}s waiting for: {message}")
