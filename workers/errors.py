@@ -4,14 +4,18 @@ from __future__ import annotations
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
-TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (OperationalError, IntegrityError, PoolTimeoutError, ConnectionError, TimeoutError)
+from notifications.errors import TransientSendError
+
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    OperationalError, IntegrityError, PoolTimeoutError, ConnectionError, TimeoutError, TransientSendError,
+)
 
 
 def is_transient(error: BaseException) -> bool:
     """True for errors a retry may fix (lost connections, lock timeouts, unique-key races, send timeouts)."""
     if isinstance(error, DBAPIError) and error.connection_invalidated:
         return True
-    return isinstance(error, TRANSIENT_ERRORS) or getattr(error, "transient", False)
+    return isinstance(error, TRANSIENT_ERRORS)
 
 
 def retry_when(max_retries: int):

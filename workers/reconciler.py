@@ -32,8 +32,10 @@ def reconcile_once(runtime: Runtime, *, older_than_seconds: int) -> dict[str, in
 
 
 def _mark_enqueued(runtime: Runtime, event_ids: list[str]) -> None:
+    """Stamp the re-enqueue time, so one event is re-sent at most once per `older_than` window."""
     with runtime.session_factory() as session, session.begin():
-        session.execute(update(InboundEvent).where(InboundEvent.id.in_(event_ids), InboundEvent.status == EventStatus.RECEIVED)
+        session.execute(update(InboundEvent)
+                        .where(InboundEvent.id.in_(event_ids), InboundEvent.status.in_([EventStatus.RECEIVED, EventStatus.ENQUEUED]))
                         .values(status=EventStatus.ENQUEUED, enqueued_at=utcnow()))
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from db.models import Distribution, InboundEvent, Referral, Reward
@@ -41,7 +41,8 @@ def find_stuck_work(session: Session, *, older_than: timedelta, now: datetime) -
     cutoff = now - older_than
     return StuckWork(
         events=_ids(session, select(InboundEvent.id).where(
-            InboundEvent.status.in_([EventStatus.RECEIVED, EventStatus.ENQUEUED]), InboundEvent.received_at < cutoff)),
+            InboundEvent.status.in_([EventStatus.RECEIVED, EventStatus.ENQUEUED]),
+            func.coalesce(InboundEvent.enqueued_at, InboundEvent.received_at) < cutoff).order_by(InboundEvent.id)),
         settlements=sorted(set(session.execute(select(Referral.campaign_id, Referral.referrer_id).where(
             Referral.settled_at.is_(None), or_(Referral.rolled_back_at < cutoff, Referral.created_at < cutoff)).limit(BATCH)).all())),
         distributions=_ids(session, select(Distribution.id).where(or_(

@@ -1,0 +1,130 @@
+"""Notifications sent by the pipeline: real SMTP server, retries through dramatiq, outcomes on the distribution."""
+from __future__ import annotations
+
+from typing import Iterator
+
+import pytest
+from dramatiq import Worker
+
+from config.container import Runtime, build_runtime
+from db.models import Activity, Customer, Distribution, FailedJob
+from tests.conftest import empty_database, make_settings
+from tests.support.counts import all_rows
+from tests.support.pipeline import body_of, drain, native_event, native_headers
+from tests.support.seed import seed_campaign
+from tests.support.servers import WEBHOOK_SECRET
+from workers.steps.distributions import queue_notifications
+from fastapi.testclient import TestClient
+from api.app import create_app
+
+
+@pytest.fixture
+def smtp_runtime(database_url, tmp_path, smtp_server) -> Iterator[Runtime]:
+    settings = make_settings(database_url, tmp_path, smtp_host="127.0.0.1", smtp_port=smtp_server.port, smtp_tls="none",
+                             outgoing_webhook_secret=WEBHOOK_SECRET, max_retries=3)
+    runtime = build_runtime(settings)
+    empty_database(runtime)
+    worker = Worker(runtime.broker, worker_threads=2, worker_timeout=50)
+    worker.start()
+    yield runtime
+    worker.stop()
+    runtime.close()
+
+
+def order(client: TestClient, code: str, n: int = 1, **customer) -> None:
+    payload = native_event(f"evt-{n}", "order.paid", order_id=f"o-{n}", code=code, email=f"friend{n}@example.com",
+                           source_id=f"c-{n}", status="paid")
+    payload["data"]["customer"] |= customer
+    body = body_of(payload)
+    assert client.post("/webhooks/events", content=body, headers=native_headers(body)).status_code == 202
+
+
+def test_the_reward_email_reaches_the_smtp_server_with_text_and_html_parts(smtp_runtime, smtp_server):
+    seeded = seed_campaign(smtp_runtime)
+    order(TestClient(create_app(smtp_runtime)), seeded.code)
+    drain(smtp_runtime, include_delayed=True)
+    [delivered] = smtp_server.handler.delivered
+    assert delivered.rcpt_tos == ["ann@example.com"]
+    assert delivered.message.get_body(("plain",)) is not None and delivered.message.get_body(("html",)) is not None
+    [distribution] = all_rows(smtp_runtime, Distribution)
+    assert (distribution.trigger, distribution.status, distribution.attempts) == ("customer_rewarded", "sent", 1)
+    assert distribution.sent_at is not None
+
+
+def test_a_server_answering_451_then_250_gets_the_message_after_a_retry(smtp_runtime, smtp_server):
+    seeded = seed_campaign(smtp_runtime)
+    smtp_server.handler.rcpt_replies.append("451 4.7.1 Try again later")
+    order(TestClient(create_app(smtp_runtime)), seeded.code)
+    drain(smtp_runtime, include_delayed=True)
+    assert len(smtp_server.handler.delivered) == 1
+    [distribution] = all_rows(smtp_runtime, Distribution)
+    assert (distribution.status, distribution.attempts) == ("sent", 2)
+    activity = [a.type for a in all_rows(smtp_runtime, Activity) if a.category == "notification"]
+    assert activity == ["customer.email.failed", "customer.email.sent"]
+
+
+def test_a_550_refusal_fails_the_distribution_without_retrying(smtp_runtime, smtp_server):
+    seeded = seed_campaign(smtp_runtime)
+    smtp_server.handler.rcpt_replies.append("550 5.1.1 No such user")
+    order(TestClient(create_app(smtp_runtime)), seeded.code)
+    drain(smtp_runtime, include_delayed=True)
+    assert smtp_server.handler.delivered == []
+    [distribution] = all_rows(smtp_runtime, Distribution)
+    assert (distribution.status, distribution.attempts) == ("failed", 1)
+    assert "550" in distribution.last_error
+    assert all_rows(smtp_runtime, FailedJob) == []
+
+
+def test_a_distribution_delivered_twice_is_sent_once(smtp_runtime, smtp_server):
+    seeded = seed_campaign(smtp_runtime)
+    order(TestClient(create_app(smtp_runtime)), seeded.code)
+    drain(smtp_runtime, include_delayed=True)
+    [distribution] = all_rows(smtp_runtime, Distribution)
+    smtp_runtime.actors["send_distribution"].send(distribution.id)
+    smtp_runtime.actors["send_distribution"].send(distribution.id)
+    drain(smtp_runtime, include_delayed=True)
+    assert len(smtp_server.handler.delivered) == 1
+
+
+def test_a_customer_who_opted_out_gets_no_marketing_message_and_the_distribution_says_why(smtp_runtime, smtp_server):
+    seeded = seed_campaign(smtp_runtime, notifications={"referee_welcome": ["email"], "customer_rewarded": ["email"]})
+    order(TestClient(create_app(smtp_runtime)), seeded.code, metadata={"unsubscribed": True})
+    drain(smtp_runtime, include_delayed=True)
+    by_trigger = {d.trigger: d for d in all_rows(smtp_runtime, Distribution)}
+    assert by_trigger["referee_welcome"].status == "skipped"
+    assert "opted out" in by_trigger["referee_welcome"].last_error
+    assert by_trigger["customer_rewarded"].status == "sent"
+    assert [d.rcpt_tos for d in smtp_server.handler.delivered] == [["ann@example.com"]]
+
+
+def test_a_campaign_can_send_rewards_as_signed_outgoing_webhooks(smtp_runtime, webhook_server):
+    seeded = seed_campaign(smtp_runtime, notifications={"customer_rewarded": ["webhook"]}, webhook_url=webhook_server.url)
+    order(TestClient(create_app(smtp_runtime)), seeded.code)
+    drain(smtp_runtime, include_delayed=True)
+    [received] = webhook_server.received
+    assert received.signature_valid
+    [distribution] = all_rows(smtp_runtime, Distribution)
+    assert (distribution.channel, distribution.status) == ("webhook", "sent")
+
+
+def test_an_invited_referrer_gets_their_code_with_an_inline_qr_image(smtp_runtime, smtp_server):
+    seeded = seed_campaign(smtp_runtime)
+    with smtp_runtime.unit_of_work() as (session, sends):
+        from db.models import Campaign
+
+        campaign, referrer = session.get(Campaign, seeded.campaign_id), session.get(Customer, seeded.referrer_id)
+        sends += queue_notifications(session, campaign, referrer, "code_published", "invite-1", {"code": seeded.code})
+    drain(smtp_runtime, include_delayed=True)
+    [delivered] = smtp_server.handler.delivered
+    images = [part for part in delivered.message.walk() if part.get_content_type() == "image/png"]
+    assert len(images) == 1 and images[0]["Content-ID"]
+    assert seeded.code in delivered.message.get_body(("plain",)).get_content()
+
+
+def test_a_malicious_customer_name_cannot_inject_headers(smtp_runtime, smtp_server):
+    seeded = seed_campaign(smtp_runtime, notifications={"referee_welcome": ["email"], "customer_rewarded": []})
+    order(TestClient(create_app(smtp_runtime)), seeded.code, name="Eve\r\nBcc: victim@evil.example")
+    drain(smtp_runtime, include_delayed=True)
+    [delivered] = smtp_server.handler.delivered
+    assert delivered.message["Bcc"] is None
+    assert delivered.rcpt_tos == ["friend1@example.com"]
