@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 
 from api.errors import install_error_handlers
 from api.health import health_router
+from api.unsubscribe import unsubscribe_router
 from api.v1 import v1_router
 from api.webhooks import webhook_router
 from config.container import Runtime
@@ -23,6 +24,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(webhook_router())
     app.include_router(v1_router())
     app.include_router(health_router())
+    app.include_router(unsubscribe_router())
     app.middleware("http")(_request_log)
     return app
 

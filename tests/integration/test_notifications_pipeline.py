@@ -128,3 +128,16 @@ def test_a_malicious_customer_name_cannot_inject_headers(smtp_runtime, smtp_serv
     [delivered] = smtp_server.handler.delivered
     assert delivered.message["Bcc"] is None
     assert delivered.rcpt_tos == ["friend1@example.com"]
+
+
+def test_the_unsubscribe_link_in_an_email_opts_the_customer_out(smtp_runtime, smtp_server):
+    seeded = seed_campaign(smtp_runtime)
+    client = TestClient(create_app(smtp_runtime))
+    order(client, seeded.code)
+    drain(smtp_runtime, include_delayed=True)
+    [delivered] = smtp_server.handler.delivered
+    link = delivered.message["List-Unsubscribe"].strip("<>")
+    assert client.get(link.replace(smtp_runtime.settings.public_url, "")).status_code == 200
+    [referrer] = all_rows(smtp_runtime, Customer, Customer.id == seeded.referrer_id)
+    assert referrer.meta["unsubscribed"] is True
+    assert client.get("/unsubscribe/cust_forged.0000").status_code == 404
