@@ -26,7 +26,7 @@ def test_inviting_a_referrer_publishes_a_code_and_answers_201(client, campaign):
     assert set(body) == {"code", "customer_id", "published_at", "channel"}
     assert body["channel"] == "api"
     assert client.get(f"/api/v1/codes/{body['code']}").json()["holder_id"] == body["customer_id"]
-    assert len(client.get(f"/api/v1/campaigns/{campaign["id"]}/codes", params={"published": False}).json()["data"]) == 1
+    assert len(client.get(f"/api/v1/campaigns/{campaign['id']}/codes", params={"published": False}).json()["data"]) == 1
 
 
 def test_with_join_once_the_same_customer_gets_the_same_code_back_with_200(client, campaign):
