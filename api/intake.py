@@ -8,7 +8,7 @@ from typing import Callable, Mapping
 import structlog
 from fastapi import Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
 
@@ -109,7 +109,7 @@ def accept(runtime: Runtime, source: Source, headers: Mapping[str, str], body: b
             existing = session.scalars(select(InboundEvent.id).where(
                 InboundEvent.source == source.name, InboundEvent.external_id == row["external_id"])).one()
             return Stored(existing, False, "duplicate", None)
-    if row["status"] == EventStatus.RECEIVED:
+    if row["status"] == EventStatus.ENQUEUED:
         _enqueue(runtime, row["id"])
     return Stored(row["id"], True, row["status"], row["error"])
 
@@ -128,7 +128,7 @@ def _inbox_row(source: Source, headers: Mapping[str, str], body: bytes) -> dict:
         return row | {"external_id": parsed.external_id, "topic": parsed.topic, "normalized": None, "processed_at": now,
                       "status": EventStatus.PROCESSED, "error": f"topic {parsed.topic!r} is not used; nothing to do"}
     return row | {"external_id": parsed.external_id, "topic": parsed.topic, "normalized": parsed.event.to_dict(),
-                  "status": EventStatus.RECEIVED, "error": None}
+                  "status": EventStatus.ENQUEUED, "enqueued_at": now, "error": None}
 
 
 def _topic(headers: Mapping[str, str]) -> str | None:
@@ -136,17 +136,17 @@ def _topic(headers: Mapping[str, str]) -> str | None:
 
 
 def _enqueue(runtime: Runtime, event_id: str) -> None:
-    """Enqueue and mark `enqueued`; if the broker is down the row stays `received` for the reconciler."""
+    """Enqueue the stored event (already marked `enqueued`, saving a round trip); if the broker is down,
+    mark it back `received` — the reconciler enqueues it later either way."""
     try:
         runtime.enqueue(followups.process(event_id))
     except Exception as error:  # noqa: BLE001 - the event is durable; the reconciler will enqueue it
         log.warning("webhook.enqueue_failed", event_id=event_id, error=str(error))
-        return
-    mark_enqueued(runtime, event_id)
+        _mark_received(runtime, event_id)
 
 
-def mark_enqueued(runtime: Runtime, event_id: str) -> None:
+def _mark_received(runtime: Runtime, event_id: str) -> None:
     with runtime.session_factory() as session, session.begin():
-        session.execute(InboundEvent.__table__.update()
-                        .where(InboundEvent.id == event_id, InboundEvent.status == EventStatus.RECEIVED)
-                        .values(status=EventStatus.ENQUEUED, enqueued_at=utcnow()))
+        session.execute(update(InboundEvent)
+                        .where(InboundEvent.id == event_id, InboundEvent.status == EventStatus.ENQUEUED)
+                        .values(status=EventStatus.RECEIVED, enqueued_at=None))

@@ -1,0 +1,43 @@
+"""What every benchmark stands on: a PostgreSQL database and a Redis database of its own, the machine it ran on."""
+from __future__ import annotations
+
+import os
+import platform
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from sqlalchemy import create_engine, text
+
+from tests.support.redis_db import private_redis_database
+
+ROOT = Path(__file__).resolve().parents[1]
+VENV_BIN = ROOT / ".venv" / "bin"
+POSTGRES_ADMIN_URL = os.environ.get("BENCH_POSTGRES_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+__all__ = ["ROOT", "VENV_BIN", "machine", "postgres_database", "private_redis_database"]
+
+
+@contextmanager
+def postgres_database(label: str) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database named after the benchmark, dropped afterwards."""
+    name = f"referrals_bench_{label}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def machine() -> dict:
+    """Cores, CPU model, memory and load when the run started (other work on the machine skews the figures)."""
+    cpuinfo = Path("/proc/cpuinfo").read_text()
+    model = next((line.split(":", 1)[1].strip() for line in cpuinfo.splitlines() if line.startswith("model name")), platform.processor())
+    meminfo = Path("/proc/meminfo").read_text().split()
+    return {"cores": os.cpu_count(), "cpu_model": model, "memory_mb": int(meminfo[meminfo.index("MemTotal:") + 1]) // 1024,
+            "load_average_at_start": list(os.getloadavg()), "python": platform.python_version()}
