@@ -1,0 +1,99 @@
+"""The system under test: a fresh database and Redis DB, and the product's own processes started against them."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import redis
+
+from bench.infra import VENV_BIN, postgres_database, private_redis_database
+from bench.launcher import Launched, free_port, launched, log_mentions, port_open
+from config.container import Runtime, build_runtime
+from config.settings import Settings
+from db.migrate import upgrade
+from tests.support.pipeline import SHOPIFY_SECRET
+
+PRODUCT = str(VENV_BIN / "referrals")
+PYTHON = str(VENV_BIN / "python")
+
+
+@dataclass
+class Stack:
+    """One benchmark's database, Redis DB, the REFERRALS_* environment of its processes, and a runtime for the driver."""
+
+    label: str
+    env: dict[str, str]
+    runtime: Runtime
+    redis_url: str
+    smtp_port: int
+    log_dir: Path
+
+    def redis(self) -> redis.Redis:
+        return redis.Redis.from_url(self.redis_url)
+
+
+@contextmanager
+def product_stack(label: str, log_dir: Path, *, pool_size: int = 10) -> Iterator[Stack]:
+    """A migrated PostgreSQL database and a private Redis DB for one benchmark; both gone afterwards."""
+    log_dir.mkdir(parents=True, exist_ok=True)
+    with postgres_database(label) as database_url, private_redis_database() as redis_url:
+        smtp_port = free_port()
+        env = _environment(database_url, redis_url, smtp_port, pool_size)
+        runtime = build_runtime(Settings(_env_file=None, database_url=database_url, db_pool_size=4))
+        upgrade(runtime.engine)
+        try:
+            yield Stack(label, env, runtime, redis_url, smtp_port, log_dir)
+        finally:
+            runtime.close()
+
+
+def _environment(database_url: str, redis_url: str, smtp_port: int, pool_size: int) -> dict[str, str]:
+    values = {"database_url": database_url, "redis_url": redis_url, "shopify_secret": SHOPIFY_SECRET,
+              "smtp_host": "127.0.0.1", "smtp_port": smtp_port, "smtp_tls": "none", "log_format": "json",
+              "log_level": "INFO", "db_pool_size": pool_size}
+    return {f"REFERRALS_{name.upper()}": str(value) for name, value in values.items()}
+
+
+@contextmanager
+def api(stack: Stack) -> Iterator[tuple[Launched, int]]:
+    """`referrals api` (uvicorn) on a free port."""
+    port = free_port()
+    with launched(f"{stack.label}-api", [PRODUCT, "api", "--port", str(port)], env=stack.env, log_dir=stack.log_dir,
+                  ready=port_open(port)) as process:
+        yield process, port
+
+
+@contextmanager
+def bare_api(stack: Stack) -> Iterator[tuple[Launched, int]]:
+    """The body-only ASGI endpoint under the same uvicorn settings."""
+    port = free_port()
+    with launched(f"{stack.label}-bare", [PYTHON, "-m", "bench.bare_api", "--port", str(port)], env={},
+                  log_dir=stack.log_dir, ready=port_open(port)) as process:
+        yield process, port
+
+
+@contextmanager
+def worker_pool(stack: Stack, *, processes: int, threads: int) -> Iterator[Launched]:
+    """`referrals worker --processes N --threads M`, ready once every child has started consuming."""
+    argv = [PRODUCT, "worker", "--processes", str(processes), "--threads", str(threads)]
+    with launched(f"{stack.label}-worker", argv, env=stack.env, log_dir=stack.log_dir,
+                  ready=log_mentions("worker.started", processes)) as process:
+        yield process
+
+
+@contextmanager
+def noop_pool(stack: Stack, *, processes: int, threads: int) -> Iterator[Launched]:
+    """The dramatiq command on the no-op actor module, with the same processes and threads."""
+    argv = [PYTHON, "-m", "dramatiq", "bench.noop_worker:setup", "--processes", str(processes), "--threads", str(threads)]
+    with launched(f"{stack.label}-noop", argv, env={"BENCH_REDIS_URL": stack.redis_url}, log_dir=stack.log_dir,
+                  ready=log_mentions("is ready for action", processes)) as process:
+        yield process
+
+
+@contextmanager
+def smtp_sink(stack: Stack) -> Iterator[Launched]:
+    argv = [PYTHON, "-m", "bench.smtp_sink", "--port", str(stack.smtp_port), "--redis", stack.redis_url]
+    with launched(f"{stack.label}-smtp", argv, env={}, log_dir=stack.log_dir, ready=port_open(stack.smtp_port)) as process:
+        yield process
