@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+MAX_DELAY_MS = 6 * 24 * 3600 * 1000  # dramatiq's Redis broker refuses delays of 7 days or more
+
 
 @dataclass(frozen=True)
 class FollowUp:
@@ -20,7 +22,8 @@ def send(distribution_id: str) -> FollowUp:
 
 
 def complete(reward_id: str, delay_ms: int | None = None) -> FollowUp:
-    return FollowUp("complete_reward", (reward_id,), delay_ms)
+    """Complete a held reward; a hold longer than the broker allows is re-scheduled by the step itself."""
+    return FollowUp("complete_reward", (reward_id,), None if delay_ms is None else max(min(delay_ms, MAX_DELAY_MS), 0))
 
 
 def process(event_id: str) -> FollowUp:

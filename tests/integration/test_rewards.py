@@ -44,7 +44,9 @@ def test_a_held_reward_stays_pending_until_its_hold_passes_then_completes(runtim
     drain(runtime)
     [reward] = all_rows(runtime, Reward)
     assert reward.status == "pending" and reward.hold_until > utcnow() + timedelta(days=13)
-    assert run(runtime, complete_reward, reward.id) == [] and all_rows(runtime, Reward)[0].status == "pending"
+    [reschedule] = run(runtime, complete_reward, reward.id)
+    assert reschedule.actor == "complete_reward" and reschedule.delay_ms > 0
+    assert all_rows(runtime, Reward)[0].status == "pending"
     with runtime.session_factory() as session, session.begin():
         session.execute(update(Reward).values(hold_until=utcnow() - timedelta(seconds=1), created_at=utcnow() - timedelta(hours=1)))
     with runtime.session_factory() as session:

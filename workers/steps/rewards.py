@@ -88,8 +88,12 @@ def _grant(session: Session, campaign: Campaign, referrer: Customer, grant: Gran
     if completes_by_itself(reward.type, reward.status, reward.hold_until, now):
         return sends + complete(session, reward, now)
     if reward.type != RewardType.MATERIAL:
-        sends.append(followups.complete(reward.id, delay_ms=int((reward.hold_until - now).total_seconds() * 1000)))
+        sends.append(followups.complete(reward.id, delay_ms=_ms_until(reward.hold_until, now)))
     return sends
+
+
+def _ms_until(moment: datetime, now: datetime) -> int:
+    return int((moment - now).total_seconds() * 1000)
 
 
 def _details(spec: dict) -> dict:
@@ -105,8 +109,10 @@ def complete_reward(session: Session, reward_id: str) -> list[FollowUp]:
     """Complete a held reward once its hold has passed (delayed message or the periodic sweep)."""
     reward = get_for_update(session, Reward, reward_id)
     now = utcnow()
-    if reward is None or not completes_by_itself(reward.type, reward.status, reward.hold_until, now):
+    if reward is None or reward.status != RewardStatus.PENDING or reward.type == RewardType.MATERIAL:
         return []
+    if not completes_by_itself(reward.type, reward.status, reward.hold_until, now):
+        return [followups.complete(reward.id, delay_ms=_ms_until(reward.hold_until, now))]
     lock_customer(session, reward.customer_id)
     return complete(session, reward, now)
 
@@ -135,9 +141,10 @@ def _issue_coupon(session: Session, reward: Reward, now: datetime) -> bool:
                                Code.active.is_(True), Code.deleted_at.is_(None)).limit(1).with_for_update(skip_locked=True)
     code = session.scalars(query).first()
     if code is None:
-        reward.details = {**reward.details, "pending_reason": "coupon campaign has no unpublished codes left"}
-        record_activity(session, activity.PUBLICATION_FAILED, campaign_id=reward.campaign_id, customer_id=reward.customer_id,
-                        data={**_reward_data(reward), "reason": reward.details["pending_reason"]})
+        if "pending_reason" not in reward.details:  # say it once, not at every sweep
+            reward.details = {**reward.details, "pending_reason": "coupon campaign has no unpublished codes left"}
+            record_activity(session, activity.PUBLICATION_FAILED, campaign_id=reward.campaign_id, customer_id=reward.customer_id,
+                            data={**_reward_data(reward), "reason": reward.details["pending_reason"]})
         return False
     code.holder_id, code.published_at, code.publish_channel = reward.customer_id, now, "reward"
     reward.details = {**{k: v for k, v in reward.details.items() if k != "pending_reason"}, "code": code.code, "code_id": code.id}
