@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 from dataclasses import dataclass
 from typing import Callable, Mapping
 
@@ -28,6 +29,8 @@ from workers import followups
 MAX_BODY_BYTES = 1024 * 1024
 KEPT_HEADERS = ("x-shopify-topic", "x-shopify-shop-domain", "x-shopify-webhook-id", "x-wc-webhook-topic",
                 "x-wc-webhook-delivery-id", "x-wc-webhook-source", "content-type")
+OUTCOME_BY_STATUS = {EventStatus.ENQUEUED: "accepted", EventStatus.RECEIVED: "accepted", EventStatus.REJECTED: "rejected",
+                     EventStatus.PROCESSED: "ignored"}
 log = structlog.get_logger("referrals.intake")
 
 
@@ -59,22 +62,29 @@ class Stored:
 
 async def receive(request: Request, source: Source, runtime: Runtime) -> JSONResponse:
     """Answer 202 only once the event is durably in the inbox; 401/413/422/503 otherwise."""
+    started = time.perf_counter()
+    response, outcome = await _receive(request, source, runtime)
+    request.app.state.metrics.observe_webhook(source.name, outcome, started)
+    return response
+
+
+async def _receive(request: Request, source: Source, runtime: Runtime) -> tuple[JSONResponse, str]:
     try:
         body = await read_body(request)
     except BodyTooLarge:
-        return error_response(413, "payload_too_large", f"webhook bodies are limited to {MAX_BODY_BYTES} bytes")
+        return error_response(413, "payload_too_large", f"webhook bodies are limited to {MAX_BODY_BYTES} bytes"), "too_large"
     headers = {key.lower(): value for key, value in request.headers.items()}
     if source.name == "woocommerce" and woocommerce.is_ping(body, headers.get("content-type", "")):
-        return JSONResponse({"status": "ok"}, status_code=200)
+        return JSONResponse({"status": "ok"}, status_code=200), "ping"
     if not source.signed(runtime.settings, headers, body):
         log.warning("webhook.unauthorized", source=source.name)
-        return error_response(401, "invalid_signature", "the webhook signature is missing, wrong or too old")
+        return error_response(401, "invalid_signature", "the webhook signature is missing, wrong or too old"), "unauthorized"
     try:
         stored = await run_in_threadpool(accept, runtime, source, headers, body)
     except OperationalError:
         log.error("webhook.database_unavailable", source=source.name)
-        return error_response(503, "unavailable", "the inbox database is unreachable; retry later")
-    return _answer(stored)
+        return error_response(503, "unavailable", "the inbox database is unreachable; retry later"), "unavailable"
+    return _answer(stored), OUTCOME_BY_STATUS[stored.status] if stored.inserted else "duplicate"
 
 
 def _answer(stored: Stored) -> JSONResponse:

@@ -192,3 +192,16 @@ def test_the_inbox_keeps_the_raw_body_and_topic(runtime, client):
     [event] = all_rows(runtime, InboundEvent)
     assert json.loads(event.body) == payload
     assert (event.topic, event.external_id, event.source) == ("orders/paid", "keep-1", "shopify")
+
+
+def test_metrics_count_webhooks_by_source_and_outcome_and_show_the_inbox(runtime, client):
+    body = body_of(shopify_order(1, code=None, email="a@example.com"))
+    client.post("/webhooks/shopify", content=body, headers=shopify_headers(body, webhook_id="m-1"))
+    client.post("/webhooks/shopify", content=body, headers=shopify_headers(body, webhook_id="m-1"))
+    client.post("/webhooks/shopify", content=body, headers={"X-Shopify-Topic": "orders/paid"})
+    text = client.get("/metrics").text
+    assert 'referrals_webhooks_received_total{outcome="accepted",source="shopify"} 1.0' in text
+    assert 'referrals_webhooks_received_total{outcome="duplicate",source="shopify"} 1.0' in text
+    assert 'referrals_webhooks_received_total{outcome="unauthorized",source="shopify"} 1.0' in text
+    assert 'referrals_inbox_events{status="enqueued"} 1.0' in text
+    assert "referrals_intake_latency_seconds_bucket" in text

@@ -269,9 +269,9 @@ def test_an_invalid_email_never_matches_anyone():
 
 
 @given(
-    local=st.from_regex(r"[a-z][a-z0-9]{0,12}", fullmatch=True),
+    local=st.text("abcdefghijklmnopqrstuvwxyz0123456789", min_size=1, max_size=12),
     dots=st.sets(st.integers(1, 12)),
-    tag=st.one_of(st.none(), st.from_regex(r"[a-z0-9]{1,8}", fullmatch=True)),
+    tag=st.one_of(st.none(), st.text("abcxyz019", min_size=1, max_size=8)),
     domain=st.sampled_from(["gmail.com", "googlemail.com", "GMail.com"]),
     upper=st.booleans(),
 )
