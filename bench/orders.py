@@ -3,6 +3,7 @@ orders that each make a new referee of one of them, and what the pipeline must h
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -22,6 +23,7 @@ MILESTONE = FIVE_POINTS["threshold"]
 ORDER_ACTIVITIES = 3   # order paid, redemption succeeded, referred
 REWARD_ACTIVITIES = 4  # reward created, rewarded, reward completed, email sent
 UNFINISHED = ("queued", "sending")
+POLL_SECONDS = 0.25
 
 
 @dataclass(frozen=True)
@@ -81,3 +83,12 @@ def progress(stack: Stack) -> dict[str, int]:
 def finished(counts: dict[str, int], expected: Expected) -> bool:
     return (counts["rewards"] >= expected.rewards and counts["activities"] >= expected.activities
             and counts["emails"] >= expected.emails and counts["unsent"] == 0)
+
+
+def wait_until_finished(stack: Stack, expected: Expected, deadline: float) -> tuple[dict[str, int], bool]:
+    """Poll until the pipeline has produced everything expected or `deadline` (perf_counter) passes."""
+    counts = progress(stack)
+    while not finished(counts, expected) and time.perf_counter() < deadline:
+        time.sleep(POLL_SECONDS)
+        counts = progress(stack)
+    return counts, finished(counts, expected)

@@ -9,7 +9,7 @@ from typing import Iterator
 import redis
 
 from bench.infra import VENV_BIN, postgres_database, private_redis_database
-from bench.launcher import Launched, free_port, launched, log_mentions, port_open
+from bench.launcher import Launched, free_port, launched, log_mentions, peak_rss_mb, port_open
 from config.container import Runtime, build_runtime
 from config.settings import Settings
 from db.migrate import upgrade
@@ -97,3 +97,9 @@ def smtp_sink(stack: Stack) -> Iterator[Launched]:
     argv = [PYTHON, "-m", "bench.smtp_sink", "--port", str(stack.smtp_port), "--redis", stack.redis_url]
     with launched(f"{stack.label}-smtp", argv, env={}, log_dir=stack.log_dir, ready=port_open(stack.smtp_port)) as process:
         yield process
+
+
+def worker_peak_rss(pool: Launched) -> list[float]:
+    """VmHWM (MB) of each worker process of a pool: its multiprocessing children, not the resource tracker."""
+    workers = [pid for pid in pool.children() if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+    return [mb for mb in (peak_rss_mb(pid) for pid in workers) if mb is not None]

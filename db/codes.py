@@ -1,7 +1,8 @@
 """Operator writes on codes: generate, import from CSV, delete, and publish (invite a referrer).
 
-Generation and import insert in chunks with one executemany INSERT … ON CONFLICT DO NOTHING each, and
-count what landed: a generated code that collides with a stored one is replaced, not dropped.
+Generation and import insert in chunks of 5,000 with INSERT … ON CONFLICT DO NOTHING and count what
+landed: a generated code that collides with a stored one is replaced, not dropped. On PostgreSQL a chunk is
+one multi-row statement (INSERT … SELECT FROM unnest(arrays)), on SQLite one executemany.
 """
 from __future__ import annotations
 
@@ -276,7 +277,7 @@ def _held_code(session: Session, campaign_id: str, customer_id: str) -> Code | N
 
 def _unpublished_code(session: Session, campaign_id: str) -> Code | None:
     query = (select(Code).where(Code.campaign_id == campaign_id, Code.holder_id.is_(None), Code.active.is_(True),
-                                Code.deleted_at.is_(None)).order_by(Code.id).limit(1).with_for_update(skip_locked=True))
+                                Code.deleted_at.is_(None)).limit(1).with_for_update(skip_locked=True))
     return session.scalars(query).first()
 
 

@@ -171,6 +171,7 @@ class Reward(Base):
     status: Mapped[str] = mapped_column(String(20))
     live_key: Mapped[str | None] = mapped_column(String(120), unique=True)
     event_id: Mapped[str | None] = mapped_column(String(40))
+    rolled_back_by: Mapped[str | None] = mapped_column(String(20))
     hold_until: Mapped[datetime | None]
     details: Mapped[json_dict]
     created_at: Mapped[created_at]

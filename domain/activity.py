@@ -34,8 +34,8 @@ TIERS_UPDATED = "campaign.referral_tier.updated"
 _CATEGORY_BY_PREFIX = (
     ("customer.order.", "order"),
     ("customer.redemption.", "redemption"),
-    ("customer.referred", "referral"),
-    ("customer.rewarded", "reward"),
+    ("customer.referred.", "referral"),
+    ("customer.rewarded.", "reward"),
     ("customer.reward_redemptions.", "reward"),
     ("customer.publication.", "publication"),
     ("customer.email.", "notification"),
@@ -49,6 +49,6 @@ CATEGORIES = tuple(sorted({category for _, category in _CATEGORY_BY_PREFIX}))
 def category_of(activity_type: str) -> str:
     """The category an operator filters by, e.g. `customer.redemption.failed` → `redemption`."""
     for prefix, category in _CATEGORY_BY_PREFIX:
-        if activity_type.startswith(prefix):
+        if f"{activity_type}.".startswith(prefix):
             return category
     return "other"

@@ -65,7 +65,7 @@ def _with_refund(facts: OrderFacts, order: OrderData) -> OrderFacts:
     if order.refund_id:
         return replace(facts, refunds={**facts.refunds, order.refund_id: order.refunded_amount})
     facts = replace(facts, refunded_total=max(facts.refunded_total, order.refunded_amount))
-    if order.status == "refunded" and (order.refunded_amount == 0 or order.amount is None or order.refunded_amount >= order.amount):
+    if order.status == "refunded" and (order.refunded_amount == 0 or (order.amount is not None and order.refunded_amount >= order.amount)):
         facts = replace(facts, refunded_in_full=True)
     return facts
 

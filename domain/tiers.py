@@ -9,7 +9,8 @@ nothing, which is what makes the tier step safe to run twice.
 - `milestone` tier: one reward once the referrer has `threshold` live referrals. Tiers are cumulative.
 A referral that rolls back takes back its still-pending `each` rewards; a still-pending milestone reward
 rolls back when the live count falls below the threshold, and fires again when it is reached again.
-Completed rewards are never taken back here (an operator may roll them back by hand).
+Completed rewards are never taken back here (an operator may roll them back by hand). A reward an
+operator rolled back is "withdrawn": it still counts as given, so the tier does not fire it again.
 """
 from __future__ import annotations
 
@@ -46,6 +47,12 @@ class RewardFact:
     tier_id: str
     referral_id: str | None
     status: RewardStatus
+    withdrawn: bool = False
+
+    @property
+    def given(self) -> bool:
+        """Counts against the tier: live, or withdrawn by an operator."""
+        return self.status in LIVE_REWARD_STATUSES or self.withdrawn
 
 
 @dataclass(frozen=True)
@@ -83,7 +90,7 @@ def plan_rewards(tiers: Iterable[TierSpec], referrals: Iterable[ReferralFact], r
 
 def _plan_each(tier: TierSpec, live: list[ReferralFact], rewards: list[RewardFact]) -> tuple[list[Grant], list[str]]:
     entitled = {referral.id for referral in live if referral.ordinal >= tier.threshold}
-    given = {reward.referral_id for reward in rewards if reward.status in LIVE_REWARD_STATUSES}
+    given = {reward.referral_id for reward in rewards if reward.given}
     grants = [Grant(tier, referral.id) for referral in live if referral.id in entitled - given]
     revokes = [r.id for r in rewards if r.status == RewardStatus.PENDING and r.referral_id not in entitled]
     return grants, revokes
@@ -91,10 +98,10 @@ def _plan_each(tier: TierSpec, live: list[ReferralFact], rewards: list[RewardFac
 
 def _plan_milestone(tier: TierSpec, live: list[ReferralFact], rewards: list[RewardFact]) -> tuple[list[Grant], list[str]]:
     reached = len(live) >= tier.threshold
-    live_rewards = [reward for reward in rewards if reward.status in LIVE_REWARD_STATUSES]
+    given = [reward for reward in rewards if reward.given]
     if reached:
-        return ([] if live_rewards else [Grant(tier, None)]), []
-    return [], [reward.id for reward in live_rewards if reward.status == RewardStatus.PENDING]
+        return ([] if given else [Grant(tier, None)]), []
+    return [], [reward.id for reward in given if reward.status == RewardStatus.PENDING]
 
 
 def entitled_reward_count(tiers: Iterable[TierSpec], referrals: Iterable[ReferralFact]) -> int:

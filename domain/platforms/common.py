@@ -14,7 +14,7 @@ def json_object(body: bytes) -> Mapping[str, Any]:
     """The body as a JSON object, or Unparseable saying what is wrong."""
     try:
         data = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as error:
+    except (ValueError, UnicodeDecodeError, RecursionError) as error:
         raise Unparseable(f"body is not valid JSON: {error}") from None
     if not isinstance(data, dict):
         raise Unparseable("body must be a JSON object")
@@ -66,3 +66,14 @@ def required(data: Mapping[str, Any], key: str, field_name: str) -> str:
     if value is None:
         raise Unparseable(f"{field_name} is required")
     return value
+
+
+def whole_number(value: Any, field_name: str, default: int = 1) -> int:
+    """A whole number given as an integer or a string of digits (platforms send both)."""
+    if value is None or value == "":
+        return default
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    raise Unparseable(f"{field_name} must be a whole number, got {value!r}")

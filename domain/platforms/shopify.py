@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from domain.events import CustomerData, ShopEvent, OrderData, ParsedWebhook, Unparseable
-from domain.platforms.common import full_name, json_object, mapping, minor_units, required, sequence, text
+from domain.platforms.common import full_name, json_object, mapping, minor_units, required, sequence, text, whole_number
 
 ORDER_TOPICS = {"orders/create": "order.created", "orders/paid": "order.paid", "orders/cancelled": "order.canceled"}
 STATUS_BY_FINANCIAL_STATUS = {"paid": "paid", "partially_refunded": "paid", "refunded": "refunded", "voided": "canceled"}
@@ -66,7 +66,7 @@ def _item(item: Any, currency: str | None) -> dict:
     return {
         "sku": text(item.get("sku")),
         "product_id": text(item.get("product_id")),
-        "quantity": int(item.get("quantity") or 1),
+        "quantity": whole_number(item.get("quantity"), "line_items[].quantity"),
         "price": minor_units(item.get("price", "0"), currency, "line_items[].price"),
     }
 

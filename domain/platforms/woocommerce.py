@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from domain.events import CustomerData, ShopEvent, OrderData, ParsedWebhook, Unparseable
-from domain.platforms.common import full_name, json_object, mapping, minor_units, required, sequence, text
+from domain.platforms.common import full_name, json_object, mapping, minor_units, required, sequence, text, whole_number
 
 EVENT_BY_STATUS = {
     "processing": ("order.paid", "paid"),
@@ -56,7 +56,7 @@ def _item(item: Mapping[str, Any], currency: str | None) -> dict:
     return {
         "sku": text(item.get("sku")),
         "product_id": text(item.get("product_id")),
-        "quantity": int(item.get("quantity") or 1),
+        "quantity": whole_number(item.get("quantity"), "line_items[].quantity"),
         "price": minor_units(item.get("total", "0"), currency, "line_items[].total"),
     }
 
@@ -73,4 +73,4 @@ def _customer(data: Mapping[str, Any]) -> CustomerData | None:
 
 def is_ping(body: bytes, content_type: str) -> bool:
     """WooCommerce's unsigned form-encoded ping sent when a webhook is created (`webhook_id=N`)."""
-    return content_type.startswith("application/x-www-form-urlencoded") and body.startswith(b"webhook_id=")
+    return content_type.lower().startswith("application/x-www-form-urlencoded") and body.startswith(b"webhook_id=")

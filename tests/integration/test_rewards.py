@@ -117,3 +117,17 @@ def test_rolling_back_a_coupon_that_was_already_used_is_recorded_as_clawback_fai
         roll_back_reward(session, session.scalars(select(Reward)).one(), utcnow(), reason="operator")
     [rolled] = [a for a in all_rows(runtime, Activity) if a.type == "customer.reward_redemptions.rolledback"]
     assert rolled.data["clawback_failed"] is True
+
+
+def test_a_reward_an_operator_withdrew_is_not_granted_again_by_the_next_settlement(runtime, worker, client):
+    from workers.steps.rewards import OPERATOR
+
+    seeded = seed_campaign(runtime, tiers=tier({"type": "credits", "amount": 1000}))
+    referral_order(client, seeded.code, 1)
+    drain(runtime)
+    with runtime.session_factory() as session, session.begin():
+        roll_back_reward(session, session.scalars(select(Reward)).one(), utcnow(), reason="fraud", by=OPERATOR)
+    referral_order(client, seeded.code, 2)
+    drain(runtime)
+    statuses = sorted((r.referral_id is not None, r.status) for r in all_rows(runtime, Reward))
+    assert statuses == [(True, "completed"), (True, "rolled_back")]

@@ -307,7 +307,8 @@ class Periodic(threading.Thread):
 
     def stop(self) -> None:
         self.stopped.set()
-        self.join(timeout=10)
+        if self.is_alive():
+            self.join(timeout=10)
 
 
 class ChildKiller(Periodic):

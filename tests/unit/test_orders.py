@@ -183,7 +183,6 @@ def test_the_remaining_amount_is_unknown_until_the_amount_is():
     assert facts_after(shopify_refund("r-1", 100)).remaining_amount is None
 
 
-@pytest.mark.xfail(strict=True, reason="a native partial refund without data.order.amount is taken for a full refund")
 def test_a_partial_refund_that_omits_the_order_amount_is_still_partial():
     partial = ShopEvent("order.refunded", OrderData(ORDER_ID, amount=None, status="refunded", refunded_amount=3000))
 

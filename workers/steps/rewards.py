@@ -19,6 +19,9 @@ from workers.followups import FollowUp
 from workers.steps.distributions import queue_notifications
 
 
+PIPELINE, OPERATOR = "pipeline", "operator"
+
+
 def settle_rewards(session: Session, campaign_id: str, referrer_id: str) -> list[FollowUp]:
     """Bring one referrer's rewards in line with their live referrals (safe to run any number of times)."""
     referrer = lock_customer(session, referrer_id)
@@ -34,7 +37,7 @@ def settle_rewards(session: Session, campaign_id: str, referrer_id: str) -> list
     sends: list[FollowUp] = []
     for grant in plan.grants:
         sends += _grant(session, campaign, referrer, grant, event_ids.get(grant.referral_id, latest_event), now)
-    for reward in (r for r in rewards if r.id in plan.revokes):
+    for reward in (r for r in rewards if r.id in set(plan.revokes)):
         roll_back_reward(session, reward, now, reason="referral rolled back")
     _mark_settled(referrals, now)
     return sends
@@ -46,8 +49,9 @@ def _referrals(session: Session, campaign_id: str, referrer_id: str) -> list[Ref
 
 
 def _rewards(session: Session, campaign_id: str, referrer_id: str) -> list[Reward]:
+    """The referrer's live rewards and those an operator withdrew (they count as given)."""
     query = select(Reward).where(Reward.campaign_id == campaign_id, Reward.customer_id == referrer_id,
-                                 Reward.status.in_(list(LIVE_REWARD_STATUSES)))
+                                 Reward.status.in_(list(LIVE_REWARD_STATUSES)) | (Reward.rolled_back_by == OPERATOR))
     return list(session.scalars(query))
 
 
@@ -61,7 +65,7 @@ def _referral_fact(referral: Referral) -> ReferralFact:
 
 
 def _reward_fact(reward: Reward) -> RewardFact:
-    return RewardFact(reward.id, reward.tier_id, reward.referral_id, RewardStatus(reward.status))
+    return RewardFact(reward.id, reward.tier_id, reward.referral_id, RewardStatus(reward.status), reward.rolled_back_by == OPERATOR)
 
 
 def _mark_settled(referrals: list[Referral], now: datetime) -> None:
@@ -153,10 +157,13 @@ def _issue_coupon(session: Session, reward: Reward, now: datetime) -> bool:
     return True
 
 
-def roll_back_reward(session: Session, reward: Reward, now: datetime, *, reason: str) -> None:
-    """Roll a reward back; a completed one gets reversing ledger entries or its coupon withdrawn."""
+def roll_back_reward(session: Session, reward: Reward, now: datetime, *, reason: str, by: str = PIPELINE) -> None:
+    """Roll a reward back; a completed one gets reversing ledger entries or its coupon withdrawn.
+
+    `by=OPERATOR` withdraws it for good: the tier will not grant it again for the same referral or crossing.
+    """
     was_completed = reward.status == RewardStatus.COMPLETED
-    reward.status, reward.live_key, reward.rolled_back_at = RewardStatus.ROLLED_BACK, None, now
+    reward.status, reward.live_key, reward.rolled_back_at, reward.rolled_back_by = RewardStatus.ROLLED_BACK, None, now, by
     data = {**_reward_data(reward), "reason": reward.details.get("rollback_reason") or reason}
     if was_completed:
         data |= _claw_back(session, reward)

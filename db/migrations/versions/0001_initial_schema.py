@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 23:14:08.914466
+Create Date: 2026-11-27 23:33:44.650818
 
 """
 from typing import Sequence, Union
@@ -324,6 +324,7 @@ def upgrade() -> None:
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('live_key', sa.String(length=120), nullable=True),
     sa.Column('event_id', sa.String(length=40), nullable=True),
+    sa.Column('rolled_back_by', sa.String(length=20), nullable=True),
     sa.Column('hold_until', db.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('details', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
     sa.Column('created_at', db.types.UTCDateTime(timezone=True), nullable=False),
