@@ -70,13 +70,19 @@ def add_pool(runtime, campaign_id: str, codes: list[str]) -> None:
         session.add_all([Code(id=new_id("code"), code=c, code_key=code_key(c), campaign_id=campaign_id, meta={}) for c in codes])
 
 
-def test_a_coupon_reward_publishes_a_code_from_the_coupon_campaign_to_the_referrer(runtime, worker, client):
+def coupon_referral(runtime, client, *, pool_codes: list[str]):
+    """A campaign whose tier gives coupons from another campaign's pool, and one referral order."""
     pool = seed_campaign(runtime, name="Coupons", code="POOL-OWNER", tiers=[])
-    add_pool(runtime, pool.campaign_id, ["GIFT-1"])
+    add_pool(runtime, pool.campaign_id, pool_codes)
     seeded = seed_campaign(runtime, code="REF-2", referrer_email="bob@example.com",
                            tiers=tier({"type": "coupon", "campaign_id": pool.campaign_id}))
     referral_order(client, seeded.code)
     drain(runtime)
+    return seeded
+
+
+def test_a_coupon_reward_publishes_a_code_from_the_coupon_campaign_to_the_referrer(runtime, worker, client):
+    seeded = coupon_referral(runtime, client, pool_codes=["GIFT-1"])
     [reward] = all_rows(runtime, Reward)
     assert (reward.status, reward.details["code"]) == ("completed", "GIFT-1")
     [gift] = all_rows(runtime, Code, Code.code == "GIFT-1")
@@ -84,11 +90,7 @@ def test_a_coupon_reward_publishes_a_code_from_the_coupon_campaign_to_the_referr
 
 
 def test_a_coupon_reward_with_an_empty_pool_stays_pending_and_says_why(runtime, worker, client):
-    pool = seed_campaign(runtime, name="Coupons", code="POOL-OWNER", tiers=[])
-    seeded = seed_campaign(runtime, code="REF-2", referrer_email="bob@example.com",
-                           tiers=tier({"type": "coupon", "campaign_id": pool.campaign_id}))
-    referral_order(client, seeded.code)
-    drain(runtime)
+    coupon_referral(runtime, client, pool_codes=[])
     [reward] = all_rows(runtime, Reward)
     assert reward.status == "pending" and "no unpublished codes" in reward.details["pending_reason"]
     assert any(a.type == "customer.publication.failed" for a in all_rows(runtime, Activity))
@@ -106,12 +108,7 @@ def test_rolling_back_a_completed_credit_reward_writes_a_reversing_ledger_entry(
 
 
 def test_rolling_back_a_coupon_that_was_already_used_is_recorded_as_clawback_failed(runtime, worker, client):
-    pool = seed_campaign(runtime, name="Coupons", code="POOL-OWNER", tiers=[])
-    add_pool(runtime, pool.campaign_id, ["GIFT-1"])
-    seeded = seed_campaign(runtime, code="REF-2", referrer_email="bob@example.com",
-                           tiers=tier({"type": "coupon", "campaign_id": pool.campaign_id}))
-    referral_order(client, seeded.code)
-    drain(runtime)
+    seeded = coupon_referral(runtime, client, pool_codes=["GIFT-1"])
     with runtime.session_factory() as session, session.begin():
         session.execute(update(Code).where(Code.code == "GIFT-1").values(redeemed_count=1))
         roll_back_reward(session, session.scalars(select(Reward)).one(), utcnow(), reason="operator")
