@@ -47,13 +47,14 @@ def api(
 def worker(
     processes: int = typer.Option(2, min=1, help="worker processes"),
     threads: int = typer.Option(8, min=1, help="threads per process"),
+    metrics_port: int = typer.Option(9191, help="serve the workers' Prometheus metrics on this port (0: off)"),
 ) -> None:
     """Run pipeline workers against Redis; also reconciles stuck work periodically."""
     from workers.process import run_worker_pool
 
     settings = load_settings()
     require_redis(settings, "worker")
-    run_worker_pool(settings, processes=processes, threads=threads)
+    run_worker_pool(settings, processes=processes, threads=threads, metrics_port=metrics_port)
 
 
 @app.command()

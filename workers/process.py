@@ -12,6 +12,7 @@ from dramatiq import Worker
 from config.container import build_runtime
 from config.logging import configure_logging
 from config.settings import Settings
+from workers.metrics import StepMetrics, forget_process, prepare_multiprocess_dir, remove_multiprocess_dir, serve_pool_metrics
 from workers.reconciler import PeriodicReconciler
 
 log = structlog.get_logger("referrals.worker")
@@ -22,6 +23,7 @@ def run_worker_process(settings: Settings, threads: int) -> None:
     """One worker process: consume every queue with `threads` threads until SIGTERM/SIGINT."""
     configure_logging(settings.log_format, settings.log_level)
     runtime = build_runtime(settings)
+    runtime.broker.add_middleware(StepMetrics())
     worker = Worker(runtime.broker, worker_threads=threads, worker_timeout=200)
     stop = _stop_event()
     worker.start()
@@ -31,9 +33,11 @@ def run_worker_process(settings: Settings, threads: int) -> None:
     runtime.close()
 
 
-def run_worker_pool(settings: Settings, *, processes: int, threads: int) -> None:
-    """Supervise `processes` worker processes and run the periodic reconciler in this one."""
+def run_worker_pool(settings: Settings, *, processes: int, threads: int, metrics_port: int = 0) -> None:
+    """Supervise `processes` worker processes, serve their metrics, and run the periodic reconciler here."""
     configure_logging(settings.log_format, settings.log_level)
+    metrics_dir = prepare_multiprocess_dir()
+    serve_pool_metrics(metrics_port, metrics_dir)
     context = multiprocessing.get_context("spawn")
     children = [_spawn(context, settings, threads) for _ in range(processes)]
     runtime = build_runtime(settings)
@@ -46,6 +50,7 @@ def run_worker_pool(settings: Settings, *, processes: int, threads: int) -> None
     reconciler.stop()
     _terminate(children)
     runtime.close()
+    remove_multiprocess_dir(metrics_dir)
 
 
 def _spawn(context, settings: Settings, threads: int):
@@ -58,6 +63,7 @@ def _respawn_if_dead(context, child, settings: Settings, threads: int):
     if child.is_alive():
         return child
     log.warning("worker.died", pid=child.pid, exitcode=child.exitcode)
+    forget_process(child.pid)
     time.sleep(RESTART_PAUSE_SECONDS)
     return _spawn(context, settings, threads)
 

@@ -1,8 +1,10 @@
 """End to end through real Redis, real `referrals worker` processes and a real SMTP server."""
 from __future__ import annotations
 
+import re
 from typing import Iterator
 
+import httpx
 import pytest
 import redis
 from fastapi.testclient import TestClient
@@ -16,6 +18,7 @@ from tests.support.pipeline import body_of, native_event, native_headers, shopif
 from tests.support.processes import start_worker_pool, stop_worker_pool, wait_until
 from tests.support.redis_db import private_redis_database
 from tests.support.seed import EACH_CREDITS, FIVE_POINTS, seed_campaign
+from tests.support.servers import unused_port
 
 pytestmark = pytest.mark.slow
 
@@ -54,12 +57,16 @@ def count(runtime: Runtime, model, *where) -> int:
 def test_an_order_flows_through_redis_and_worker_processes_to_an_email_and_activity(redis_runtime, redis_settings, api, smtp_server, tmp_path):
     seeded = seed_campaign(redis_runtime)
     body = body_of(shopify_order(4242, code=seeded.code, email="friend@example.com"))
-    pool = start_worker_pool(redis_settings, processes=2, threads=2, log_file=tmp_path / "workers.log")
+    metrics_port = unused_port()
+    pool = start_worker_pool(redis_settings, processes=2, threads=2, log_file=tmp_path / "workers.log", metrics_port=metrics_port)
     try:
         assert api.post("/webhooks/shopify", content=body, headers=shopify_headers(body, webhook_id="e2e-1")).status_code == 202
         wait_until(lambda: len(smtp_server.handler.delivered) == 1, timeout_s=60, message="the reward email")
+        metrics = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics").text
     finally:
         stop_worker_pool(pool)
+    assert re.search(r'referrals_steps_total\{outcome="ok",step="process_event"\} [1-9]', metrics)
+    assert re.search(r'referrals_step_duration_seconds_count\{step="send_distribution"\} 1\.0', metrics)
     [delivered] = smtp_server.handler.delivered
     assert delivered.rcpt_tos == ["ann@example.com"]
     assert "10.00 credits" in delivered.message.get_body(("plain",)).get_content()
