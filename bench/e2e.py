@@ -7,10 +7,11 @@ import time
 
 from bench import noop_worker
 from bench.config import Config
+from bench.cpu import backends_of, database_counters, metered, this_process, tree
 from bench.load import closed_loop
 from bench.orders import Expected, order_requests, seed_referrers, wait_until_finished
 from bench.profiling import sampled
-from bench.stack import Stack, api, noop_pool, product_stack, smtp_sink, worker_peak_rss, worker_pool
+from bench.stack import Pipeline, Stack, noop_pool, pipeline, product_stack, worker_peak_rss
 
 
 def run(config: Config) -> dict:
@@ -53,13 +54,20 @@ def _orders(stack: Stack, config: Config) -> dict:
     codes = seed_referrers(stack, config.referrers)
     requests = order_requests(codes, config.e2e_orders, run="e2e")
     expected = Expected.of(config.e2e_orders, config.referrers)
-    with smtp_sink(stack), worker_pool(stack, processes=config.processes, threads=config.threads) as pool, \
-            api(stack) as (_, port), sampled(pool.pid, "e2e-workers", config):
+    with pipeline(stack, processes=config.processes, threads=config.threads) as product, \
+            sampled(product.workers.pid, "e2e-workers", config), \
+            metered(_components(stack, product), database_counters(stack.runtime.engine)) as cpu:
         started = time.perf_counter()
-        posted = closed_loop(port, requests, connections=config.connections).summary()
+        posted = closed_loop(product.port, requests, connections=config.connections).summary()
         counts, complete = wait_until_finished(stack, expected, started + config.e2e_timeout_s)
         elapsed = time.perf_counter() - started
-        peaks = worker_peak_rss(pool)
+        peaks = worker_peak_rss(product.workers)
     return {"orders": config.e2e_orders, "referrers": config.referrers, "complete": complete, "seconds": round(elapsed, 2),
             "orders_per_s": round(config.e2e_orders / elapsed, 1) if complete else None,
-            "posting": posted, "produced": counts, "expected": vars(expected), "worker_peak_rss_mb": peaks}
+            "posting": posted, "produced": counts, "expected": vars(expected), "worker_peak_rss_mb": peaks,
+            "cpu": cpu.summary(config.e2e_orders, "order")}
+
+
+def _components(stack: Stack, product: Pipeline) -> dict:
+    return {"api": tree(product.api.pid), "workers": tree(product.workers.pid),
+            "postgres": backends_of(stack.runtime.engine), "load_generator_and_driver": this_process}

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from bench.config import Config
 from bench.load import fixed_rate, percentile
 from bench.orders import Expected, order_requests, seed_referrers, wait_until_finished
-from bench.stack import Stack, api, product_stack, smtp_sink, worker_peak_rss, worker_pool
+from bench.stack import Stack, pipeline, product_stack, worker_peak_rss
 from db.models import InboundEvent, Reward, Tier
 
 SETTLE_TIMEOUT_S = 300.0
@@ -20,12 +20,11 @@ def run(config: Config) -> dict:
     with product_stack("latency", config.log_dir) as stack:
         codes = seed_referrers(stack, config.referrers)
         requests = order_requests(codes, count, run="latency")
-        with smtp_sink(stack), worker_pool(stack, processes=config.processes, threads=config.threads) as pool, \
-                api(stack) as (_, port):
-            posted = fixed_rate(port, requests, rate=config.latency_rate).summary()
+        with pipeline(stack, processes=config.processes, threads=config.threads) as product:
+            posted = fixed_rate(product.port, requests, rate=config.latency_rate).summary()
             counts, complete = wait_until_finished(stack, Expected.of(count, config.referrers),
                                                     time.perf_counter() + SETTLE_TIMEOUT_S)
-            peaks = worker_peak_rss(pool)
+            peaks = worker_peak_rss(product.workers)
         latencies = reward_latencies_ms(stack)
     return {"reward_latency_p95_ms": percentile(latencies, 95),
             "detail": {"orders": count, "rate": config.latency_rate, "complete": complete, "rewards_measured": len(latencies),

@@ -58,7 +58,7 @@ def launched(name: str, argv: list[str], *, env: Mapping[str, str], log_dir: Pat
              timeout_s: float = 60.0) -> Iterator[Launched]:
     """Run `argv` until the block ends; SIGTERM to the whole group then, SIGKILL if it lingers."""
     log_path = log_dir / f"{name}.log"
-    with open(log_path, "ab") as log:
+    with open(log_path, "wb") as log:  # a fresh log per launch: readiness probes read it
         process = subprocess.Popen(argv, cwd=ROOT, env={**_base_env(), **env}, stdout=log, stderr=subprocess.STDOUT,
                                    start_new_session=True)
     running = Launched(name, process, log_path)

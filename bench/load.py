@@ -16,6 +16,8 @@ from typing import Iterable, Iterator, Mapping
 import uvloop
 
 HOST = "127.0.0.1"
+ATTEMPTS = 3  # a request whose connection fails is sent again on a new one (webhooks are deduplicated by id)
+NETWORK_ERRORS = (OSError, asyncio.IncompleteReadError, ValueError)
 
 
 def encode_post(path: str, headers: Mapping[str, str], body: bytes) -> bytes:
@@ -40,7 +42,7 @@ class Outcome:
 
     def summary(self) -> dict:
         done = len(self.latencies_ms)
-        return {"requests": done, "errors": self.errors, "elapsed_s": round(self.elapsed_s, 3),
+        return {"requests": done, "network_errors": self.errors, "elapsed_s": round(self.elapsed_s, 3),
                 "rps": round(done / self.elapsed_s, 1) if self.elapsed_s else 0.0,
                 "p50_ms": percentile(self.latencies_ms, 50), "p90_ms": percentile(self.latencies_ms, 90),
                 "p99_ms": percentile(self.latencies_ms, 99), "max_ms": percentile(self.latencies_ms, 100),
@@ -76,6 +78,21 @@ class Connection:
         self.writer.close()
 
 
+async def _send(connection: Connection | None, port: int, raw: bytes, outcome: Outcome) -> tuple[Connection | None, int | None]:
+    """Send `raw`, reconnecting and resending after a network error; returns the connection to reuse and the status."""
+    for _ in range(ATTEMPTS):
+        try:
+            connection = connection or await Connection.open(port)
+            return connection, await connection.exchange(raw)
+        except NETWORK_ERRORS:
+            outcome.errors += 1
+            if connection is not None:
+                connection.close()
+            connection = None
+            await asyncio.sleep(0.05)
+    return None, None
+
+
 def _content_length(head: bytes) -> int:
     start = head.lower().find(b"\r\ncontent-length:")
     if start < 0:
@@ -104,18 +121,16 @@ async def _closed_loop(port: int, requests: Iterator[bytes], connections: int, d
 
 
 async def _busy_user(port: int, requests: Iterator[bytes], deadline: float, outcome: Outcome) -> None:
-    connection = await Connection.open(port)
+    connection = None
     for raw in requests:
         began = time.perf_counter()
         if began > deadline:
             break
-        try:
-            outcome.record(await connection.exchange(raw), time.perf_counter() - began)
-        except (OSError, asyncio.IncompleteReadError, ValueError):
-            outcome.errors += 1
-            connection.close()
-            connection = await Connection.open(port)
-    connection.close()
+        connection, status = await _send(connection, port, raw, outcome)
+        if status is not None:
+            outcome.record(status, time.perf_counter() - began)
+    if connection is not None:
+        connection.close()
 
 
 async def _fixed_rate(port: int, requests: Iterable[bytes], rate: float, max_connections: int) -> Outcome:
@@ -134,15 +149,11 @@ async def _fixed_rate(port: int, requests: Iterable[bytes], rate: float, max_con
 
 async def _scheduled(pool: _Pool, raw: bytes, due: float, outcome: Outcome) -> None:
     async with pool.slots:
-        connection = pool.idle.pop() if pool.idle else await Connection.open(pool.port)
-        try:
-            status = await connection.exchange(raw)
-        except (OSError, asyncio.IncompleteReadError, ValueError):
-            outcome.errors += 1
-            connection.close()
-            return
-        outcome.record(status, time.perf_counter() - due)
-        pool.idle.append(connection)
+        connection, status = await _send(pool.idle.pop() if pool.idle else None, pool.port, raw, outcome)
+        if status is not None:
+            outcome.record(status, time.perf_counter() - due)
+        if connection is not None:
+            pool.idle.append(connection)
 
 
 class _Pool:

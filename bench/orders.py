@@ -24,6 +24,7 @@ ORDER_ACTIVITIES = 3   # order paid, redemption succeeded, referred
 REWARD_ACTIVITIES = 4  # reward created, rewarded, reward completed, email sent
 UNFINISHED = ("queued", "sending")
 POLL_SECONDS = 0.25
+STALL_SECONDS = 60.0  # give up when nothing has moved for this long
 
 
 @dataclass(frozen=True)
@@ -86,9 +87,10 @@ def finished(counts: dict[str, int], expected: Expected) -> bool:
 
 
 def wait_until_finished(stack: Stack, expected: Expected, deadline: float) -> tuple[dict[str, int], bool]:
-    """Poll until the pipeline has produced everything expected or `deadline` (perf_counter) passes."""
-    counts = progress(stack)
-    while not finished(counts, expected) and time.perf_counter() < deadline:
+    """Poll until the pipeline has produced everything expected, `deadline` (perf_counter) passes, or it stalls."""
+    counts, moved = progress(stack), time.perf_counter()
+    while not finished(counts, expected) and time.perf_counter() < min(deadline, moved + STALL_SECONDS):
         time.sleep(POLL_SECONDS)
-        counts = progress(stack)
+        counts, before = progress(stack), counts
+        moved = time.perf_counter() if counts != before else moved
     return counts, finished(counts, expected)

@@ -92,6 +92,21 @@ def noop_pool(stack: Stack, *, processes: int, threads: int) -> Iterator[Launche
         yield process
 
 
+@dataclass
+class Pipeline:
+    api: Launched
+    port: int
+    workers: Launched
+
+
+@contextmanager
+def pipeline(stack: Stack, *, processes: int, threads: int) -> Iterator[Pipeline]:
+    """The whole product: SMTP sink, `referrals worker`, `referrals api`."""
+    with smtp_sink(stack), worker_pool(stack, processes=processes, threads=threads) as workers, \
+            api(stack) as (api_process, port):
+        yield Pipeline(api_process, port, workers)
+
+
 @contextmanager
 def smtp_sink(stack: Stack) -> Iterator[Launched]:
     argv = [PYTHON, "-m", "bench.smtp_sink", "--port", str(stack.smtp_port), "--redis", stack.redis_url]
