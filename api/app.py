@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import time
+from contextlib import asynccontextmanager
 
+import anyio
 import structlog
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 
 from api.errors import install_error_handlers
 from api.health import health_router
@@ -19,7 +21,8 @@ log = structlog.get_logger("referrals.http")
 
 def create_app(runtime: Runtime) -> FastAPI:
     """Build the app around an already-wired runtime (no globals)."""
-    app = FastAPI(title="Referral Pipeline", version="0.1.0", description="Self-hosted referral-program engine.")
+    app = FastAPI(title="Referral Pipeline", version="0.1.0", description="Self-hosted referral-program engine.",
+                  lifespan=_lifespan(runtime.settings.db_pool_size))
     app.state.runtime = runtime
     app.state.metrics = build_metrics(runtime)
     install_error_handlers(app)
@@ -28,15 +31,38 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(health_router())
     app.include_router(metrics_router())
     app.include_router(unsubscribe_router())
-    app.middleware("http")(_request_log)
+    app.add_middleware(RequestLog)
     return app
 
 
-async def _request_log(request: Request, call_next):
-    """One canonical log line per request."""
-    structlog.contextvars.clear_contextvars()
-    started = time.perf_counter()
-    response = await call_next(request)
-    log.info("request", method=request.method, path=request.url.path, status=response.status_code,
-             duration_ms=round((time.perf_counter() - started) * 1000, 2))
-    return response
+def _lifespan(threads: int):
+    """Cap the thread pool that runs database work at the connection pool's size (no connection churn)."""
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        anyio.to_thread.current_default_thread_limiter().total_tokens = threads
+        yield
+
+    return lifespan
+
+
+class RequestLog:
+    """One canonical log line per request (plain ASGI: cheaper than BaseHTTPMiddleware)."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        structlog.contextvars.clear_contextvars()
+        started, status = time.perf_counter(), [500]
+
+        async def send_with_status(message) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+            await send(message)
+
+        await self.app(scope, receive, send_with_status)
+        log.info("request", method=scope["method"], path=scope["path"], status=status[0],
+                 duration_ms=round((time.perf_counter() - started) * 1000, 2))

@@ -42,7 +42,7 @@ class Settings(BaseSettings):
     reconcile_older_than_seconds: int = 60
     max_retries: int = 8
     worker_threads: int = 8
-    db_pool_size: int = 10
+    db_pool_size: int = 20
 
     @field_validator("redis_url", "smtp_host", "api_token", mode="before")
     @classmethod

@@ -16,7 +16,9 @@ def build_engine(database_url: str, *, pool_size: int = 10) -> Engine:
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         return _sqlite_engine(database_url, url.database)
-    return create_engine(database_url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    # No pre-ping (a round trip per checkout): a dropped connection raises a disconnect error, which
+    # invalidates the whole pool and is retried (workers) or answered 503 (intake) once.
+    return create_engine(database_url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800)
 
 
 def build_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -125,7 +125,11 @@ class Redemption(Base):
 
 class Referral(Base):
     __tablename__ = "referrals"
-    __table_args__ = (Index("ix_referrals_referrer", "campaign_id", "referrer_id"),)
+    __table_args__ = (
+        Index("ix_referrals_referrer", "campaign_id", "referrer_id", "status"),
+        Index("ix_referrals_status_referrer", "campaign_id", "status", "referrer_id"),
+        Index("ix_referrals_status_referee", "campaign_id", "status", "referee_id"),
+    )
 
     id: Mapped[str_id]
     campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id"))
@@ -159,12 +163,17 @@ class Reward(Base):
     """A reward redemption: one reward given to one referrer for one tier firing."""
 
     __tablename__ = "reward_redemptions"
-    __table_args__ = (Index("ix_rewards_campaign_id", "campaign_id", "id"), Index("ix_rewards_status", "status", "hold_until"))
+    __table_args__ = (
+        Index("ix_rewards_campaign_id", "campaign_id", "id"),
+        Index("ix_rewards_campaign_status", "campaign_id", "status"),
+        Index("ix_rewards_status", "status", "hold_until"),
+        Index("ix_rewards_customer", "customer_id", "campaign_id"),
+    )
 
     id: Mapped[str_id]
     campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id"))
     tier_id: Mapped[str] = mapped_column(ForeignKey("referral_tiers.id"))
-    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"), index=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"))
     referral_id: Mapped[str | None] = mapped_column(ForeignKey("referrals.id"), index=True)
     type: Mapped[str] = mapped_column(String(20))
     amount: Mapped[int | None] = mapped_column(BigInteger)

@@ -1,6 +1,7 @@
 """Write helpers shared by the worker steps: insert-or-ignore on a unique key, activity rows, row locks."""
 from __future__ import annotations
 
+import functools
 from typing import Any, TypeVar
 
 from sqlalchemy import select
@@ -17,10 +18,15 @@ ModelT = TypeVar("ModelT", bound=Base)
 
 def insert_ignore(session: Session, model: type[Base], values: dict[str, Any]) -> bool:
     """INSERT … ON CONFLICT DO NOTHING on any unique key; True when the row was inserted."""
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = _insert_ignore_statement(model, session.get_bind().dialect.name)
+    return session.execute(statement, values).first() is not None
+
+
+@functools.cache
+def _insert_ignore_statement(model: type[Base], dialect_name: str):
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
     key = model.__table__.primary_key.columns.values()[0]
-    statement = dialect.insert(model.__table__).values(**values).on_conflict_do_nothing().returning(key)
-    return session.execute(statement).first() is not None
+    return dialect.insert(model.__table__).on_conflict_do_nothing().returning(key)
 
 
 def record_activity(

@@ -73,16 +73,25 @@ class RewardPlan:
         return not self.grants and not self.revokes
 
 
-def plan_rewards(tiers: Iterable[TierSpec], referrals: Iterable[ReferralFact], rewards: Iterable[RewardFact]) -> RewardPlan:
-    """The grants and revocations that bring a referrer's rewards in line with their live referrals."""
+def plan_rewards(tiers: Iterable[TierSpec], referrals: Iterable[ReferralFact], rewards: Iterable[RewardFact],
+                 *, live_count: int | None = None) -> RewardPlan:
+    """The grants and revocations that bring a referrer's rewards in line with their live referrals.
+
+    `referrals` may be only the referrals that changed since the last settlement (with `rewards` holding
+    their `each` rewards and the referrer's milestone rewards) when `live_count` gives the referrer's
+    total number of live referrals; `each` tiers then plan for those referrals, milestones for the total.
+    """
     live = [referral for referral in referrals if referral.live]
+    count = len(live) if live_count is None else live_count
     rewards = list(rewards)
     grants: list[Grant] = []
     revokes: list[str] = []
     for tier in tiers:
         tier_rewards = [reward for reward in rewards if reward.tier_id == tier.id]
-        planner = _plan_each if tier.kind == TierKind.EACH else _plan_milestone
-        tier_grants, tier_revokes = planner(tier, live, tier_rewards)
+        if tier.kind == TierKind.EACH:
+            tier_grants, tier_revokes = _plan_each(tier, live, tier_rewards)
+        else:
+            tier_grants, tier_revokes = _plan_milestone(tier, count, tier_rewards)
         grants += tier_grants
         revokes += tier_revokes
     return RewardPlan(tuple(grants), tuple(revokes))
@@ -96,8 +105,8 @@ def _plan_each(tier: TierSpec, live: list[ReferralFact], rewards: list[RewardFac
     return grants, revokes
 
 
-def _plan_milestone(tier: TierSpec, live: list[ReferralFact], rewards: list[RewardFact]) -> tuple[list[Grant], list[str]]:
-    reached = len(live) >= tier.threshold
+def _plan_milestone(tier: TierSpec, live_count: int, rewards: list[RewardFact]) -> tuple[list[Grant], list[str]]:
+    reached = live_count >= tier.threshold
     given = [reward for reward in rewards if reward.given]
     if reached:
         return ([] if given else [Grant(tier, None)]), []

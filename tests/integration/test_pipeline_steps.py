@@ -4,7 +4,7 @@ from __future__ import annotations
 import threading
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from db.models import Activity, Customer, InboundEvent, Redemption, Referral, Reward
 from domain.model import EventStatus
@@ -244,14 +244,15 @@ def run_concurrently(runtime, calls, errors: list) -> None:
         thread.join()
 
 
-def test_a_processed_event_rerun_asks_again_for_its_unsettled_follow_ups(runtime, client):
+def test_a_processed_event_rerun_asks_again_for_a_settlement_that_never_ran(runtime, client):
     seeded = seed_campaign(runtime)
     event_id = post_native(client, paid(1, seeded.code)).json()["event_id"]
     with runtime.session_factory() as session, session.begin():
-        first = process_event(session, event_id)
+        process_event(session, event_id)
+        session.execute(update(Referral).values(settled_at=None))
     with runtime.session_factory() as session, session.begin():
         again = process_event(session, event_id)
-    assert [f.actor for f in first if f.actor == "settle_rewards"] == [f.actor for f in again]
+    assert [(f.actor, f.args) for f in again] == [("settle_rewards", (seeded.campaign_id, seeded.referrer_id))]
 
 
 @pytest.mark.slow

@@ -15,6 +15,7 @@ from domain.events import ShopEvent
 from domain.model import EventStatus
 from workers import followups
 from workers.followups import FollowUp
+from workers.steps.rewards import settle_rewards
 from workers.steps.redeem import Attempt, find_codes, lock_referrers, recheck_after_partial_refund, redeem, roll_back_order
 
 OPEN_STATUSES = (EventStatus.RECEIVED, EventStatus.ENQUEUED)
@@ -42,7 +43,17 @@ def process_event(session: Session, event_id: str) -> list[FollowUp]:
     elif order is not None and facts.refunded_amount > before.refunded_amount:
         sends += recheck_after_partial_refund(session, order, facts, row.id, now)
     row.status, row.processed_at, row.error = EventStatus.PROCESSED, now, None
-    return sends
+    return settle_inline(session, sends)
+
+
+def settle_inline(session: Session, sends: list[FollowUp]) -> list[FollowUp]:
+    """Settle the referrers this event touched in the same transaction (their rows are already locked),
+    instead of sending a settle_rewards message: one message, lock and commit less per order."""
+    referrers = sorted({followup.args for followup in sends if followup.actor == "settle_rewards"})
+    rest = [followup for followup in sends if followup.actor != "settle_rewards"]
+    for campaign_id, referrer_id in referrers:
+        rest += settle_rewards(session, campaign_id, referrer_id)
+    return rest
 
 
 def _record_order(session: Session, row: InboundEvent, event: ShopEvent, customer):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from db.ids import new_id
@@ -23,15 +23,20 @@ PIPELINE, OPERATOR = "pipeline", "operator"
 
 
 def settle_rewards(session: Session, campaign_id: str, referrer_id: str) -> list[FollowUp]:
-    """Bring one referrer's rewards in line with their live referrals (safe to run any number of times)."""
+    """Bring one referrer's rewards in line with their live referrals (safe to run any number of times).
+
+    Only referrals not yet settled are examined (new ones, and rolled-back ones whose settlement was
+    reset), with the referrer's live-referral count for milestones: constant work per order.
+    """
     referrer = lock_customer(session, referrer_id)
     campaign = session.get(Campaign, campaign_id)
     if referrer is None or campaign is None:
         return []
     now = utcnow()
-    referrals = _referrals(session, campaign_id, referrer_id)
-    rewards = _rewards(session, campaign_id, referrer_id)
-    plan = plan_rewards(_tiers(session, campaign_id), [_referral_fact(r) for r in referrals], [_reward_fact(r) for r in rewards])
+    referrals = _unsettled_referrals(session, campaign_id, referrer_id)
+    rewards = _rewards(session, campaign_id, referrer_id, [referral.id for referral in referrals])
+    plan = plan_rewards(_tiers(session, campaign_id), [_referral_fact(r) for r in referrals], [_reward_fact(r) for r in rewards],
+                        live_count=_live_count(session, campaign_id, referrer_id))
     event_ids = {referral.id: referral.event_id for referral in referrals}
     latest_event = referrals[-1].event_id if referrals else None
     sends: list[FollowUp] = []
@@ -43,15 +48,23 @@ def settle_rewards(session: Session, campaign_id: str, referrer_id: str) -> list
     return sends
 
 
-def _referrals(session: Session, campaign_id: str, referrer_id: str) -> list[Referral]:
-    query = select(Referral).where(Referral.campaign_id == campaign_id, Referral.referrer_id == referrer_id).order_by(Referral.id)
+def _unsettled_referrals(session: Session, campaign_id: str, referrer_id: str) -> list[Referral]:
+    query = select(Referral).where(Referral.campaign_id == campaign_id, Referral.referrer_id == referrer_id,
+                                   Referral.settled_at.is_(None)).order_by(Referral.id)
     return list(session.scalars(query))
 
 
-def _rewards(session: Session, campaign_id: str, referrer_id: str) -> list[Reward]:
-    """The referrer's live rewards and those an operator withdrew (they count as given)."""
-    query = select(Reward).where(Reward.campaign_id == campaign_id, Reward.customer_id == referrer_id,
-                                 Reward.status.in_(list(LIVE_REWARD_STATUSES)) | (Reward.rolled_back_by == OPERATOR))
+def _live_count(session: Session, campaign_id: str, referrer_id: str) -> int:
+    query = select(func.count()).select_from(Referral).where(
+        Referral.campaign_id == campaign_id, Referral.referrer_id == referrer_id, Referral.status == ReferralStatus.ACTIVE)
+    return session.scalar(query) or 0
+
+
+def _rewards(session: Session, campaign_id: str, referrer_id: str, referral_ids: list[str]) -> list[Reward]:
+    """The given rewards (live, or withdrawn by an operator) of these referrals, and the referrer's milestone rewards."""
+    given = Reward.status.in_(list(LIVE_REWARD_STATUSES)) | (Reward.rolled_back_by == OPERATOR)
+    subject = Reward.referral_id.is_(None) | Reward.referral_id.in_(referral_ids)
+    query = select(Reward).where(Reward.campaign_id == campaign_id, Reward.customer_id == referrer_id, given, subject)
     return list(session.scalars(query))
 
 

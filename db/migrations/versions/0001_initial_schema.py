@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 23:33:44.650818
+Create Date: 2026-11-28 00:21:51.061894
 
 """
 from typing import Sequence, Union
@@ -311,7 +311,9 @@ def upgrade() -> None:
     with op.batch_alter_table('referrals', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_referrals_created_at'), ['created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_referrals_referee_id'), ['referee_id'], unique=False)
-        batch_op.create_index('ix_referrals_referrer', ['campaign_id', 'referrer_id'], unique=False)
+        batch_op.create_index('ix_referrals_referrer', ['campaign_id', 'referrer_id', 'status'], unique=False)
+        batch_op.create_index('ix_referrals_status_referee', ['campaign_id', 'status', 'referee_id'], unique=False)
+        batch_op.create_index('ix_referrals_status_referrer', ['campaign_id', 'status', 'referrer_id'], unique=False)
 
     op.create_table('reward_redemptions',
     sa.Column('id', sa.String(length=40), nullable=False),
@@ -339,9 +341,10 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('reward_redemptions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_reward_redemptions_created_at'), ['created_at'], unique=False)
-        batch_op.create_index(batch_op.f('ix_reward_redemptions_customer_id'), ['customer_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_reward_redemptions_referral_id'), ['referral_id'], unique=False)
         batch_op.create_index('ix_rewards_campaign_id', ['campaign_id', 'id'], unique=False)
+        batch_op.create_index('ix_rewards_campaign_status', ['campaign_id', 'status'], unique=False)
+        batch_op.create_index('ix_rewards_customer', ['customer_id', 'campaign_id'], unique=False)
         batch_op.create_index('ix_rewards_status', ['status', 'hold_until'], unique=False)
 
     op.create_table('ledger_entries',
@@ -374,13 +377,16 @@ def downgrade() -> None:
     op.drop_table('ledger_entries')
     with op.batch_alter_table('reward_redemptions', schema=None) as batch_op:
         batch_op.drop_index('ix_rewards_status')
+        batch_op.drop_index('ix_rewards_customer')
+        batch_op.drop_index('ix_rewards_campaign_status')
         batch_op.drop_index('ix_rewards_campaign_id')
         batch_op.drop_index(batch_op.f('ix_reward_redemptions_referral_id'))
-        batch_op.drop_index(batch_op.f('ix_reward_redemptions_customer_id'))
         batch_op.drop_index(batch_op.f('ix_reward_redemptions_created_at'))
 
     op.drop_table('reward_redemptions')
     with op.batch_alter_table('referrals', schema=None) as batch_op:
+        batch_op.drop_index('ix_referrals_status_referrer')
+        batch_op.drop_index('ix_referrals_status_referee')
         batch_op.drop_index('ix_referrals_referrer')
         batch_op.drop_index(batch_op.f('ix_referrals_referee_id'))
         batch_op.drop_index(batch_op.f('ix_referrals_created_at'))
