@@ -19,6 +19,7 @@ from db.models import Distribution, FailedJob, InboundEvent, Redemption, Reward
 from db.types import utcnow
 from domain.model import EventStatus
 from workers.actors import NOTIFICATIONS_QUEUE, PIPELINE_QUEUE
+from workers.broker import dead_letters, queue_depth
 
 LATENCY_BUCKETS = (0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 
@@ -81,15 +82,11 @@ def _oldest_unprocessed(session) -> GaugeMetricFamily:
 
 
 def _queue_depths(broker) -> Iterator[GaugeMetricFamily]:
-    client = getattr(broker, "client", None)
-    if client is None:
-        return
     depth = GaugeMetricFamily("referrals_queue_depth", "Messages queued or in flight (delayed included)", labels=["queue"])
     dead = GaugeMetricFamily("referrals_dead_letters", "Messages in the dead-letter queue", labels=["queue"])
     for queue in (PIPELINE_QUEUE, NOTIFICATIONS_QUEUE):
-        key = f"{broker.namespace}:{queue}"
-        depth.add_metric([queue], client.hlen(f"{key}.msgs") + client.hlen(f"{key}.DQ.msgs"))
-        dead.add_metric([queue], client.zcard(f"{key}.XQ"))
+        depth.add_metric([queue], queue_depth(broker, queue))
+        dead.add_metric([queue], dead_letters(broker, queue))
     yield depth
     yield dead
 

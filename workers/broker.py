@@ -18,3 +18,19 @@ def build_broker(settings: Settings) -> Broker:
         return RedisBroker(url=settings.redis_url, middleware=middleware, namespace=settings.redis_namespace,
                            heartbeat_timeout=settings.redis_heartbeat_timeout_ms)
     return StubBroker(middleware=middleware)
+
+
+def queue_depth(broker: Broker, queue_name: str, *, include_delayed: bool = True) -> int:
+    """Messages queued or in flight on one queue, and those delayed for later unless told not to (both brokers)."""
+    names = [queue_name, f"{queue_name}.DQ"] if include_delayed else [queue_name]
+    client = getattr(broker, "client", None)
+    if client is not None:
+        return sum(client.hlen(f"{broker.namespace}:{name}.msgs") for name in names)
+    queues = getattr(broker, "queues", {})
+    return sum(queues[name].unfinished_tasks for name in names if name in queues)
+
+
+def dead_letters(broker: Broker, queue_name: str) -> int:
+    """Messages in the dead-letter queue (Redis broker; the in-process broker keeps them in memory)."""
+    client = getattr(broker, "client", None)
+    return client.zcard(f"{broker.namespace}:{queue_name}.XQ") if client is not None else len(getattr(broker, "dead_letters", ()))

@@ -11,14 +11,25 @@ from config.container import Runtime
 from db.models import InboundEvent
 from db.types import utcnow
 from domain.model import EventStatus
+from workers.actors import PIPELINE_QUEUE
+from workers.broker import queue_depth
 from workers.steps.reconcile import find_stuck_work
 
 log = structlog.get_logger("referrals.reconciler")
 
 
+BACKLOG_PATIENCE = 10
+
+
 def reconcile_once(runtime: Runtime, *, older_than_seconds: int) -> dict[str, int]:
-    """Find stuck work and enqueue it again; returns how many of each kind were re-enqueued."""
+    """Find stuck work and enqueue it again; returns how many of each kind were re-enqueued.
+
+    While the pipeline queue still holds messages, work is only "stuck" after BACKLOG_PATIENCE times
+    longer: it is most likely waiting its turn in the backlog, and re-sending it would only grow it.
+    """
     now = utcnow()
+    if queue_depth(runtime.broker, PIPELINE_QUEUE, include_delayed=False) > 0:
+        older_than_seconds *= BACKLOG_PATIENCE
     with runtime.session_factory() as session, session.begin():
         stuck = find_stuck_work(session, older_than=timedelta(seconds=older_than_seconds), now=now)
     for followup in stuck.followups:
