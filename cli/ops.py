@@ -1,0 +1,114 @@
+"""`referrals jobs …` and `referrals events …`: failed jobs and the webhook inbox, from the terminal."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
+from typing import Iterator
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from api.v1.operations import PARSERS, retry
+from cli.settings import load_settings
+from config.container import Runtime, build_runtime
+from db import operator
+from db.models import FailedJob, InboundEvent
+from db.queries import lists, serializers
+from db.queries.errors import OperatorError
+from db.queries.lookups import get
+
+jobs_app = typer.Typer(help="Jobs that failed for good: list, show, retry, purge.", no_args_is_help=True)
+events_app = typer.Typer(help="The webhook inbox: list and replay events.", no_args_is_help=True)
+console = Console()
+
+
+@contextmanager
+def _runtime() -> Iterator[Runtime]:
+    runtime = build_runtime(load_settings())
+    try:
+        yield runtime
+    except OperatorError as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(1) from None
+    finally:
+        runtime.close()
+
+
+def _table(rows: list[dict], columns: list[str], title: str) -> Table:
+    table = Table(*columns, title=title)
+    for row in rows:
+        table.add_row(*(str(row.get(column) or "") for column in columns))
+    return table
+
+
+def _newest(runtime: Runtime, listing, limit: int) -> list[dict]:
+    with runtime.session_factory() as session:
+        rows = session.scalars(listing.query.order_by(listing.id_column.desc()).limit(limit))
+        return [listing.serialize(row) for row in rows]
+
+
+@jobs_app.command("failed")
+def jobs_failed(actor: str = typer.Option(None, help="only this actor's jobs"), limit: int = typer.Option(50, min=1)) -> None:
+    """List failed jobs, newest first."""
+    with _runtime() as runtime:
+        rows = _newest(runtime, lists.failed_jobs(actor=actor), limit)
+    console.print(_table(rows, ["id", "actor", "args", "error", "failed_at", "retried_at"], "failed jobs"))
+
+
+@jobs_app.command("show")
+def jobs_show(job_id: str) -> None:
+    """Show one failed job with its arguments and traceback."""
+    with _runtime() as runtime, runtime.session_factory() as session:
+        job = serializers.failed_job_detail(get(session, FailedJob, job_id, "failed job"))
+    for key, value in job.items():
+        console.print(f"[bold]{key}[/bold]: {value}", soft_wrap=True)
+
+
+@jobs_app.command("retry")
+def jobs_retry(job_id: str = typer.Argument(None, help="one job; omit with --all"),
+               all_jobs: bool = typer.Option(False, "--all", help="every job not retried yet"),
+               actor: str = typer.Option(None, help="with --all: only this actor's jobs")) -> None:
+    """Send failed jobs' messages again (safe: every step is idempotent). Needs the broker the workers use."""
+    if (job_id is None) == (not all_jobs):
+        console.print("[red]Give a job id, or --all (optionally with --actor).[/red]")
+        raise typer.Exit(2)
+    with _runtime() as runtime:
+        retried = retry(runtime, job_id=job_id, actor=actor)
+    console.print(f"Retried {len(retried)} job(s).")
+
+
+@jobs_app.command("purge")
+def jobs_purge(job_id: str = typer.Argument(None, help="one job; omit to purge by age"),
+               older_than_days: float = typer.Option(None, help="purge jobs that failed more than this many days ago"),
+               actor: str = typer.Option(None, help="only this actor's jobs")) -> None:
+    """Forget failed jobs: one by id, or all older than --older-than-days."""
+    if (job_id is None) == (older_than_days is None):
+        console.print("[red]Give a job id, or --older-than-days N.[/red]")
+        raise typer.Exit(2)
+    with _runtime() as runtime, runtime.unit_of_work() as (session, _sends):
+        if job_id:
+            operator.purge_job(session, job_id)
+            count = 1
+        else:
+            count = operator.purge_jobs(session, datetime.now(timezone.utc) - timedelta(days=older_than_days), actor=actor)
+    console.print(f"Purged {count} job(s).")
+
+
+@events_app.command("list")
+def events_list(status: str = typer.Option(None, help="received, enqueued, processed, rejected or failed"),
+                source: str = typer.Option(None, help="shopify, woocommerce or events"),
+                limit: int = typer.Option(50, min=1)) -> None:
+    """List inbox events, newest first."""
+    with _runtime() as runtime:
+        rows = _newest(runtime, lists.events(status=status, source=source), limit)
+    console.print(_table(rows, ["id", "source", "external_id", "topic", "status", "error", "received_at"], "inbox"))
+
+
+@events_app.command("replay")
+def events_replay(event_id: str) -> None:
+    """Process a rejected (parsed anew), failed or stuck event again."""
+    with _runtime() as runtime:
+        with runtime.unit_of_work() as (session, sends):
+            row = serializers.event(operator.replay_event(session, sends, event_id, PARSERS))
+    console.print(f"Event {row['id']} is {row['status']}.")
