@@ -24,8 +24,8 @@ def not_found(what: str, identifier: str) -> ApiError:
     return ApiError(404, "not_found", f"{what} {identifier!r} not found")
 
 
-def error_response(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
+def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status, headers=headers)
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -37,7 +37,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def _http_error(_request: Request, error: HTTPException) -> JSONResponse:
-        return error_response(error.status_code, STATUS_CODES.get(error.status_code, "error"), str(error.detail))
+        return error_response(error.status_code, STATUS_CODES.get(error.status_code, "error"), str(error.detail),
+                              headers=getattr(error, "headers", None))
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_request: Request, error: RequestValidationError) -> JSONResponse:

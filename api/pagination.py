@@ -3,15 +3,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable
+from typing import Annotated, Any, Callable
 
 from fastapi import Query
+from pydantic import BeforeValidator
 from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
 from api.errors import ApiError
+from api.v1.schemas import text_only
 
 MAX_LIMIT = 100
+IsoDatetime = Annotated[datetime, BeforeValidator(text_only)]
 
 
 @dataclass(frozen=True)
@@ -25,8 +28,8 @@ class PageParams:
 def page_params(
     limit: int = Query(50, ge=1, le=MAX_LIMIT, description="page size, 1 to 100"),
     cursor: str | None = Query(None, description="next_cursor from the previous page"),
-    start_date: datetime | None = Query(None, description="ISO 8601 UTC, inclusive"),
-    end_date: datetime | None = Query(None, description="ISO 8601 UTC, exclusive"),
+    start_date: IsoDatetime | None = Query(None, description="ISO 8601 UTC, inclusive"),
+    end_date: IsoDatetime | None = Query(None, description="ISO 8601 UTC, exclusive"),
 ) -> PageParams:
     """FastAPI dependency for list endpoints."""
     for value in (start_date, end_date):

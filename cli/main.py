@@ -6,6 +6,7 @@ import uvicorn
 from rich.console import Console
 from rich.table import Table
 
+from cli.codes import campaigns_app, codes_app
 from cli.demo import demo_app
 from cli.ops import events_app, jobs_app
 from cli.embedded import embedded_settings, run_embedded
@@ -17,6 +18,8 @@ app = typer.Typer(help="Referral Pipeline: a self-hosted referral-program engine
 tokens_app = typer.Typer(help="API tokens.", no_args_is_help=True)
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(demo_app, name="demo")
+app.add_typer(campaigns_app, name="campaigns")
+app.add_typer(codes_app, name="codes")
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(events_app, name="events")
 console = Console()

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from config.settings import Settings
 from db.engine import build_engine, build_session_factory
 from workers.actors import on_give_up, register_actors
-from workers.broker import build_broker
+from workers.broker import add_outcome_middleware, build_broker
 from workers.followups import FollowUp
 from workers.middleware import FailedJobs
 from workers.runner import StepRunner
@@ -55,7 +55,7 @@ def build_runtime(settings: Settings) -> Runtime:
     engine = build_engine(settings.database_url, pool_size=settings.db_pool_size)
     session_factory = build_session_factory(engine)
     broker = build_broker(settings)
-    broker.add_middleware(FailedJobs(session_factory, on_give_up))
+    add_outcome_middleware(broker, FailedJobs(session_factory, on_give_up))
     dramatiq.set_broker(broker)
     runtime = Runtime(settings, engine, session_factory, broker, StepRunner(session_factory, lambda f: runtime.enqueue(f)),
                       build_notifier(settings, session_factory))

@@ -27,6 +27,7 @@ from db.types import utcnow
 from db.writes import lock_customer, record_activity
 from domain import activity
 from domain.codes import CodeError, CodeRow, RowError, code_key, generate_codes, parse_code_config, parse_code_rows
+from domain.emails import normalize_email
 from domain.events import CustomerData
 from workers.followups import FollowUp
 from workers.steps.distributions import queue_notifications
@@ -263,8 +264,8 @@ def _check_publishable(session: Session, campaign: Campaign, code: Code, custome
 
 def _locked_customer(session: Session, person: CustomerData) -> Customer:
     """The customer (created when new), locked so two invitations of one person queue."""
-    if not (person.source_id or person.email):
-        raise Invalid("customer: give a source_id or an email")
+    if not (person.source_id or normalize_email(person.email)):
+        raise Invalid("customer: give a source_id or a valid email address")
     customer = upsert_customer(session, person)
     session.flush()
     return lock_customer(session, customer.id)

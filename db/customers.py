@@ -15,11 +15,20 @@ from domain.events import CustomerData
 def upsert_customer(session: Session, data: CustomerData) -> Customer:
     """The one customer for this source id or email, created if new, with missing details filled in."""
     normalized = normalize_email(data.email)
+    if data.source_id is None and normalized is None:
+        return _guest(session, data)
     customer = find_customer(session, data.source_id, normalized)
     if customer is None:
         insert_ignore(session, Customer, _new_customer_values(data, normalized))
         customer = find_customer(session, data.source_id, normalized)
     _fill_blanks(customer, data, normalized)
+    return customer
+
+
+def _guest(session: Session, data: CustomerData) -> Customer:
+    """A customer with neither a source id nor a usable email: a new row each time (nothing to match on)."""
+    customer = Customer(**{key if key != "metadata" else "meta": value for key, value in _new_customer_values(data, None).items()})
+    session.add(customer)
     return customer
 
 

@@ -4,7 +4,7 @@ reuses the worker's own step functions, so an operator action and a webhook chan
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Callable, Mapping
+from typing import Callable, Mapping
 
 from dramatiq import Actor
 from dramatiq.message import Message
@@ -21,7 +21,7 @@ from domain.model import DistributionStatus, EventStatus, RedemptionStatus, Rewa
 from workers import followups
 from workers.followups import FollowUp
 from workers.steps.redeem import roll_back
-from workers.steps.rewards import complete, roll_back_reward
+from workers.steps.rewards import OPERATOR, complete, roll_back_reward
 
 Parser = Callable[[bytes, Mapping[str, str]], ParsedWebhook]
 OPERATOR_ROLLBACK = "rolled back by an operator"
@@ -60,7 +60,7 @@ def rollback_reward(session: Session, reward_id: str) -> Reward:
     reward = _locked_reward(session, reward_id)
     if reward.status == RewardStatus.ROLLED_BACK:
         raise Conflict("the reward is already rolled back")
-    roll_back_reward(session, reward, utcnow(), reason=OPERATOR_ROLLBACK)
+    roll_back_reward(session, reward, utcnow(), reason=OPERATOR_ROLLBACK, by=OPERATOR)
     return reward
 
 

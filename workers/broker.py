@@ -1,10 +1,10 @@
 """The dramatiq broker: Redis when REFERRALS_REDIS_URL is set, the in-process broker otherwise."""
 from __future__ import annotations
 
-from dramatiq import Broker
+from dramatiq import Broker, Middleware
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
-from dramatiq.middleware import default_middleware
+from dramatiq.middleware import Retries, default_middleware
 from dramatiq.middleware.asyncio import AsyncIO
 
 from config.settings import Settings
@@ -13,11 +13,20 @@ from workers.middleware import JobLog
 
 def build_broker(settings: Settings) -> Broker:
     """A broker with dramatiq's default middleware, async actor support and per-job logging."""
-    middleware = [factory() for factory in default_middleware] + [AsyncIO(), JobLog()]
+    middleware = [factory() for factory in default_middleware] + [AsyncIO()]
     if settings.redis_url:
-        return RedisBroker(url=settings.redis_url, middleware=middleware, namespace=settings.redis_namespace,
-                           heartbeat_timeout=settings.redis_heartbeat_timeout_ms)
-    return StubBroker(middleware=middleware)
+        broker: Broker = RedisBroker(url=settings.redis_url, middleware=middleware, namespace=settings.redis_namespace,
+                                     heartbeat_timeout=settings.redis_heartbeat_timeout_ms)
+    else:
+        broker = StubBroker(middleware=middleware)
+    add_outcome_middleware(broker, JobLog())
+    return broker
+
+
+def add_outcome_middleware(broker: Broker, middleware: Middleware) -> None:
+    """Add middleware that reads a job's outcome: dramatiq runs after-hooks last-added first, so it must
+    sit before Retries to see `message.failed` once Retries has decided."""
+    broker.add_middleware(middleware, before=Retries)
 
 
 def queue_depth(broker: Broker, queue_name: str, *, include_delayed: bool = True) -> int:

@@ -12,6 +12,7 @@ from dramatiq import Worker
 from config.container import build_runtime
 from config.logging import configure_logging
 from config.settings import Settings
+from workers.broker import add_outcome_middleware
 from workers.metrics import StepMetrics, forget_process, prepare_multiprocess_dir, remove_multiprocess_dir, serve_pool_metrics
 from workers.reconciler import PeriodicReconciler
 
@@ -23,7 +24,7 @@ def run_worker_process(settings: Settings, threads: int) -> None:
     """One worker process: consume every queue with `threads` threads until SIGTERM/SIGINT."""
     configure_logging(settings.log_format, settings.log_level)
     runtime = build_runtime(settings)
-    runtime.broker.add_middleware(StepMetrics())
+    add_outcome_middleware(runtime.broker, StepMetrics())
     worker = Worker(runtime.broker, worker_threads=threads, worker_timeout=200)
     stop = _stop_event()
     worker.start()

@@ -25,7 +25,7 @@ def campaigns_router():
 
     @api.post("", status_code=201, summary="Create a campaign")
     def create(body: CampaignIn, runtime: RuntimeDep) -> dict:
-        return serializers.campaign(write(runtime, commands.create, body.model_dump()))
+        return serializers.campaign(write(runtime, commands.create, body.values()))
 
     @api.get("", summary="List campaigns, newest first")
     def list_campaigns(runtime: RuntimeDep, params: PageDep, active: bool | None = None) -> dict:

@@ -23,7 +23,8 @@ MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 SPOOL_BYTES = 8 * 1024 * 1024
 IMPORT_BODY = {"requestBody": {"content": {
     "text/csv": {"schema": {"type": "string"}},
-    "multipart/form-data": {"schema": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}},
+    "multipart/form-data": {"schema": {"type": "object", "required": ["file"],
+                                       "properties": {"file": {"type": "string", "format": "binary"}}}},
 }}}
 SVG = {200: {"content": {"image/svg+xml": {}}, "description": "An SVG image"}}
 PNG = {200: {"content": {"image/png": {}}, "description": "A PNG image"}}

@@ -17,8 +17,8 @@ from db.queries import Listing
 from db.queries.errors import Conflict, Invalid, NotFound, OperatorError
 
 STATUS = {NotFound: (404, "not_found"), Conflict: (409, "conflict"), Invalid: (422, "invalid_request")}
-ERRORS = {404: {"description": "Not found"}, 409: {"description": "Conflicts with the current state"},
-          422: {"description": "Invalid request"}}
+ERRORS = {400: {"description": "Malformed body (not JSON, bad multipart)"}, 404: {"description": "Not found"},
+          409: {"description": "Conflicts with the current state"}, 422: {"description": "Invalid request"}}
 
 
 class OperatorRoute(APIRoute):

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from fastapi import Query, Response
+from pydantic import BeforeValidator
 
 from api.intake import SOURCES
 from api.v1.common import PageDep, RuntimeDep, page, read, router, write, write_enqueuing
+from api.v1.schemas import text_only
 from config.container import Runtime
 from db import operator
 from db.models import FailedJob, InboundEvent
@@ -64,7 +66,8 @@ def _jobs(api) -> None:
         return Response(status_code=204)
 
     @api.delete("/jobs/failed", summary="Purge failed jobs that failed before a time")
-    def purge(runtime: RuntimeDep, before: datetime = Query(description="ISO 8601 UTC"), actor: str | None = None) -> dict:
+    def purge(runtime: RuntimeDep, before: Annotated[datetime, BeforeValidator(text_only), Query(description="ISO 8601 UTC")],
+              actor: str | None = None) -> dict:
         if before.tzinfo is None:
             raise Invalid("before: must carry a timezone (use Z for UTC)")
         return {"deleted": write(runtime, operator.purge_jobs, before, actor=actor)}

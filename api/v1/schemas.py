@@ -1,18 +1,46 @@
-"""Request bodies of the JSON API: types and bounds here; checks that need the domain are in db/."""
+"""Request bodies of the JSON API: types and bounds here; checks that need the domain are in db/.
+
+Numbers and booleans are strict (a JSON string is not a number), so the OpenAPI schema says exactly what is
+accepted; times are ISO 8601 strings, naive ones taken as UTC.
+"""
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Union
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, Strict, StringConstraints
 
 from domain.events import CustomerData
+from domain.notify import CHANNELS, TRIGGERS
+from domain.rules import KEYS, OPERATORS
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
 Text = Annotated[str, StringConstraints(max_length=10_000)]
 Short = Annotated[str, StringConstraints(max_length=255)]
 Metadata = Annotated[dict[str, Any], Field(max_length=100)]
+Bool = Annotated[bool, Strict()]
 MAX_AMOUNT = 10**15
+NUMBER = re.compile(r"[+-]?\d+(\.\d*)?([eE][+-]?\d+)?")
+CONVERSION_PATTERN = r"^(order\.paid|order\.created|custom_event:[A-Za-z0-9_.:-]{1,100})$"
+Trigger = Literal[TRIGGERS]  # type: ignore[valid-type]
+Channel = Literal[CHANNELS]  # type: ignore[valid-type]
+
+
+def text_only(value: Any) -> Any:
+    """Times come as ISO 8601 text, not as numbers of seconds."""
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or NUMBER.fullmatch(value.strip()):
+        raise ValueError("must be an ISO 8601 date-time string")
+    return value
+
+
+def json_integer(value: Any) -> Any:
+    """A JSON integer: 5 or 5.0, but not "5" or true."""
+    if isinstance(value, (bool, str)):
+        raise ValueError("must be a JSON integer")
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 def _as_utc(value: datetime) -> datetime:
@@ -23,13 +51,10 @@ def _as_utc(value: datetime) -> datetime:
         raise ValueError("date is out of range") from None
 
 
-def _id_text(value: Any) -> Any:
-    """Platform ids may arrive as numbers; they are stored as strings."""
-    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
-
-
-UtcDatetime = Annotated[datetime, AfterValidator(_as_utc)]
-SourceId = Annotated[str, BeforeValidator(_id_text), StringConstraints(min_length=1, max_length=255)]
+Int = Annotated[int, BeforeValidator(json_integer)]
+UtcDatetime = Annotated[datetime, BeforeValidator(text_only), AfterValidator(_as_utc)]
+SourceId = Annotated[Union[Annotated[str, StringConstraints(min_length=1, max_length=255)], Int],
+                     AfterValidator(lambda value: str(value))]
 
 
 class Body(BaseModel):
@@ -40,71 +65,110 @@ class Body(BaseModel):
         return self.model_dump(exclude_unset=True)
 
 
+class CodeConfigIn(Body):
+    pattern: Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^\S*[#?]\S*$")] | None = Field(
+        None, description="# is a digit, ? a letter (or a charset character); e.g. REF-####-????")
+    charset: Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^\S+$")] | None = None
+    prefix: Annotated[str, StringConstraints(max_length=50, pattern=r"^\S*$")] | None = None
+    postfix: Annotated[str, StringConstraints(max_length=50, pattern=r"^\S*$")] | None = None
+    length: Int | None = Field(None, ge=1, le=50, description="without a pattern: that many ? characters")
+
+    def given(self) -> dict[str, Any]:
+        return {key: value for key, value in super().given().items() if value is not None}
+
+
 class CampaignFields(Body):
     description: Text | None = None
     start_date: UtcDatetime | None = None
     expiration_date: UtcDatetime | None = None
-    days_of_week: Annotated[list[Annotated[int, Field(ge=0, le=6)]], Field(max_length=7)] | None = Field(
+    days_of_week: Annotated[list[Annotated[Int, Field(ge=0, le=6)]], Field(max_length=7)] | None = Field(
         None, description="0 = Monday … 6 = Sunday; null = every day")
-    join_once: bool = True
-    code_config: dict[str, Any] = Field(default_factory=lambda: {"pattern": "REF-####-????"},
-                                        description='{"pattern": "REF-####-????", "charset", "prefix", "postfix"}')
-    conversion: Short = Field("order.paid", description="order.paid | order.created | custom_event:<name>")
+    join_once: Bool = True
+    code_config: CodeConfigIn = Field(default_factory=lambda: CodeConfigIn(pattern="REF-####-????"))
+    conversion: Annotated[str, StringConstraints(pattern=CONVERSION_PATTERN)] = Field(
+        "order.paid", description="order.paid | order.created | custom_event:<name>")
     referee_reward: Text | None = None
-    reward_hold_days: int = Field(0, ge=0, le=3650)
+    reward_hold_days: Int = Field(0, ge=0, le=3650)
     metadata: Metadata = Field(default_factory=dict)
-    notifications: dict[Short, Annotated[list[Short], Field(max_length=2)]] = Field(
+    notifications: dict[Trigger, Annotated[list[Channel], Field(max_length=2)]] = Field(
         default_factory=dict, description="trigger → channels, e.g. {\"code_published\": [\"email\", \"webhook\"]}")
-    webhook_url: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    webhook_url: Annotated[str, StringConstraints(max_length=2000, pattern=r"^https?://\S+$")] | None = None
+
+    def given(self) -> dict[str, Any]:
+        values = super().given()
+        if "code_config" in values and self.code_config is not None:
+            values["code_config"] = self.code_config.given()
+        return values
 
 
 class CampaignIn(CampaignFields):
     name: Name
-    active: bool = True
+    active: Bool = True
+
+    def values(self) -> dict[str, Any]:
+        return self.model_dump() | {"code_config": self.code_config.given()}
 
 
 class CampaignPatch(CampaignFields):
     name: Name | None = None
 
     def given(self) -> dict[str, Any]:
-        values = super().given()
-        required = ("name", "join_once", "code_config", "conversion", "reward_hold_days", "metadata", "notifications")
-        return {key: value for key, value in values.items() if value is not None or key not in required}
+        return {key: value for key, value in super().given().items() if key != "name" or value is not None}
 
 
-class RewardIn(Body):
-    type: Literal["credits", "points", "coupon", "material"]
-    amount: int | None = Field(None, ge=1, le=MAX_AMOUNT, description="credits (minor units) or points")
-    campaign_id: Short | None = Field(None, description="coupon: the campaign whose codes are given")
-    description: Text | None = Field(None, description="material: what the referrer receives")
+class BalanceReward(Body):
+    type: Literal["credits", "points"]
+    amount: Int = Field(ge=1, le=MAX_AMOUNT, description="credits in minor units, or points")
+
+
+class CouponReward(Body):
+    type: Literal["coupon"]
+    campaign_id: Annotated[str, StringConstraints(min_length=1, max_length=40)] = Field(
+        description="the campaign whose codes are given")
+
+
+class MaterialReward(Body):
+    type: Literal["material"]
+    description: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)] = Field(
+        description="what the referrer receives (an operator completes it)")
+
+
+RewardIn = Annotated[Union[BalanceReward, CouponReward, MaterialReward], Field(discriminator="type")]
 
 
 class TierIn(Body):
     name: Name
     kind: Literal["each", "milestone"]
-    threshold: int = Field(ge=1, le=1_000_000)
+    threshold: Int = Field(ge=1, le=1_000_000)
     reward: RewardIn
 
 
 class TierPatch(Body):
     name: Name | None = None
     kind: Literal["each", "milestone"] | None = None
-    threshold: int | None = Field(None, ge=1, le=1_000_000)
+    threshold: Int | None = Field(None, ge=1, le=1_000_000)
     reward: RewardIn | None = None
 
     def given(self) -> dict[str, Any]:
         return {key: value for key, value in super().given().items() if value is not None}
 
 
+CONDITION_KEY = "^(" + "|".join(re.escape(key) for key in KEYS) + r"|order\.metadata\..+|customer\.metadata\..+)$"
+CONDITIONS_SCHEMA = {"minProperties": 1, "propertyNames": {"pattern": CONDITION_KEY},
+                     "additionalProperties": {"type": "object", "minProperties": 1, "propertyNames": {"enum": list(OPERATORS)}}}
+# Documented precisely, but checked by the rule engine, whose messages say what is wrong ("did you mean …").
+Conditions = Annotated[dict[str, Any], Field(json_schema_extra=CONDITIONS_SCHEMA)]
+
+
 class RuleIn(Body):
     name: Name
-    conditions: dict[str, Any] = Field(description='e.g. {"order.amount": {"$gt": 8000}}')
+    conditions: Conditions = Field(description='e.g. {"order.amount": {"$gt": 8000}}')
     error_message: Text | None = None
 
 
 class RulePatch(Body):
     name: Name | None = None
-    conditions: dict[str, Any] | None = None
+    conditions: Conditions | None = None
     error_message: Text | None = None
 
     def given(self) -> dict[str, Any]:
@@ -116,10 +180,12 @@ class LogicIn(Body):
 
 
 class CountIn(Body):
-    count: int = Field(ge=1, le=1_000_000)
+    count: Int = Field(ge=1, le=100_000, description="at most 100,000 per call (a few seconds); call again for more")
 
 
 class CustomerIn(Body):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"anyOf": [{"required": ["source_id"]}, {"required": ["email"]}]})
+
     source_id: SourceId | None = None
     email: Short | None = None
     name: Short | None = None
@@ -139,7 +205,7 @@ class OrderIn(Body):
     model_config = ConfigDict(extra="allow")
 
     id: SourceId | None = None
-    amount: int | None = Field(None, ge=-MAX_AMOUNT, le=MAX_AMOUNT)
+    amount: Int | None = Field(None, ge=-MAX_AMOUNT, le=MAX_AMOUNT)
     items: Annotated[list[dict[str, Any]], Field(max_length=1000)] = Field(default_factory=list)
     metadata: Metadata = Field(default_factory=dict)
 

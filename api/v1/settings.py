@@ -10,7 +10,8 @@ from db.queries import campaigns as queries, serializers
 
 Trigger = Path(description="code_published, referee_welcome, customer_referred, customer_rewarded or reward_completed",
                max_length=40)
-Part = Path(description='subject.txt, body.txt, body.html, or with a locale: body.de.html', max_length=40)
+Part = Path(description='subject.txt, body.txt, body.html, or with a locale: body.de.html', max_length=40,
+            pattern=r"^(subject|body)(\.[a-z]{2,8}(-[A-Za-z0-9]{1,8})*)?\.(txt|html)$")
 
 
 def settings_router():

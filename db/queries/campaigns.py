@@ -39,18 +39,19 @@ def codes(campaign_id: str, *, active: bool | None = None, published: bool | Non
 
 
 def summary(session: Session, campaign_id: str) -> dict[str, Any]:
-    """The campaign overview of SPEC §9."""
+    """The campaign overview of SPEC §9 (every count comes from an index-only scan)."""
     campaign = live_campaign(session, campaign_id)
+    top, referees = _referrer_counts(session, campaign_id, TOP_REFERRERS)
+    holders = _count(session, Code, Code.campaign_id == campaign_id, Code.holder_id.is_not(None), distinct=Code.holder_id)
     return {
-        "available_codes": _count(session, Code.id, Code.campaign_id == campaign_id, Code.holder_id.is_(None),
+        "available_codes": _count(session, Code, Code.campaign_id == campaign_id, Code.holder_id.is_(None),
                                   Code.active.is_(True), Code.deleted_at.is_(None)),
-        "customers_joined": _customers_joined(session, campaign_id),
-        "customers_with_codes": _count(session, Code.holder_id.distinct(), Code.campaign_id == campaign_id,
-                                       Code.holder_id.is_not(None)),
-        "referees": _count(session, Referral.id, *_live_referrals(campaign_id)),
-        "rewards_assigned": _count(session, Reward.id, Reward.campaign_id == campaign_id,
+        "customers_joined": holders + referees - _referred_holders(session, campaign_id),
+        "customers_with_codes": holders,
+        "referees": referees,
+        "rewards_assigned": _count(session, Reward, Reward.campaign_id == campaign_id,
                                    Reward.status.in_(list(LIVE_REWARD_STATUSES))),
-        "top_referrers": top_referrers(session, campaign_id),
+        "top_referrers": _with_customers(session, top),
         "recent_activity": [serializers.activity(row) for row in session.scalars(
             select(Activity).where(Activity.campaign_id == campaign_id).order_by(Activity.id.desc()).limit(RECENT_ACTIVITY))],
         "validity": {"start_date": serializers.iso(campaign.start_date),
@@ -62,25 +63,38 @@ def _live_referrals(campaign_id: str) -> tuple:
     return Referral.campaign_id == campaign_id, Referral.status == ReferralStatus.ACTIVE
 
 
-def _count(session: Session, column: Any, *conditions: Any) -> int:
-    return session.scalar(select(func.count(column)).where(*conditions)) or 0
+def _count(session: Session, model: Any, *conditions: Any, distinct: Any = None) -> int:
+    """count(*), or count(DISTINCT `distinct`), of the rows of `model` meeting `conditions`."""
+    aggregate = func.count() if distinct is None else func.count(distinct.distinct())
+    return session.scalar(select(aggregate).select_from(model).where(*conditions)) or 0
 
 
-def _customers_joined(session: Session, campaign_id: str) -> int:
-    """Distinct customers taking part: code holders and live referees."""
-    holders = select(Code.holder_id.label("customer_id")).where(Code.campaign_id == campaign_id, Code.holder_id.is_not(None))
-    referees = select(Referral.referee_id.label("customer_id")).where(*_live_referrals(campaign_id))
-    joined = holders.union(referees).subquery()
-    return session.scalar(select(func.count()).select_from(joined)) or 0
+def _referrer_counts(session: Session, campaign_id: str, limit: int) -> tuple[list[tuple[str, int]], int]:
+    """The `limit` referrers with the most live referrals, and the number of live referrals, in one index scan."""
+    per_referrer = (select(Referral.referrer_id, func.count().label("referees")).where(*_live_referrals(campaign_id))
+                    .group_by(Referral.referrer_id).subquery())
+    query = (select(per_referrer.c.referrer_id, per_referrer.c.referees, func.sum(per_referrer.c.referees).over())
+             .order_by(per_referrer.c.referees.desc(), per_referrer.c.referrer_id).limit(limit))
+    rows = session.execute(query).all()
+    return [(referrer_id, referees) for referrer_id, referees, _total in rows], int(rows[0][2]) if rows else 0
+
+
+def _referred_holders(session: Session, campaign_id: str) -> int:
+    """Code holders who are also live referees of the campaign (counted once in customers_joined)."""
+    referred = select(Referral.id).where(*_live_referrals(campaign_id), Referral.referee_id == Code.holder_id).exists()
+    return session.scalar(select(func.count(Code.holder_id.distinct())).where(
+        Code.campaign_id == campaign_id, Code.holder_id.is_not(None), referred)) or 0
+
+
+def _with_customers(session: Session, counts: list[tuple[str, int]]) -> list[dict[str, Any]]:
+    customers = {row.id: row for row in session.scalars(select(Customer).where(Customer.id.in_([id_ for id_, _ in counts])))}
+    return [{"customer_id": customer_id, "name": customers[customer_id].name, "email": customers[customer_id].email,
+             "referees": referees} for customer_id, referees in counts if customer_id in customers]
 
 
 def top_referrers(session: Session, campaign_id: str, limit: int = TOP_REFERRERS) -> list[dict[str, Any]]:
     """The referrers with the most live referrals, most first."""
-    counts = (select(Referral.referrer_id, func.count().label("referees")).where(*_live_referrals(campaign_id))
-              .group_by(Referral.referrer_id).order_by(func.count().desc(), Referral.referrer_id).limit(limit).subquery())
-    rows = session.execute(select(Customer, counts.c.referees).join(counts, counts.c.referrer_id == Customer.id)
-                           .order_by(counts.c.referees.desc(), Customer.id)).all()
-    return [{"customer_id": row.id, "name": row.name, "email": row.email, "referees": referees} for row, referees in rows]
+    return _with_customers(session, _referrer_counts(session, campaign_id, limit)[0])
 
 
 def tiers(session: Session, campaign_id: str) -> list[dict[str, Any]]:

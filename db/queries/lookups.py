@@ -22,8 +22,10 @@ def get(session: Session, model: type[ModelT], row_id: str, what: str, *, for_up
 
 
 def live_campaign(session: Session, campaign_id: str, *, for_update: bool = False) -> Campaign:
-    """A campaign that has not been deleted."""
-    campaign = session.get(Campaign, campaign_id, with_for_update=for_update)
+    """A campaign that has not been deleted; `for_update` takes FOR NO KEY UPDATE, which does not wait for
+    the worker's inserts of rows that reference the campaign (they hold KEY SHARE)."""
+    lock = {"key_share": True} if for_update else None
+    campaign = session.get(Campaign, campaign_id, with_for_update=lock, populate_existing=for_update)
     if campaign is None or campaign.deleted_at is not None:
         raise NotFound("campaign", campaign_id)
     return campaign

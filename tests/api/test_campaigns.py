@@ -144,3 +144,22 @@ def test_top_referrers_are_at_most_five_most_referrals_first(client, runtime, wo
     assert len(top) == 5
     assert [row["referees"] for row in top] == sorted((row["referees"] for row in top), reverse=True)
     assert top[0]["referees"] == 3
+
+
+def test_a_new_campaign_summary_is_all_zeros(client):
+    campaign = create_campaign(client)
+    summary = client.get(f"/api/v1/campaigns/{campaign['id']}/summary").json()
+    assert {key: summary[key] for key in ("available_codes", "customers_joined", "customers_with_codes", "referees",
+                                          "rewards_assigned", "top_referrers")} == {
+        "available_codes": 0, "customers_joined": 0, "customers_with_codes": 0, "referees": 0, "rewards_assigned": 0,
+        "top_referrers": []}
+    assert client.get("/api/v1/campaigns/cmp_nope/summary").status_code == 404
+
+
+def test_a_referee_who_becomes_a_referrer_joined_once(client, runtime, worker):
+    campaign = create_campaign(client)
+    ann = invite(client, campaign["id"], "ann@example.com")
+    paid_order(client, runtime, ann["code"], order_id="o-1", email="ben@example.com")
+    invite(client, campaign["id"], "ben@example.com", source_id="src-ben@example.com")
+    summary = client.get(f"/api/v1/campaigns/{campaign['id']}/summary").json()
+    assert (summary["customers_with_codes"], summary["referees"], summary["customers_joined"]) == (2, 1, 2)

@@ -47,7 +47,7 @@ def test_asking_for_more_codes_than_the_pattern_has_left_is_a_409_and_creates_no
     assert len(walk(client, f"/api/v1/campaigns/{campaign['id']}/codes")) == 8
 
 
-@pytest.mark.parametrize("count", [0, -1, 1_000_001, "many"])
+@pytest.mark.parametrize("count", [0, -1, 100_001, "many"])
 def test_a_bad_count_is_refused_with_422(client, campaign, count):
     assert client.post(f"/api/v1/campaigns/{campaign['id']}/codes", json={"count": count}).status_code == 422
 

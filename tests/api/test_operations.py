@@ -177,8 +177,6 @@ def test_a_stuck_event_is_enqueued_again_on_replay(client, runtime, worker, stat
     assert client.get(f"/api/v1/events/{event_id}").json()["status"] == "processed"
 
 
-@pytest.mark.xfail(strict=True, reason="FailedJobs is added after Retries, so its after_process_message runs before "
-                                       "the message is marked failed (dramatiq calls after-hooks in reverse order)")
 def test_a_job_that_fails_for_good_in_the_worker_is_kept_in_failed_jobs(client, runtime, worker):
     event_id = send_event(client, native_event("evt-1", "order.paid", order_id="o-1", email="ben@example.com")).json()["event_id"]
     drain(runtime)

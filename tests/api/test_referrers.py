@@ -64,9 +64,11 @@ def test_an_invitation_records_the_publication_and_queues_the_code_published_ema
     assert list((runtime.settings.outbox_dir).glob("*.eml"))
 
 
-def test_an_invitation_needs_an_email_or_a_source_id(client, campaign):
-    response = client.post(f"/api/v1/campaigns/{campaign['id']}/referrers", json={"customer": {"name": "Nobody"}})
+@pytest.mark.parametrize("customer", [{"name": "Nobody"}, {"email": "not-an-address"}, {"email": "", "source_id": None}])
+def test_an_invitation_needs_a_valid_email_or_a_source_id(client, campaign, customer):
+    response = client.post(f"/api/v1/campaigns/{campaign['id']}/referrers", json={"customer": customer})
     assert response.status_code == 422
+    assert "customer" in response.json()["error"]["message"]
     assert client.post("/api/v1/campaigns/cmp_nope/referrers", json={"customer": {"email": "a@b.c"}}).status_code == 404
 
 

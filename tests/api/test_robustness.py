@@ -15,6 +15,7 @@ ODD_BODIES = [
     {"name": "x", "metadata": {"big": 10**40, "nested": {"a": [1, None, "\u0000"]}}},
     {"count": 10**12, "threshold": 10**12, "amount": 10**30, "reward_hold_days": 10**12},
     {"customer": {"email": "\x00@x.y", "source_id": "\x00", "metadata": {"\x00": 1}}, "channel": "\x00"},
+    {"customer": {"email": "no-at-sign", "name": "", "locale": ""}, "channel": "api"},
     {"code": "\x00", "customer": {"email": "a@b.c"}, "order": {"amount": 10**40, "items": [{"sku": "\x00"}]}},
     {"logic": "1 AND (", "source": "{% if %}", "locale": "\x00", "conditions": {"order.amount": {"$gt": 10**40}}},
     {"start_date": "0001-01-01T00:00:00+14:00", "expiration_date": "9999-12-31T23:59:59-14:00", "name": "dates"},

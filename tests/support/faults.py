@@ -1,151 +1,41 @@
-"""Fault injection for the pipeline tests: a referral program with several referrers, a stream of signed
-webhooks whose effects are known in advance, an exact check of the rows they leave, and the faults
-themselves (kill -9 of pool children, PostgreSQL backends terminated, an SMTP server that stops and
-comes back on the same port, a real uvicorn server for concurrent deliveries)."""
+"""Fault injection for the pipeline tests: the rows the pipeline left and when it has gone quiet, delivering
+webhooks as a platform does (retrying 503s; several threads at once through a real uvicorn server), and the
+faults themselves: kill -9 of pool children, PostgreSQL backends terminated, an SMTP server that stops and
+comes back on the same port."""
 from __future__ import annotations
 
+import asyncio
 import collections
 import os
 import random
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
+import httpx
+import redis as redis_lib
 import uvicorn
 from aiosmtpd.controller import Controller
 from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
 from config.settings import Settings
-from db.ids import new_id
-from db.models import (Activity, Campaign, Code, Customer, Distribution, InboundEvent, LedgerEntry, Redemption,
-                       Referral, Reward, Tier)
+from db.models import Activity, Customer, Distribution, InboundEvent, LedgerEntry, Redemption, Referral, Reward
 from db.types import utcnow
-from domain.codes import code_key
-from domain.emails import normalize_email
-from tests.support.pipeline import body_of, native_event, native_headers
 from tests.support.processes import child_pids, settings_environment
-from tests.support.seed import EACH_CREDITS, FIVE_POINTS
-from tests.support.servers import RecordingHandler, unused_port
+from tests.support.servers import Delivered, RecordingHandler, unused_port
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-EMAIL_TRIGGERS = {"customer_rewarded": ["email"], "referee_welcome": ["email"]}
-
-
-# --- a program and a workload with known effects ---------------------------------------------------------
-
-@dataclass(frozen=True)
-class Program:
-    """One running campaign whose codes are held by several referrers."""
-
-    campaign_id: str
-    codes: list[str]
-    referrer_ids: list[str]
-    milestone: int = 5
-
-
-def seed_program(runtime, *, referrers: int, hold_days: int = 0, notifications: dict | None = None,
-                 name: str = "Faults") -> Program:
-    """A campaign with an `each` credits tier and a 5-friends points milestone, one code per referrer."""
-    with runtime.session_factory() as session, session.begin():
-        campaign = Campaign(id=new_id("camp"), name=name, code_config={"pattern": "REF-####-????"}, meta={}, templates={},
-                            notifications=EMAIL_TRIGGERS if notifications is None else notifications,
-                            reward_hold_days=hold_days)
-        session.add(campaign)
-        session.flush()
-        codes, holders = [], []
-        for n in range(referrers):
-            email = f"referrer{n}.{campaign.id[-6:]}@example.com"
-            holder = Customer(id=new_id("cust"), source_id=f"ref-{campaign.id}-{n}", email=email,
-                              email_normalized=normalize_email(email), name=f"Referrer {n}", meta={})
-            session.add(holder)
-            session.flush()
-            code = f"F{campaign.id[-6:].upper()}-{n:04d}"
-            session.add(Code(id=new_id("code"), code=code, code_key=code_key(code), campaign_id=campaign.id,
-                             holder_id=holder.id, published_at=utcnow(), publish_channel="api", meta={}))
-            codes.append(code)
-            holders.append(holder.id)
-        session.add_all([Tier(id=new_id("tier"), campaign_id=campaign.id, **spec) for spec in (EACH_CREDITS, FIVE_POINTS)])
-    return Program(campaign.id, codes, holders)
-
-
-@dataclass
-class Expected:
-    """Every row a workload must leave, counted by kind and status."""
-
-    events: int = 0
-    redemptions: dict = field(default_factory=dict)
-    referrals: dict = field(default_factory=dict)
-    rewards: dict = field(default_factory=dict)
-    ledger: int = 0
-    distributions: dict = field(default_factory=dict)
-    activities: dict = field(default_factory=dict)
-    orders_counted: int = 0
-
-    def summary(self) -> dict:
-        return {"events": {"processed": self.events} if self.events else {}, "redemptions": _nonzero(self.redemptions),
-                "referrals": _nonzero(self.referrals), "rewards": _nonzero(self.rewards), "ledger": self.ledger,
-                "distributions": _nonzero(self.distributions), "activities": _nonzero(self.activities),
-                "orders_counted": self.orders_counted}
-
-
-def _nonzero(counts: dict) -> dict:
-    return {key: value for key, value in counts.items() if value}
-
-
-@dataclass
-class Workload:
-    """Signed native webhooks (path, body, headers) and what they must produce once processed."""
-
-    requests: list[tuple[str, bytes, dict]]
-    expected: Expected
-
-
-def referral_workload(program: Program, *, referees: int, plain_orders: int = 0, unknown_codes: int = 0,
-                      email_triggers: dict | None = None, prefix: str = "w", seed: int = 7) -> Workload:
-    """`referees` paid orders spread over the program's codes, plus orders without a code and explicit
-    redemptions of an unknown code (recorded as failures, nothing follows), in a shuffled order."""
-    payloads = [native_event(f"{prefix}-ref-{n}", "order.paid", order_id=f"{prefix}-o-{n}", code=program.codes[n % len(program.codes)],
-                             email=f"{prefix}.friend{n}@example.com", source_id=f"{prefix}-c-{n}", status="paid")
-                for n in range(referees)]
-    payloads += [native_event(f"{prefix}-plain-{n}", "order.paid", order_id=f"{prefix}-p-{n}", email=f"{prefix}.plain{n}@example.com",
-                              source_id=f"{prefix}-pc-{n}", status="paid") for n in range(plain_orders)]
-    payloads += [native_event(f"{prefix}-unknown-{n}", "redemption.requested", code=f"NOPE-{prefix}-{n}",
-                              email=f"{prefix}.guess{n}@example.com", source_id=f"{prefix}-gc-{n}") for n in range(unknown_codes)]
-    random.Random(seed).shuffle(payloads)
-    return Workload([_signed(payload) for payload in payloads],
-                    expected_for(program, referees, plain_orders, unknown_codes, email_triggers or EMAIL_TRIGGERS))
-
-
-def _signed(payload: dict) -> tuple[str, bytes, dict]:
-    body = body_of(payload)
-    return "/webhooks/events", body, native_headers(body)
-
-
-def expected_for(program: Program, referees: int, plain_orders: int, unknown_codes: int, email_triggers: dict) -> Expected:
-    per_referrer = collections.Counter(n % len(program.codes) for n in range(referees))
-    rewards = referees + sum(1 for count in per_referrer.values() if count >= program.milestone)
-    emails = rewards * ("customer_rewarded" in email_triggers) + referees * ("referee_welcome" in email_triggers)
-    return Expected(
-        events=referees + plain_orders + unknown_codes,
-        redemptions={"succeeded": referees, "failed": unknown_codes},
-        referrals={"active": referees},
-        rewards={"completed": rewards},
-        ledger=rewards,
-        distributions={"sent": emails},
-        activities={"customer.order.paid": referees + plain_orders, "customer.redemption.succeeded": referees,
-                    "customer.redemption.failed": unknown_codes, "customer.referred": referees,
-                    "customer.reward_redemptions.created": rewards, "customer.rewarded": rewards,
-                    "customer.reward_redemptions.completed": rewards, "customer.email.sent": emails},
-        orders_counted=referees + plain_orders,
-    )
 
 
 # --- what the pipeline left ------------------------------------------------------------------------------
@@ -168,6 +58,14 @@ def outcome(runtime) -> dict:
         }
 
 
+def outcome_or_none(runtime) -> dict | None:
+    """`outcome`, or None while the database refuses (for polling during a database fault)."""
+    try:
+        return outcome(runtime)
+    except DBAPIError:
+        return None
+
+
 def quiescent(runtime) -> bool:
     """Nothing accepted is still on its way: no open event, unsettled referral, unsent mail or due reward."""
     now = utcnow()
@@ -188,7 +86,10 @@ def open_work(runtime) -> dict:
     """What is still moving (for timeout messages)."""
     with runtime.session_factory() as session:
         return {"events": _by_status(session, InboundEvent), "distributions": _by_status(session, Distribution),
-                "unsettled_referrals": session.scalar(select(func.count()).select_from(Referral).where(Referral.settled_at.is_(None)))}
+                "unsettled_referrals": session.scalar(select(func.count()).select_from(Referral).where(Referral.settled_at.is_(None))),
+                "stuck_distributions": list(session.execute(select(Distribution.id, Distribution.status, Distribution.attempts,
+                                                                   Distribution.claimed_at, Distribution.last_error)
+                                                            .where(Distribution.status.in_(["queued", "sending"])).limit(5)))}
 
 
 def wait_until_quiet(runtime, *, timeout_s: float) -> None:
@@ -203,10 +104,14 @@ def wait_until_quiet(runtime, *, timeout_s: float) -> None:
     raise AssertionError(f"the pipeline did not go quiet within {timeout_s}s: {open_work(runtime)}")
 
 
-def wait_for_outcome(runtime, expected: Expected, *, timeout_s: float) -> dict:
-    """Wait for quiet, then return the outcome (compare it with `expected.summary()`)."""
-    wait_until_quiet(runtime, timeout_s=timeout_s)
-    return outcome(runtime)
+def wait_for(condition: Callable[[], bool], *, timeout_s: float, describe: Callable[[], str]) -> None:
+    """`wait_until`, with the failure message computed when it times out (the state then, not before)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out after {timeout_s}s: {describe()}")
 
 
 def sent_distribution_ids(runtime) -> set[str]:
@@ -239,6 +144,26 @@ def deliver_all(client, requests: Iterable[tuple[str, bytes, dict]], **options) 
         response = deliver(client, request, **options)
         answers[(response.status_code, response.json().get("status"))] += 1
     return answers
+
+
+def post_together(base_url: str, requests: list[tuple[str, bytes, dict]]) -> list:
+    """POST every request from its own thread at the same moment (a barrier); returns the responses in order."""
+    barrier = threading.Barrier(len(requests))
+
+    def post(request):
+        path, body, headers = request
+        with httpx.Client(base_url=base_url, timeout=60) as client:
+            barrier.wait()
+            return client.post(path, content=body, headers=headers)
+
+    with ThreadPoolExecutor(len(requests)) as threads:
+        return list(threads.map(post, requests))
+
+
+def post_groups_together(base_url: str, groups: list[list[tuple[str, bytes, dict]]], *, parallel: int = 4) -> list[list]:
+    """`post_together` for each group, `parallel` groups at a time."""
+    with ThreadPoolExecutor(parallel) as threads:
+        return list(threads.map(lambda group: post_together(base_url, group), groups))
 
 
 @contextmanager
@@ -312,14 +237,15 @@ class Periodic(threading.Thread):
 
 
 class ChildKiller(Periodic):
-    """kill -9 a random worker process of the pool (the pool respawns it)."""
+    """kill -9 a random worker process of the pool (the pool respawns it), once it has been up `min_age_s`
+    (a process killed while it is still importing has no work in flight: that would test nothing)."""
 
-    def __init__(self, pool_pid: int, low: float = 1.0, high: float = 2.0) -> None:
+    def __init__(self, pool_pid: int, low: float = 1.0, high: float = 2.0, *, min_age_s: float = 2.0) -> None:
         super().__init__("child-killer", low, high)
-        self.pool_pid = pool_pid
+        self.pool_pid, self.min_age_s = pool_pid, min_age_s
 
     def strike(self) -> int | None:
-        children = worker_children(self.pool_pid)
+        children = [pid for pid in worker_children(self.pool_pid) if _age_s(pid) >= self.min_age_s]
         if not children:
             return None
         victim = self.random.choice(children)
@@ -329,6 +255,16 @@ class ChildKiller(Periodic):
     @property
     def kills(self) -> int:
         return sum(1 for pid in self.strikes if pid)
+
+
+def _age_s(pid: int) -> float:
+    """Seconds since the process started (0 when it is gone)."""
+    try:
+        start_ticks = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19])
+        uptime_s = float(Path("/proc/uptime").read_text().split()[0])
+    except (OSError, IndexError, ValueError):
+        return 0.0
+    return uptime_s - start_ticks / os.sysconf("SC_CLK_TCK")
 
 
 class BackendTerminator(Periodic):
@@ -353,11 +289,54 @@ class BackendTerminator(Periodic):
         return sum(self.strikes)
 
 
+@dataclass
+class HookedHandler(RecordingHandler):
+    """Records like RecordingHandler; `before_reply(delivered)` runs after a message is stored, before the 250 reply."""
+
+    before_reply: Callable[[Delivered], None] | None = None
+
+    async def handle_DATA(self, server, session, envelope):
+        reply = await super().handle_DATA(server, session, envelope)
+        if self.before_reply is not None:
+            await asyncio.to_thread(self.before_reply, self.delivered[-1])
+        return reply
+
+
+@contextmanager
+def database_held(database_url: str, event_ids: list[str]) -> Iterator[None]:
+    """Hold up the workers the way a long transaction does: SQLite's write lock, or on PostgreSQL the row locks of
+    the given inbox rows (intake and the reconciler's reads go on)."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        connection = sqlite3.connect(url.database, timeout=30, isolation_level=None)
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        finally:
+            connection.execute("ROLLBACK")
+            connection.close()
+        return
+    engine = create_engine(database_url, poolclass=NullPool)
+    try:
+        with engine.connect() as connection, connection.begin() as transaction:
+            connection.execute(select(InboundEvent.id).where(InboundEvent.id.in_(event_ids)).with_for_update())
+            yield
+            transaction.rollback()
+    finally:
+        engine.dispose()
+
+
+def unacked_messages(redis_url: str, queue: str = "referrals") -> int:
+    """Messages fetched by some worker and not acknowledged yet (dramatiq's per-worker ack sets)."""
+    client = redis_lib.Redis.from_url(redis_url)
+    return sum(client.scard(key) for key in client.scan_iter(f"*:__acks__.*.{queue}"))
+
+
 class RestartableSmtpServer:
     """An aiosmtpd server that can be stopped and started again on the same port, keeping what it received."""
 
     def __init__(self) -> None:
-        self.handler = RecordingHandler()
+        self.handler = HookedHandler()
         self.port = unused_port()
         self.controller: Controller | None = None
 
