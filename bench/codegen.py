@@ -12,14 +12,12 @@ import sys
 import tempfile
 import time
 import tracemalloc
-import uuid
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import create_engine, text  # noqa: E402
 
 from config.container import build_runtime  # noqa: E402
 from config.settings import Settings  # noqa: E402
@@ -27,22 +25,13 @@ from db import campaigns, codes  # noqa: E402
 from db.migrate import upgrade  # noqa: E402
 from db.queries.export import codes_csv  # noqa: E402
 from domain.codes import CODE_CSV_HEADER, generate_codes, parse_code_config  # noqa: E402
+from tests.support.databases import postgres_database  # noqa: E402
 
 DEFAULT_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 
-@contextmanager
-def throwaway_database(admin_url: str) -> Iterator[str]:
-    name = f"referrals_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield admin_url.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+def throwaway_database(admin_url: str):
+    return postgres_database(admin_url, label="bench_codegen")
 
 
 @contextmanager

@@ -3,13 +3,9 @@ from __future__ import annotations
 
 import os
 import platform
-import uuid
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
-from sqlalchemy import create_engine, text
-
+from tests.support.databases import postgres_database as _postgres_database
 from tests.support.redis_db import private_redis_database
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -19,19 +15,9 @@ POSTGRES_ADMIN_URL = os.environ.get("BENCH_POSTGRES_ADMIN_URL", "postgresql+psyc
 __all__ = ["ROOT", "VENV_BIN", "machine", "postgres_database", "private_redis_database"]
 
 
-@contextmanager
-def postgres_database(label: str) -> Iterator[str]:
+def postgres_database(label: str):
     """A fresh, empty PostgreSQL database named after the benchmark, dropped afterwards."""
-    name = f"referrals_bench_{label}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    return _postgres_database(POSTGRES_ADMIN_URL, label=f"bench_{label}")
 
 
 def machine() -> dict:

@@ -13,11 +13,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from config.container import Runtime, build_runtime
-from config.settings import Settings
+from cli.settings import operator_runtime
+from config.container import Runtime
 from db import campaigns, codes
 from db.queries import campaigns as campaign_queries, serializers
-from db.queries.errors import OperatorError
 from db.queries.export import codes_csv, codes_csv_rows
 from db.queries.lookups import live_campaign
 
@@ -34,19 +33,6 @@ class OnError(str, Enum):
 class ExportFormat(str, Enum):
     codes = "codes"
     mailchimp = "mailchimp"
-
-
-@contextmanager
-def _runtime() -> Iterator[Runtime]:
-    """The runtime, built from the environment when the command runs; operator errors end it with exit code 1."""
-    runtime = build_runtime(Settings())
-    try:
-        yield runtime
-    except OperatorError as error:
-        err.print(f"[red]error:[/red] {error}")
-        raise typer.Exit(1) from None
-    finally:
-        runtime.close()
 
 
 def _require_campaign(runtime: Runtime, campaign_id: str) -> None:
@@ -69,7 +55,7 @@ def _advance(bar: Progress, task) -> Callable[[int], None]:
 @campaigns_app.command("list")
 def list_campaigns(limit: int = typer.Option(50, min=1, max=1000, help="how many, newest first")) -> None:
     """The campaigns, newest first."""
-    with _runtime() as runtime, runtime.session_factory() as session:
+    with operator_runtime() as runtime, runtime.session_factory() as session:
         rows = session.scalars(campaign_queries.campaigns().within(None, None).limit(limit)).all()
         table = Table("id", "name", "active", "pattern", "conversion", "created")
         for row in rows:
@@ -89,7 +75,7 @@ def create_campaign(
     """Create a campaign and print its id."""
     values = {"name": name, "code_config": {"pattern": pattern}, "conversion": conversion,
               "reward_hold_days": hold_days, "join_once": join_once}
-    with _runtime() as runtime, runtime.unit_of_work() as (session, _sends):
+    with operator_runtime() as runtime, runtime.unit_of_work() as (session, _sends):
         campaign = campaigns.create(session, values)
     typer.echo(campaign.id)
 
@@ -97,7 +83,7 @@ def create_campaign(
 @campaigns_app.command("show")
 def show_campaign(campaign_id: str) -> None:
     """A campaign and its overview, as JSON."""
-    with _runtime() as runtime, runtime.session_factory() as session:
+    with operator_runtime() as runtime, runtime.session_factory() as session:
         shown = serializers.campaign(live_campaign(session, campaign_id)) | {"summary": campaign_queries.summary(session, campaign_id)}
     typer.echo(json.dumps(shown, indent=2))
 
@@ -108,7 +94,7 @@ def show_campaign(campaign_id: str) -> None:
 @codes_app.command("generate")
 def generate_codes(campaign_id: str, count: int = typer.Option(..., "--count", min=1, max=1_000_000)) -> None:
     """Generate COUNT new codes from the campaign's pattern."""
-    with _runtime() as runtime, _progress() as bar:
+    with operator_runtime() as runtime, _progress() as bar:
         _require_campaign(runtime, campaign_id)
         task = bar.add_task("generating", total=count)
         with runtime.unit_of_work() as (session, _sends):
@@ -124,7 +110,7 @@ def import_codes(
 ) -> None:
     """Import codes from a CSV in Voucherify's template; re-imported codes update Active and Category."""
     total = max(sum(1 for _ in file.open("rb")) - 1, 0)
-    with _runtime() as runtime, _progress() as bar, file.open(encoding="utf-8-sig", newline="") as lines:
+    with operator_runtime() as runtime, _progress() as bar, file.open(encoding="utf-8-sig", newline="") as lines:
         _require_campaign(runtime, campaign_id)
         task = bar.add_task("importing", total=total)
         report = codes.run_import(runtime.unit_of_work, campaign_id, lines, on_error=on_error.value,
@@ -150,7 +136,7 @@ def export_codes(
     output: Optional[Path] = typer.Option(None, "--output", "-o", dir_okay=False, help="file to write (default: stdout)"),
 ) -> None:
     """Export the campaign's codes as CSV, streamed (constant memory)."""
-    with _runtime() as runtime:
+    with operator_runtime() as runtime:
         with runtime.session_factory() as session:
             live_campaign(session, campaign_id)
             total = codes_csv_rows(session, campaign_id, format.value)

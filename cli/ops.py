@@ -1,38 +1,23 @@
 """`referrals jobs …` and `referrals events …`: failed jobs and the webhook inbox, from the terminal."""
 from __future__ import annotations
 
-from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
-from typing import Iterator
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from api.v1.operations import PARSERS, retry
-from cli.settings import load_settings
-from config.container import Runtime, build_runtime
+from cli.settings import operator_runtime
+from config.container import Runtime
 from db import operator
-from db.models import FailedJob, InboundEvent
+from db.models import FailedJob
 from db.queries import lists, serializers
-from db.queries.errors import OperatorError
 from db.queries.lookups import get
 
 jobs_app = typer.Typer(help="Jobs that failed for good: list, show, retry, purge.", no_args_is_help=True)
 events_app = typer.Typer(help="The webhook inbox: list and replay events.", no_args_is_help=True)
 console = Console()
-
-
-@contextmanager
-def _runtime() -> Iterator[Runtime]:
-    runtime = build_runtime(load_settings())
-    try:
-        yield runtime
-    except OperatorError as error:
-        console.print(f"[red]{error}[/red]")
-        raise typer.Exit(1) from None
-    finally:
-        runtime.close()
 
 
 def _table(rows: list[dict], columns: list[str], title: str) -> Table:
@@ -51,7 +36,7 @@ def _newest(runtime: Runtime, listing, limit: int) -> list[dict]:
 @jobs_app.command("failed")
 def jobs_failed(actor: str = typer.Option(None, help="only this actor's jobs"), limit: int = typer.Option(50, min=1)) -> None:
     """List failed jobs, newest first."""
-    with _runtime() as runtime:
+    with operator_runtime() as runtime:
         rows = _newest(runtime, lists.failed_jobs(actor=actor), limit)
     console.print(_table(rows, ["id", "actor", "args", "error", "failed_at", "retried_at"], "failed jobs"))
 
@@ -59,7 +44,7 @@ def jobs_failed(actor: str = typer.Option(None, help="only this actor's jobs"), 
 @jobs_app.command("show")
 def jobs_show(job_id: str) -> None:
     """Show one failed job with its arguments and traceback."""
-    with _runtime() as runtime, runtime.session_factory() as session:
+    with operator_runtime() as runtime, runtime.session_factory() as session:
         job = serializers.failed_job_detail(get(session, FailedJob, job_id, "failed job"))
     for key, value in job.items():
         console.print(f"[bold]{key}[/bold]: {value}", soft_wrap=True)
@@ -73,7 +58,7 @@ def jobs_retry(job_id: str = typer.Argument(None, help="one job; omit with --all
     if (job_id is None) == (not all_jobs):
         console.print("[red]Give a job id, or --all (optionally with --actor).[/red]")
         raise typer.Exit(2)
-    with _runtime() as runtime:
+    with operator_runtime() as runtime:
         retried = retry(runtime, job_id=job_id, actor=actor)
     console.print(f"Retried {len(retried)} job(s).")
 
@@ -86,7 +71,7 @@ def jobs_purge(job_id: str = typer.Argument(None, help="one job; omit to purge b
     if (job_id is None) == (older_than_days is None):
         console.print("[red]Give a job id, or --older-than-days N.[/red]")
         raise typer.Exit(2)
-    with _runtime() as runtime, runtime.unit_of_work() as (session, _sends):
+    with operator_runtime() as runtime, runtime.unit_of_work() as (session, _sends):
         if job_id:
             operator.purge_job(session, job_id)
             count = 1
@@ -100,7 +85,7 @@ def events_list(status: str = typer.Option(None, help="received, enqueued, proce
                 source: str = typer.Option(None, help="shopify, woocommerce or events"),
                 limit: int = typer.Option(50, min=1)) -> None:
     """List inbox events, newest first."""
-    with _runtime() as runtime:
+    with operator_runtime() as runtime:
         rows = _newest(runtime, lists.events(status=status, source=source), limit)
     console.print(_table(rows, ["id", "source", "external_id", "topic", "status", "error", "received_at"], "inbox"))
 
@@ -108,7 +93,7 @@ def events_list(status: str = typer.Option(None, help="received, enqueued, proce
 @events_app.command("replay")
 def events_replay(event_id: str) -> None:
     """Process a rejected (parsed anew), failed or stuck event again."""
-    with _runtime() as runtime:
+    with operator_runtime() as runtime:
         with runtime.unit_of_work() as (session, sends):
             row = serializers.event(operator.replay_event(session, sends, event_id, PARSERS))
     console.print(f"Event {row['id']} is {row['status']}.")

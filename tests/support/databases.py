@@ -21,20 +21,21 @@ def backend() -> str:
 def throwaway_database(directory: Path) -> Iterator[str]:
     """A fresh, empty database URL for this test run."""
     if backend() == "postgresql":
-        with _postgres_database() as url:
+        with postgres_database() as url:
             yield url
     else:
         yield f"sqlite:///{directory / 'referrals.db'}"
 
 
 @contextmanager
-def _postgres_database() -> Iterator[str]:
-    name = f"referrals_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+def postgres_database(admin_url: str = POSTGRES_ADMIN_URL, *, label: str = "test") -> Iterator[str]:
+    """A fresh PostgreSQL database (created through `admin_url`), dropped afterwards even if others are connected."""
+    name = f"referrals_{label}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     try:
-        yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+        yield admin_url.rsplit("/", 1)[0] + f"/{name}"
     finally:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
