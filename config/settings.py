@@ -40,6 +40,7 @@ class Settings(BaseSettings):
     redis_heartbeat_timeout_ms: int = 30_000
     reconcile_interval_seconds: int = 30
     reconcile_older_than_seconds: int = 60
+    send_claim_timeout_seconds: int = 300
     max_retries: int = 8
     worker_threads: int = 8
     db_pool_size: int = 20

@@ -31,7 +31,8 @@ def reconcile_once(runtime: Runtime, *, older_than_seconds: int) -> dict[str, in
     if queue_depth(runtime.broker, PIPELINE_QUEUE, include_delayed=False) > 0:
         older_than_seconds *= BACKLOG_PATIENCE
     with runtime.session_factory() as session, session.begin():
-        stuck = find_stuck_work(session, older_than=timedelta(seconds=older_than_seconds), now=now)
+        stuck = find_stuck_work(session, older_than=timedelta(seconds=older_than_seconds), now=now,
+                                send_claim_timeout=timedelta(seconds=runtime.settings.send_claim_timeout_seconds))
     for followup in stuck.followups:
         runtime.enqueue(followup)
     if stuck.events:

@@ -7,6 +7,7 @@ from typing import Any, Mapping
 
 from domain.events import Unparseable
 
+MAX_AMOUNT = 10**15  # minor units: far above any real order, well inside a 64-bit integer column
 ZERO_DECIMAL_CURRENCIES = frozenset({"BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "VND", "VUV", "XAF", "XOF", "XPF"})
 
 
@@ -30,7 +31,14 @@ def minor_units(value: Any, currency: str | None, field_name: str) -> int:
     if not amount.is_finite():
         raise Unparseable(f"{field_name} must be a finite amount, got {value!r}")
     exponent = 0 if (currency or "").upper() in ZERO_DECIMAL_CURRENCIES else 2
-    return int((amount * (10**exponent)).to_integral_value())
+    return within_range(int((amount * (10**exponent)).to_integral_value()), field_name)
+
+
+def within_range(value: int, field_name: str) -> int:
+    """An amount or count that fits the database's 64-bit integers (and any real order)."""
+    if abs(value) > MAX_AMOUNT:
+        raise Unparseable(f"{field_name} is out of range: {value}")
+    return value
 
 
 def text(value: Any) -> str | None:
@@ -73,7 +81,7 @@ def whole_number(value: Any, field_name: str, default: int = 1) -> int:
     if value is None or value == "":
         return default
     if isinstance(value, int) and not isinstance(value, bool):
-        return value
+        return within_range(value, field_name)
     if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
+        return within_range(int(value.strip()), field_name)
     raise Unparseable(f"{field_name} must be a whole number, got {value!r}")

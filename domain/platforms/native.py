@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from domain.events import EVENT_TYPES, ORDER_STATUSES, CustomerData, ShopEvent, OrderData, ParsedWebhook, Unparseable
-from domain.platforms.common import json_object, mapping, sequence, text
+from domain.platforms.common import json_object, mapping, sequence, text, within_range
 
 STATUS_BY_TYPE = {"order.paid": "paid", "order.canceled": "canceled", "order.refunded": "refunded"}
 
@@ -75,7 +75,7 @@ def _integer(value: Any, field_name: str, *, optional: bool = False) -> int | No
         raise Unparseable(f"{field_name} must be an integer in minor units, got {value!r}")
     if value < 0:
         raise Unparseable(f"{field_name} must not be negative, got {value}")
-    return value
+    return within_range(value, field_name)
 
 
 def _item(value: Any) -> dict:

@@ -13,7 +13,7 @@ from config.settings import Settings
 
 ENV_FIELDS = ("database_url", "redis_url", "api_token", "shopify_secret", "woocommerce_secret", "events_secret",
               "smtp_host", "smtp_port", "smtp_tls", "outbox_dir", "redis_heartbeat_timeout_ms",
-              "reconcile_interval_seconds", "reconcile_older_than_seconds", "max_retries", "log_level", "log_format")
+              "reconcile_interval_seconds", "reconcile_older_than_seconds", "send_claim_timeout_seconds", "max_retries", "log_level", "log_format")
 
 
 def settings_environment(settings: Settings) -> dict[str, str]:

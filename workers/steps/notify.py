@@ -3,13 +3,13 @@
 A distribution is claimed (`queued` → `sending`) in its own transaction before anything leaves the
 process, so a message delivered twice sends once. The remaining window is SMTP's: if the worker dies
 after the server accepted the message but before `sent` is committed, the claim expires after
-SEND_CLAIM_TIMEOUT and the reconciler sends it again (at-least-once for that crash only).
+REFERRALS_SEND_CLAIM_TIMEOUT_SECONDS (5 minutes) and the reconciler sends it again (at-least-once for that crash only).
 """
 from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Callable
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -25,7 +25,6 @@ from notifications.errors import PermanentSendError, TransientSendError
 from notifications.render import Renderer, TemplateError
 from notifications.senders import OutboxSender, SmtpConfig, SmtpSender, WebhookSender
 from workers.steps.notify_context import render_context
-from workers.steps.reconcile import SEND_CLAIM_TIMEOUT
 
 SENT_ACTIVITY = {"email": activity.EMAIL_SENT, "webhook": activity.WEBHOOK_SENT}
 FAILED_ACTIVITY = {"email": activity.EMAIL_FAILED, "webhook": activity.WEBHOOK_FAILED}
@@ -77,7 +76,7 @@ class Notifier:
     def _claim(self, session: Session, distribution_id: str) -> Prepared | None:
         row = get_for_update(session, Distribution, distribution_id)
         now = utcnow()
-        if row is None or not _claimable(row, now):
+        if row is None or not _claimable(row, now, timedelta(seconds=self.settings.send_claim_timeout_seconds)):
             return None
         row.status, row.claimed_at, row.attempts = DistributionStatus.SENDING, now, row.attempts + 1
         try:
@@ -107,10 +106,10 @@ class Notifier:
             _record_outcome(session, row, status, detail, utcnow())
 
 
-def _claimable(row: Distribution, now: datetime) -> bool:
+def _claimable(row: Distribution, now: datetime, claim_timeout: timedelta) -> bool:
     if row.status == DistributionStatus.QUEUED:
         return True
-    return row.status == DistributionStatus.SENDING and row.claimed_at is not None and now - row.claimed_at > SEND_CLAIM_TIMEOUT
+    return row.status == DistributionStatus.SENDING and row.claimed_at is not None and now - row.claimed_at > claim_timeout
 
 
 def _record_outcome(session: Session, row: Distribution, status: DistributionStatus, detail: str, now: datetime) -> None:

@@ -14,7 +14,6 @@ from workers import followups
 from workers.followups import FollowUp
 
 BATCH = 5000
-SEND_CLAIM_TIMEOUT = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -36,8 +35,10 @@ class StuckWork:
                 "distributions": len(self.distributions), "rewards": len(self.rewards)}
 
 
-def find_stuck_work(session: Session, *, older_than: timedelta, now: datetime) -> StuckWork:
-    """Everything that should have moved on by now but has not."""
+def find_stuck_work(session: Session, *, older_than: timedelta, now: datetime,
+                    send_claim_timeout: timedelta = timedelta(minutes=5)) -> StuckWork:
+    """Everything that should have moved on by now but has not (a send claimed longer ago than
+    `send_claim_timeout` is taken to have died with its worker)."""
     cutoff = now - older_than
     return StuckWork(
         events=_ids(session, select(InboundEvent.id).where(
@@ -47,7 +48,7 @@ def find_stuck_work(session: Session, *, older_than: timedelta, now: datetime) -
             Referral.settled_at.is_(None), or_(Referral.rolled_back_at < cutoff, Referral.created_at < cutoff)).limit(BATCH)).all())),
         distributions=_ids(session, select(Distribution.id).where(or_(
             (Distribution.status == DistributionStatus.QUEUED) & (Distribution.created_at < cutoff),
-            (Distribution.status == DistributionStatus.SENDING) & (Distribution.claimed_at < now - SEND_CLAIM_TIMEOUT))).order_by(Distribution.id)),
+            (Distribution.status == DistributionStatus.SENDING) & (Distribution.claimed_at < now - send_claim_timeout))).order_by(Distribution.id)),
         rewards=_ids(session, select(Reward.id).where(
             Reward.status == RewardStatus.PENDING, Reward.type.in_(list(AUTO_COMPLETING_TYPES)),
             Reward.hold_until <= now, Reward.created_at < cutoff)),
