@@ -11,7 +11,7 @@ from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
 from api.errors import ApiError
-from api.v1.schemas import text_only
+from api.validators import text_only
 
 MAX_LIMIT = 100
 IsoDatetime = Annotated[datetime, BeforeValidator(text_only)]

@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, Strict, StringConstraints
 
+from api.validators import text_only
 from domain.events import CustomerData
 from domain.notify import CHANNELS, TRIGGERS
 from domain.rules import KEYS, OPERATORS
@@ -21,19 +22,9 @@ Short = Annotated[str, StringConstraints(max_length=255)]
 Metadata = Annotated[dict[str, Any], Field(max_length=100)]
 Bool = Annotated[bool, Strict()]
 MAX_AMOUNT = 10**15
-NUMBER = re.compile(r"[+-]?\d+(\.\d*)?([eE][+-]?\d+)?")
 CONVERSION_PATTERN = r"^(order\.paid|order\.created|custom_event:[A-Za-z0-9_.:-]{1,100})$"
 Trigger = Literal[TRIGGERS]  # type: ignore[valid-type]
 Channel = Literal[CHANNELS]  # type: ignore[valid-type]
-
-
-def text_only(value: Any) -> Any:
-    """Times come as ISO 8601 text, not as numbers of seconds."""
-    if isinstance(value, datetime):
-        return value
-    if not isinstance(value, str) or NUMBER.fullmatch(value.strip()):
-        raise ValueError("must be an ISO 8601 date-time string")
-    return value
 
 
 def json_integer(value: Any) -> Any:
