@@ -10,7 +10,7 @@ import structlog
 from fastapi import Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import select, update
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from starlette.concurrency import run_in_threadpool
 
 from api.errors import error_response
@@ -113,32 +113,55 @@ async def read_body(request: Request) -> bytes:
 def accept(runtime: Runtime, source: Source, headers: Mapping[str, str], body: bytes) -> Stored:
     """Store the inbox row (deduplicated), then enqueue it; runs in a worker thread."""
     row = _inbox_row(source, headers, body)
-    with runtime.session_factory() as session, session.begin():
-        inserted = insert_ignore(session, InboundEvent, row)
-        if not inserted:
-            existing = session.scalars(select(InboundEvent.id).where(
-                InboundEvent.source == source.name, InboundEvent.external_id == row["external_id"])).one()
-            return Stored(existing, False, "duplicate", None)
+    try:
+        existing = _insert_or_find(runtime, source, row)
+    except DataError as error:  # a value the database refuses (e.g. a NUL inside a JSON string): keep it as rejected
+        row = _unstorable(row, body, error)
+        existing = _insert_or_find(runtime, source, row)
+    if existing is not None:
+        return Stored(existing, False, "duplicate", None)
     if row["status"] == EventStatus.ENQUEUED:
         _enqueue(runtime, row["id"])
     return Stored(row["id"], True, row["status"], row["error"])
 
 
+def _insert_or_find(runtime: Runtime, source: Source, row: dict) -> str | None:
+    """Insert the inbox row; None when inserted, else the id of the event already stored under its key."""
+    with runtime.session_factory() as session, session.begin():
+        if insert_ignore(session, InboundEvent, row):
+            return None
+        return session.scalars(select(InboundEvent.id).where(
+            InboundEvent.source == source.name, InboundEvent.external_id == row["external_id"])).one()
+
+
+def _unstorable(row: dict, body: bytes, error: DataError) -> dict:
+    reason = f"the event cannot be stored as sent: {str(error.orig).splitlines()[0][:200]}"
+    return row | {"external_id": f"rejected:{hashlib.sha256(body).hexdigest()}", "normalized": None, "enqueued_at": None,
+                  "status": EventStatus.REJECTED, "error": reason, "body": row["body"].replace("\x00", "\ufffd")}
+
+
 def _inbox_row(source: Source, headers: Mapping[str, str], body: bytes) -> dict:
     now = utcnow()
-    row = {"id": new_id("evt"), "source": source.name, "body": body.decode("utf-8", "replace"), "received_at": now,
+    row = {"id": new_id("evt"), "source": source.name, "body": body.decode("utf-8", "replace").replace("\x00", "\ufffd"),
+           "received_at": now,
            "headers": {key: headers[key] for key in KEPT_HEADERS if key in headers}, "attempts": 0}
     try:
         parsed = source.parse(body, headers)
     except Unparseable as problem:
         digest = hashlib.sha256(body).hexdigest()
-        return row | {"external_id": f"rejected:{digest}", "topic": _topic(headers), "normalized": None,
+        return row | {"external_id": f"rejected:{digest}", "topic": (_topic(headers) or "")[:120] or None, "normalized": None,
                       "status": EventStatus.REJECTED, "error": str(problem)}
+    parsed = ParsedWebhook(_bounded_key(parsed.external_id), parsed.topic[:120], parsed.event)
     if parsed.event is None:
         return row | {"external_id": parsed.external_id, "topic": parsed.topic, "normalized": None, "processed_at": now,
                       "status": EventStatus.PROCESSED, "error": f"topic {parsed.topic!r} is not used; nothing to do"}
     return row | {"external_id": parsed.external_id, "topic": parsed.topic, "normalized": parsed.event.to_dict(),
                   "status": EventStatus.ENQUEUED, "enqueued_at": now, "error": None}
+
+
+def _bounded_key(external_id: str) -> str:
+    """The platform's event key, hashed when longer than the column allows (still unique, still deduplicating)."""
+    return external_id if len(external_id) <= 255 else f"sha256:{hashlib.sha256(external_id.encode()).hexdigest()}"
 
 
 def _topic(headers: Mapping[str, str]) -> str | None:

@@ -48,5 +48,5 @@ def on_give_up(session: Session, message: Any, error: BaseException) -> None:
                         .values(status=EventStatus.FAILED, error=reason))
     elif message.actor_name == "send_distribution":
         session.execute(update(Distribution).where(Distribution.id == message.args[0],
-                                                   Distribution.status != DistributionStatus.SENT)
+                                                   Distribution.status == DistributionStatus.QUEUED)
                         .values(status=DistributionStatus.FAILED, last_error=reason))

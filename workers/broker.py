@@ -43,3 +43,12 @@ def dead_letters(broker: Broker, queue_name: str) -> int:
     """Messages in the dead-letter queue (Redis broker; the in-process broker keeps them in memory)."""
     client = getattr(broker, "client", None)
     return client.zcard(f"{broker.namespace}:{queue_name}.XQ") if client is not None else len(getattr(broker, "dead_letters", ()))
+
+
+def waiting_messages(broker: Broker, queue_name: str) -> int:
+    """Messages waiting to be fetched (not in flight, not delayed): a real backlog."""
+    client = getattr(broker, "client", None)
+    if client is not None:
+        return client.llen(f"{broker.namespace}:{queue_name}")
+    queue = getattr(broker, "queues", {}).get(queue_name)
+    return queue.qsize() if queue is not None else 0

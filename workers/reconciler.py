@@ -12,7 +12,7 @@ from db.models import InboundEvent
 from db.types import utcnow
 from domain.model import EventStatus
 from workers.actors import PIPELINE_QUEUE
-from workers.broker import queue_depth
+from workers.broker import waiting_messages
 from workers.steps.reconcile import find_stuck_work
 
 log = structlog.get_logger("referrals.reconciler")
@@ -24,14 +24,14 @@ BACKLOG_PATIENCE = 10
 def reconcile_once(runtime: Runtime, *, older_than_seconds: int) -> dict[str, int]:
     """Find stuck work and enqueue it again; returns how many of each kind were re-enqueued.
 
-    While the pipeline queue still holds messages, work is only "stuck" after BACKLOG_PATIENCE times
-    longer: it is most likely waiting its turn in the backlog, and re-sending it would only grow it.
+    While messages wait in the pipeline queue, an inbox event is only "stuck" after BACKLOG_PATIENCE times
+    longer: it is most likely waiting its turn, and re-sending it would only grow the backlog.
     """
     now = utcnow()
-    if queue_depth(runtime.broker, PIPELINE_QUEUE, include_delayed=False) > 0:
-        older_than_seconds *= BACKLOG_PATIENCE
+    backlog = waiting_messages(runtime.broker, PIPELINE_QUEUE) > 0
     with runtime.session_factory() as session, session.begin():
         stuck = find_stuck_work(session, older_than=timedelta(seconds=older_than_seconds), now=now,
+                                events_older_than=timedelta(seconds=older_than_seconds * (BACKLOG_PATIENCE if backlog else 1)),
                                 send_claim_timeout=timedelta(seconds=runtime.settings.send_claim_timeout_seconds))
     for followup in stuck.followups:
         runtime.enqueue(followup)

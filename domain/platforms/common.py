@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, Mapping
 
 from domain.events import Unparseable
@@ -26,12 +26,14 @@ def minor_units(value: Any, currency: str | None, field_name: str) -> int:
     """A decimal string such as "129.00" in the currency's minor units (12900)."""
     try:
         amount = Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        raise Unparseable(f"{field_name} must be a decimal amount, got {value!r}") from None
-    if not amount.is_finite():
-        raise Unparseable(f"{field_name} must be a finite amount, got {value!r}")
-    exponent = 0 if (currency or "").upper() in ZERO_DECIMAL_CURRENCIES else 2
-    return within_range(int((amount * (10**exponent)).to_integral_value()), field_name)
+        if not amount.is_finite() or abs(amount) > MAX_AMOUNT:
+            raise Unparseable(f"{field_name} must be a finite amount in range, got {str(value)[:40]!r}")
+        exponent = 0 if (currency or "").upper() in ZERO_DECIMAL_CURRENCIES else 2
+        return within_range(int((amount * (10**exponent)).to_integral_value()), field_name)
+    except (ArithmeticError, ValueError) as error:
+        if isinstance(error, Unparseable):
+            raise
+        raise Unparseable(f"{field_name} must be a decimal amount, got {str(value)[:40]!r}") from None
 
 
 def within_range(value: int, field_name: str) -> int:
@@ -41,11 +43,18 @@ def within_range(value: int, field_name: str) -> int:
     return value
 
 
-def text(value: Any) -> str | None:
-    """A non-empty string (ids may arrive as numbers), or None."""
+MAX_TEXT = 255
+
+
+def text(value: Any, max_length: int = MAX_TEXT) -> str | None:
+    """A non-empty string (ids may arrive as numbers), or None; NUL bytes and over-long values are refused."""
     if value is None or isinstance(value, (dict, list, bool)):
         return None
     value = str(value).strip()
+    if "\x00" in value:
+        raise Unparseable("text fields must not contain NUL characters")
+    if len(value) > max_length:
+        raise Unparseable(f"a text field is longer than {max_length} characters: {value[:40]!r}…")
     return value or None
 
 

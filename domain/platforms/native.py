@@ -60,7 +60,7 @@ def _order(event_type: str, value: Any) -> OrderData | None:
     return OrderData(
         id=order_id,
         amount=amount,
-        currency=text(order.get("currency")),
+        currency=text(order.get("currency"), 8),
         status=STATUS_BY_TYPE.get(event_type, status),
         items=tuple(_item(item) for item in sequence(order.get("items"), "data.order.items")),
         metadata=dict(mapping(order.get("metadata"), "data.order.metadata")),
@@ -97,4 +97,4 @@ def _customer(value: Any) -> CustomerData | None:
         raise Unparseable("data.customer needs a source_id or an email")
     metadata = mapping(customer.get("metadata"), "data.customer.metadata")
     return CustomerData(source_id=source_id, email=email, name=text(customer.get("name")),
-                        locale=text(customer.get("locale")), metadata=dict(metadata))
+                        locale=text(customer.get("locale"), 35), metadata=dict(metadata))

@@ -39,7 +39,7 @@ def _order_event(event_type: str, data: Mapping[str, Any]) -> ShopEvent:
 
 
 def _order(event_type: str, data: Mapping[str, Any]) -> OrderData:
-    currency = text(data.get("currency"))
+    currency = text(data.get("currency"), 8)
     amount = minor_units(data.get("total_price", "0"), currency, "total_price")
     status = _status(event_type, data)
     return OrderData(
@@ -85,14 +85,14 @@ def _customer(data: Mapping[str, Any]) -> CustomerData | None:
         source_id=source_id,
         email=email,
         name=full_name(customer.get("first_name"), customer.get("last_name")),
-        locale=text(data.get("customer_locale")),
+        locale=text(data.get("customer_locale"), 35),
     )
 
 
 def _refund_event(data: Mapping[str, Any]) -> ShopEvent:
     transactions = [mapping(t, "transactions[]") for t in sequence(data.get("transactions"), "transactions")]
     refunds = [t for t in transactions if t.get("kind") == "refund" and t.get("status", "success") == "success"]
-    currency = next((text(t.get("currency")) for t in refunds if t.get("currency")), None)
+    currency = next((text(t.get("currency"), 8) for t in refunds if t.get("currency")), None)
     amount = sum(minor_units(t.get("amount", "0"), currency, "transactions[].amount") for t in refunds)
     order = OrderData(id=required(data, "order_id", "order_id"), status="refund_issued", refunded_amount=amount,
                       refund_id=text(data.get("id")) or "refund")

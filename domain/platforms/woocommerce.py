@@ -31,7 +31,7 @@ def parse(body: bytes, headers: Mapping[str, str]) -> ParsedWebhook:
 
 def _event(data: Mapping[str, Any], order_id: str, status: str) -> ShopEvent:
     event_type, order_status = EVENT_BY_STATUS.get(status, ("order.created", "created"))
-    currency = text(data.get("currency"))
+    currency = text(data.get("currency"), 8)
     amount = minor_units(data.get("total", "0"), currency, "total")
     refunded = sum(abs(minor_units(r.get("total", "0"), currency, "refunds[].total")) for r in _list(data, "refunds"))
     order = OrderData(

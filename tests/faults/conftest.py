@@ -12,7 +12,7 @@ from api.app import create_app
 from config.container import Runtime, build_runtime
 from config.settings import Settings
 from tests.conftest import empty_database, make_settings
-from tests.support.faults import RestartableSmtpServer, start_fault_worker_pool, worker_children
+from tests.support.faults import RestartableSmtpServer, worker_children
 from tests.support.processes import start_worker_pool, stop_worker_pool, wait_until
 from tests.support.redis_db import private_redis_database
 
@@ -58,17 +58,13 @@ def worker_pool(fault_settings: Settings, tmp_path: Path) -> Iterator[Callable[.
     """Start a `referrals worker` pool (stopped at teardown); waits until its worker processes are up."""
     pools = []
 
-    def start(*, processes: int = 2, threads: int = 4, send_claim_timeout_s: float | None = None, settings: Settings | None = None):
+    def start(*, processes: int = 2, threads: int = 4, settings: Settings | None = None):
         log_file = tmp_path / f"workers-{len(pools)}.log"
-        if send_claim_timeout_s is None:
-            pool = start_worker_pool(settings or fault_settings, processes=processes, threads=threads, log_file=log_file)
-        else:
-            pool = start_fault_worker_pool(settings or fault_settings, processes=processes, threads=threads,
-                                           log_file=log_file, send_claim_timeout_s=send_claim_timeout_s)
+        pool = start_worker_pool(settings or fault_settings, processes=processes, threads=threads, log_file=log_file)
         pools.append(pool)
         wait_until(lambda: len(worker_children(pool.pid)) == processes or pool.poll() is not None, timeout_s=30,
                    message="the pool's worker processes")
-        assert pool.poll() is None, (tmp_path / log_file).read_text()[-3000:]
+        assert pool.poll() is None, log_file.read_text()[-3000:]
         return pool
 
     yield start

@@ -6,7 +6,6 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.pool import NullPool
 
 from db.models import Distribution
-
 from tests.faults.workload import referral_workload, seed_program
 from tests.support.databases import backend
 from tests.support.faults import (BackendTerminator, delivered_keys, deliver_all, outcome, outcome_or_none, wait_for,

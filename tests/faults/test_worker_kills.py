@@ -9,7 +9,6 @@ import pytest
 from sqlalchemy import select
 
 from db.models import InboundEvent
-
 from tests.faults.workload import referral_workload, seed_program
 from tests.support.faults import (ChildKiller, database_held, delivered_keys, deliver_all, open_work, outcome, quiescent,
                                   sent_distribution_ids, unacked_messages, wait_for, wait_until_quiet, worker_children)
@@ -27,9 +26,10 @@ def test_worker_processes_killed_every_second_or_two_lose_and_duplicate_nothing(
     workload = referral_workload(program, referees=1800, plain_orders=100, unknown_codes=100, email_triggers=REWARD_MAILS)
     expected = workload.expected
     assert deliver_all(intake, workload.requests) == {(202, "accepted"): 2000}
-    # Lost messages come back through dramatiq's heartbeat requeue (5 s) first; the reconciler is the backstop.
-    settings = fault_settings.model_copy(update={"reconcile_older_than_seconds": 15})
-    pool = worker_pool(processes=PROCESSES, threads=THREADS, send_claim_timeout_s=10, settings=settings)
+    # Lost messages come back through dramatiq's heartbeat requeue (5 s) first, the reconciler is the backstop; a mail
+    # claimed by a killed worker is sent again once its claim is 10 s old (5 minutes by default).
+    settings = fault_settings.model_copy(update={"reconcile_older_than_seconds": 15, "send_claim_timeout_seconds": 10})
+    pool = worker_pool(processes=PROCESSES, threads=THREADS, settings=settings)
     killer = ChildKiller(pool.pid, 1.0, 2.0)
     killer.start()
     started = time.monotonic()

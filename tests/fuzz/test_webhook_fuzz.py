@@ -86,7 +86,8 @@ class ErrorsByEvent(Middleware):
 
     def after_process_message(self, broker, message, *, result=None, exception=None):
         if exception is not None and message.actor_name == "process_event":
-            where = traceback.extract_tb(exception.__traceback__)[-1]
+            frames = traceback.extract_tb(exception.__traceback__)
+            where = next((f for f in reversed(frames) if "site-packages" not in f.filename), frames[-1])
             self.by_event[message.args[0]] = f"{type(exception).__name__}: {str(exception)[:300]} at {where.filename}:{where.lineno}"
 
 

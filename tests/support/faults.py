@@ -10,8 +10,6 @@ import os
 import random
 import signal
 import sqlite3
-import subprocess
-import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -29,13 +27,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
-from config.settings import Settings
 from db.models import Activity, Customer, Distribution, InboundEvent, LedgerEntry, Redemption, Referral, Reward
 from db.types import utcnow
-from tests.support.processes import child_pids, settings_environment
+from tests.support.processes import child_pids
 from tests.support.servers import Delivered, RecordingHandler, unused_port
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 # --- what the pipeline left ------------------------------------------------------------------------------
@@ -46,7 +41,7 @@ def _by_status(session, model, column=None) -> dict:
 
 
 def outcome(runtime) -> dict:
-    """The rows the pipeline wrote, in the shape of `Expected.summary()`."""
+    """The rows the pipeline wrote, counted by kind and status (the shape of tests.faults.workload.Expected.summary())."""
     with runtime.session_factory() as session:
         return {
             "events": _by_status(session, InboundEvent), "redemptions": _by_status(session, Redemption),
@@ -93,7 +88,7 @@ def open_work(runtime) -> dict:
 
 
 def wait_until_quiet(runtime, *, timeout_s: float) -> None:
-    """Poll until the pipeline has gone quiet twice in a row (every step commits its follow-ups' rows)."""
+    """Poll until the pipeline is quiet on three polls in a row (each step commits the rows its follow-ups act on)."""
     deadline = time.monotonic() + timeout_s
     streak = 0
     while time.monotonic() < deadline:
@@ -185,17 +180,6 @@ def serving(app) -> Iterator[str]:
 
 
 # --- worker pools and the faults ---------------------------------------------------------------------------
-
-def start_fault_worker_pool(settings: Settings, *, processes: int, threads: int, log_file: Path,
-                            send_claim_timeout_s: float) -> subprocess.Popen:
-    """`referrals worker` through tests/faults/worker_main.py, which only shortens the send-claim timeout
-    (a product constant of 5 minutes, not a setting yet) so a mail claimed by a killed worker is re-sent
-    within the test's time."""
-    env = settings_environment(settings) | {"REFERRALS_TEST_SEND_CLAIM_TIMEOUT_SECONDS": str(send_claim_timeout_s)}
-    command = [sys.executable, "-m", "tests.faults.worker_main", "worker", "--processes", str(processes), "--threads", str(threads)]
-    log = open(log_file, "ab")
-    return subprocess.Popen(command, env=env, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-
 
 def worker_children(pool_pid: int) -> list[int]:
     """The pool's worker processes (not multiprocessing's resource tracker)."""

@@ -24,8 +24,10 @@ from notifications.email import build_email
 from notifications.errors import PermanentSendError, TransientSendError
 from notifications.render import Renderer, TemplateError
 from notifications.senders import OutboxSender, SmtpConfig, SmtpSender, WebhookSender
+from workers.errors import is_transient
 from workers.steps.notify_context import render_context
 
+FINISH_ATTEMPTS = 6
 SENT_ACTIVITY = {"email": activity.EMAIL_SENT, "webhook": activity.WEBHOOK_SENT}
 FAILED_ACTIVITY = {"email": activity.EMAIL_FAILED, "webhook": activity.WEBHOOK_FAILED}
 
@@ -67,7 +69,19 @@ class Notifier:
         except TransientSendError as error:
             await asyncio.to_thread(self._in_transaction, self._finish, prepared, DistributionStatus.QUEUED, str(error))
             raise
-        await asyncio.to_thread(self._in_transaction, self._finish, prepared, DistributionStatus.SENT, reply)
+        await self._record_sent(prepared, reply)
+
+    async def _record_sent(self, prepared: Prepared, reply: str) -> None:
+        """The email is out: record it, retrying here on a database hiccup, since a dramatiq retry
+        would find the row still claimed and do nothing until the claim expired (then send it again)."""
+        for attempt in range(FINISH_ATTEMPTS):
+            try:
+                await asyncio.to_thread(self._in_transaction, self._finish, prepared, DistributionStatus.SENT, reply)
+                return
+            except Exception as error:
+                if attempt == FINISH_ATTEMPTS - 1 or not is_transient(error):
+                    raise
+                await asyncio.sleep(0.2 * 2**attempt)
 
     def _in_transaction(self, work: Callable[..., Any], *args: Any) -> Any:
         with self.session_factory() as session, session.begin():

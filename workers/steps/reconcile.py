@@ -35,19 +35,21 @@ class StuckWork:
                 "distributions": len(self.distributions), "rewards": len(self.rewards)}
 
 
-def find_stuck_work(session: Session, *, older_than: timedelta, now: datetime,
+def find_stuck_work(session: Session, *, older_than: timedelta, now: datetime, events_older_than: timedelta | None = None,
                     send_claim_timeout: timedelta = timedelta(minutes=5)) -> StuckWork:
     """Everything that should have moved on by now but has not (a send claimed longer ago than
     `send_claim_timeout` is taken to have died with its worker)."""
     cutoff = now - older_than
+    events_cutoff = now - (events_older_than or older_than)
     return StuckWork(
         events=_ids(session, select(InboundEvent.id).where(
             InboundEvent.status.in_([EventStatus.RECEIVED, EventStatus.ENQUEUED]),
-            func.coalesce(InboundEvent.enqueued_at, InboundEvent.received_at) < cutoff).order_by(InboundEvent.id)),
+            func.coalesce(InboundEvent.enqueued_at, InboundEvent.received_at) < events_cutoff).order_by(InboundEvent.id)),
         settlements=sorted(set(session.execute(select(Referral.campaign_id, Referral.referrer_id).where(
             Referral.settled_at.is_(None), or_(Referral.rolled_back_at < cutoff, Referral.created_at < cutoff)).limit(BATCH)).all())),
         distributions=_ids(session, select(Distribution.id).where(or_(
-            (Distribution.status == DistributionStatus.QUEUED) & (Distribution.created_at < cutoff),
+            (Distribution.status == DistributionStatus.QUEUED)
+            & (func.coalesce(Distribution.claimed_at, Distribution.created_at) < cutoff),
             (Distribution.status == DistributionStatus.SENDING) & (Distribution.claimed_at < now - send_claim_timeout))).order_by(Distribution.id)),
         rewards=_ids(session, select(Reward.id).where(
             Reward.status == RewardStatus.PENDING, Reward.type.in_(list(AUTO_COMPLETING_TYPES)),
