@@ -70,6 +70,19 @@ def _locked_reward(session: Session, reward_id: str) -> Reward:
     return get(session, Reward, reward_id, "reward", for_update=True)
 
 
+# --- notifications -----------------------------------------------------------------------------
+
+
+def resend_distribution(session: Session, sends: list[FollowUp], distribution_id: str) -> Distribution:
+    """Queue a failed notification again (a new attempt; the distribution keeps its history)."""
+    distribution = get(session, Distribution, distribution_id, "distribution", for_update=True)
+    if distribution.status != DistributionStatus.FAILED:
+        raise Conflict(f"only a failed distribution can be resent; this one is {distribution.status}")
+    distribution.status = DistributionStatus.QUEUED
+    sends.append(followups.send(distribution.id))
+    return distribution
+
+
 # --- inbox ------------------------------------------------------------------------------------
 
 

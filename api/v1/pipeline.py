@@ -20,6 +20,10 @@ def pipeline_router():
     _rewards(api)
     _customers(api)
 
+    @api.post("/distributions/{distribution_id}/resend", tags=["notifications"], summary="Send a failed notification again")
+    def resend_distribution(distribution_id: str, runtime: RuntimeDep) -> dict:
+        return serializers.distribution(write_enqueuing(runtime, operator.resend_distribution, distribution_id))
+
     @api.post("/validations", tags=["validations"], summary="Would this code redeem for this customer and order? (no writes)")
     def validations(body: ValidationIn, runtime: RuntimeDep) -> dict:
         check = Check(body.code, body.customer.model_dump() if body.customer else None,

@@ -141,3 +141,18 @@ def test_the_unsubscribe_link_in_an_email_opts_the_customer_out(smtp_runtime, sm
     [referrer] = all_rows(smtp_runtime, Customer, Customer.id == seeded.referrer_id)
     assert referrer.meta["unsubscribed"] is True
     assert client.get("/unsubscribe/cust_forged.0000").status_code == 404
+
+
+def test_a_failed_distribution_can_be_resent_by_an_operator(smtp_runtime, smtp_server):
+    seeded = seed_campaign(smtp_runtime)
+    smtp_server.handler.rcpt_replies.append("550 5.1.1 Mailbox full")
+    client = TestClient(create_app(smtp_runtime), headers={"Authorization": f"Bearer {smtp_runtime.settings.api_token}"})
+    order(client, seeded.code)
+    drain(smtp_runtime, include_delayed=True)
+    [distribution] = all_rows(smtp_runtime, Distribution)
+    assert distribution.status == "failed"
+    response = client.post(f"/api/v1/distributions/{distribution.id}/resend")
+    assert response.status_code == 200 and response.json()["status"] == "queued"
+    drain(smtp_runtime, include_delayed=True)
+    assert all_rows(smtp_runtime, Distribution)[0].status == "sent"
+    assert client.post(f"/api/v1/distributions/{distribution.id}/resend").status_code == 409
