@@ -17,6 +17,7 @@ from db.migrate import upgrade
 from db.models import Base
 from tests.support import pipeline
 from tests.support.databases import throwaway_database
+from tests.support.redis_db import private_redis_database
 from tests.support.servers import SmtpServer, WebhookReceiver, running_smtp_server, running_webhook_server
 
 
@@ -86,3 +87,10 @@ def webhook_server() -> Iterator[WebhookReceiver]:
     """A real HTTP server that verifies outgoing-webhook signatures."""
     with running_webhook_server() as receiver:
         yield receiver
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    """A Redis database number of this run's own, flushed before and after."""
+    with private_redis_database() as url:
+        yield url

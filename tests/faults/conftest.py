@@ -14,13 +14,6 @@ from config.settings import Settings
 from tests.conftest import empty_database, make_settings
 from tests.support.faults import RestartableSmtpServer, worker_children
 from tests.support.processes import start_worker_pool, stop_worker_pool, wait_until
-from tests.support.redis_db import private_redis_database
-
-
-@pytest.fixture
-def redis_url() -> Iterator[str]:
-    with private_redis_database() as url:
-        yield url
 
 
 @pytest.fixture

@@ -16,17 +16,10 @@ from db.models import Activity, InboundEvent, Referral, Reward
 from tests.conftest import empty_database, make_settings
 from tests.support.pipeline import body_of, native_event, native_headers, shopify_headers, shopify_order
 from tests.support.processes import start_worker_pool, stop_worker_pool, wait_until
-from tests.support.redis_db import private_redis_database
 from tests.support.seed import EACH_CREDITS, FIVE_POINTS, seed_campaign
 from tests.support.servers import unused_port
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def redis_url() -> Iterator[str]:
-    with private_redis_database() as url:
-        yield url
 
 
 @pytest.fixture
