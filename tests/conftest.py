@@ -2,6 +2,7 @@
 a worker, and an HTTP client. Integration suites add Redis and SMTP fixtures of their own."""
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
@@ -46,12 +47,21 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
     return make_settings(database_url, tmp_path)
 
 
-@pytest.fixture
-def runtime(settings: Settings) -> Iterator[Runtime]:
+@contextmanager
+def fresh_runtime(settings: Settings) -> Iterator[Runtime]:
+    """A runtime over an emptied database, closed afterwards."""
     runtime = build_runtime(settings)
     empty_database(runtime)
-    yield runtime
-    runtime.close()
+    try:
+        yield runtime
+    finally:
+        runtime.close()
+
+
+@pytest.fixture
+def runtime(settings: Settings) -> Iterator[Runtime]:
+    with fresh_runtime(settings) as runtime:
+        yield runtime
 
 
 def empty_database(runtime: Runtime) -> None:

@@ -9,9 +9,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from config.container import Runtime, build_runtime
+from config.container import Runtime
 from config.settings import Settings
-from tests.conftest import empty_database, make_settings
+from tests.conftest import fresh_runtime, make_settings
 from tests.support.faults import RestartableSmtpServer, worker_children
 from tests.support.processes import start_worker_pool, stop_worker_pool, wait_until
 
@@ -34,10 +34,8 @@ def fault_settings(database_url: str, tmp_path: Path, redis_url: str, smtp: Rest
 
 @pytest.fixture
 def fault_runtime(fault_settings: Settings) -> Iterator[Runtime]:
-    runtime = build_runtime(fault_settings)
-    empty_database(runtime)
-    yield runtime
-    runtime.close()
+    with fresh_runtime(fault_settings) as runtime:
+        yield runtime
 
 
 @pytest.fixture

@@ -11,9 +11,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from api.app import create_app
-from config.container import Runtime, build_runtime
+from config.container import Runtime
 from db.models import Activity, InboundEvent, Referral, Reward
-from tests.conftest import empty_database, make_settings
+from tests.conftest import fresh_runtime, make_settings
 from tests.support.pipeline import body_of, native_event, native_headers, shopify_headers, shopify_order
 from tests.support.processes import start_worker_pool, stop_worker_pool, wait_until
 from tests.support.seed import EACH_CREDITS, FIVE_POINTS, seed_campaign
@@ -31,10 +31,8 @@ def redis_settings(database_url, tmp_path, redis_url, smtp_server):
 
 @pytest.fixture
 def redis_runtime(redis_settings) -> Iterator[Runtime]:
-    runtime = build_runtime(redis_settings)
-    empty_database(runtime)
-    yield runtime
-    runtime.close()
+    with fresh_runtime(redis_settings) as runtime:
+        yield runtime
 
 
 @pytest.fixture
