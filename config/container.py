@@ -54,10 +54,11 @@ def build_runtime(settings: Settings) -> Runtime:
     """Wire the whole application from settings; the only place that constructs I/O objects."""
     engine = build_engine(settings.database_url, pool_size=settings.db_pool_size)
     session_factory = build_session_factory(engine)
+    step_sessions = build_session_factory(engine, hold_loaded=True)
     broker = build_broker(settings)
     add_outcome_middleware(broker, FailedJobs(session_factory, on_give_up))
     dramatiq.set_broker(broker)
-    runtime = Runtime(settings, engine, session_factory, broker, StepRunner(session_factory, lambda f: runtime.enqueue(f)),
-                      build_notifier(settings, session_factory))
+    runtime = Runtime(settings, engine, session_factory, broker, StepRunner(step_sessions, lambda f: runtime.enqueue(f)),
+                      build_notifier(settings, step_sessions))
     runtime.actors = register_actors(broker, runtime.runner, runtime.notifier.send, settings)
     return runtime

@@ -1,13 +1,13 @@
 """Finding or creating the customer a webhook names: by source id first, then by normalised email."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from db.ids import new_id
 from db.models import Customer
 from db.types import utcnow
-from db.writes import insert_ignore
+from db.writes import insert_or_none
 from domain.emails import normalize_email
 from domain.events import CustomerData
 
@@ -17,36 +17,36 @@ def upsert_customer(session: Session, data: CustomerData) -> Customer:
     normalized = normalize_email(data.email)
     if data.source_id is None and normalized is None:
         return _guest(session, data)
-    customer = find_customer(session, data.source_id, normalized)
-    if customer is None:
-        insert_ignore(session, Customer, _new_customer_values(data, normalized))
-        customer = find_customer(session, data.source_id, normalized)
+    customer = (find_customer(session, data.source_id, normalized)
+                or insert_or_none(session, Customer, _new_customer_values(data, normalized))
+                or find_customer(session, data.source_id, normalized))  # another worker created it just now
     _fill_blanks(customer, data, normalized)
     return customer
 
 
 def _guest(session: Session, data: CustomerData) -> Customer:
     """A customer with neither a source id nor a usable email: a new row each time (nothing to match on)."""
-    customer = Customer(**{key if key != "metadata" else "meta": value for key, value in _new_customer_values(data, None).items()})
+    customer = Customer(**_new_customer_values(data, None))
     session.add(customer)
     return customer
 
 
 def find_customer(session: Session, source_id: str | None, email_normalized: str | None) -> Customer | None:
-    if source_id:
-        customer = session.scalars(select(Customer).where(Customer.source_id == source_id)).one_or_none()
-        if customer is not None:
-            return customer
-    if email_normalized:
-        return session.scalars(select(Customer).where(Customer.email_normalized == email_normalized)).one_or_none()
-    return None
+    """The customer with this source id, else the one with this normalised email (one query for both)."""
+    keys = [Customer.source_id == source_id] if source_id else []
+    keys += [Customer.email_normalized == email_normalized] if email_normalized else []
+    if not keys:
+        return None
+    found = list(session.scalars(select(Customer).where(or_(*keys))))
+    by_source = [customer for customer in found if source_id and customer.source_id == source_id]
+    return (by_source or found or [None])[0]
 
 
 def _new_customer_values(data: CustomerData, normalized: str | None) -> dict:
     now = utcnow()
     return {
         "id": new_id("cust"), "source_id": data.source_id, "email": data.email, "email_normalized": normalized,
-        "name": data.name, "locale": data.locale, "metadata": dict(data.metadata), "orders_count": 0,
+        "name": data.name, "locale": data.locale, "meta": dict(data.metadata), "orders_count": 0,
         "orders_amount": 0, "created_at": now, "updated_at": now,
     }
 

@@ -8,6 +8,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from db.writes import discard_pending_activities, write_pending_activities
+
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
@@ -21,8 +23,24 @@ def build_engine(database_url: str, *, pool_size: int = 10) -> Engine:
     return create_engine(database_url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800)
 
 
-def build_session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+def build_session_factory(engine: Engine, *, hold_loaded: bool = False) -> sessionmaker[Session]:
+    """Sessions whose recorded activities are written at commit in one statement.
+
+    `hold_loaded` (worker steps): the session keeps every row it loaded until it closes. SQLAlchemy's identity
+    map holds rows weakly, so a campaign or customer a step loaded and let go of was read again by the next
+    `session.get`; a step's transaction is short and small, so holding them costs nothing. Not for sessions
+    that stream (CSV exports), which must let rows go.
+    """
+    factory = sessionmaker(engine, expire_on_commit=False)
+    event.listen(factory, "before_commit", write_pending_activities)
+    event.listen(factory, "after_soft_rollback", discard_pending_activities)
+    if hold_loaded:
+        event.listen(factory, "loaded_as_persistent", _hold)
+    return factory
+
+
+def _hold(session: Session, instance: Any) -> None:
+    session.info.setdefault("held", []).append(instance)
 
 
 def _sqlite_engine(database_url: str, database: str | None) -> Engine:

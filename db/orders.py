@@ -1,13 +1,13 @@
 """Recording an order event: the order's accumulated facts and its customer's order totals."""
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from db.ids import new_id
 from db.models import Customer, Order
 from db.types import utcnow
-from db.writes import insert_ignore
+from db.writes import upsert_dialect
 from domain.events import ShopEvent
 from domain.orders import OrderFacts, apply_event, facts_from_dict, facts_to_dict, status_label
 
@@ -23,13 +23,14 @@ def record_order(session: Session, source: str, event: ShopEvent, customer: Cust
 
 
 def _locked_order(session: Session, source: str, event: ShopEvent) -> Order:
-    external_id = event.order.id
+    """The order row, created if new, locked until commit: one upsert (ON CONFLICT DO UPDATE locks the row it finds)."""
     now = utcnow()
-    insert_ignore(session, Order, {"id": new_id("ord"), "source": source, "external_id": external_id, "facts": {},
-                                   "items": [], "metadata": {}, "codes": [], "status": "created", "refunded_amount": 0,
-                                   "created_at": now, "updated_at": now})
-    query = select(Order).where(Order.source == source, Order.external_id == external_id).with_for_update()
-    return session.scalars(query).one()
+    values = {"id": new_id("ord"), "source": source, "external_id": event.order.id, "facts": {}, "items": [], "meta": {},
+              "codes": [], "status": "created", "refunded_amount": 0, "created_at": now, "updated_at": now}
+    statement = upsert_dialect(session).insert(Order).values(values)
+    statement = statement.on_conflict_do_update(index_elements=["source", "external_id"],
+                                                set_={"updated_at": statement.excluded.updated_at})
+    return session.scalars(statement.returning(Order), execution_options={"populate_existing": True}).one()
 
 
 def _update_row(order: Order, event: ShopEvent, customer: Customer | None, facts: OrderFacts) -> None:

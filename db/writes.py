@@ -4,7 +4,7 @@ from __future__ import annotations
 import functools
 from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -14,12 +14,26 @@ from db.types import utcnow
 from domain.activity import category_of
 
 ModelT = TypeVar("ModelT", bound=Base)
+PENDING_ACTIVITIES = "pending_activities"
+LOCKED_CUSTOMERS = "locked_customers"
 
 
 def insert_ignore(session: Session, model: type[Base], values: dict[str, Any]) -> bool:
     """INSERT … ON CONFLICT DO NOTHING on any unique key; True when the row was inserted."""
     statement = _insert_ignore_statement(model, session.get_bind().dialect.name)
     return session.execute(statement, values).first() is not None
+
+
+def insert_or_none(session: Session, model: type[ModelT], values: dict[str, Any]) -> ModelT | None:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING the new row as a loaded object; None when a unique key clashed.
+    `values` are keyed by attribute name (one round trip instead of an insert and a select)."""
+    statement = upsert_dialect(session).insert(model).values(values).on_conflict_do_nothing().returning(model)
+    return session.scalars(statement).first()
+
+
+def upsert_dialect(session: Session):
+    """The dialect module whose `insert` has ON CONFLICT (PostgreSQL's or SQLite's)."""
+    return postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
 
 
 @functools.cache
@@ -38,24 +52,52 @@ def record_activity(
     data: dict[str, Any],
     key: str | None = None,
 ) -> None:
-    """Append one activity row; `key` makes it idempotent (the same step writes it once)."""
-    session.add(
-        Activity(
-            id=new_id("act"),
-            dedupe_key=f"{activity_type}:{key}" if key else None,
-            type=activity_type,
-            category=category_of(activity_type),
-            campaign_id=campaign_id,
-            customer_id=customer_id,
-            data=data,
-            created_at=utcnow(),
-        )
-    )
+    """Append one activity row; `key` makes it idempotent (the same step writes it once).
+
+    Rows wait in the session and go out as one multi-row INSERT when the transaction commits
+    (`write_pending_activities`): a step's five or six activities cost one statement, not six flushes.
+    """
+    session.info.setdefault(PENDING_ACTIVITIES, []).append({
+        "id": new_id("act"),
+        "dedupe_key": f"{activity_type}:{key}" if key else None,
+        "type": activity_type,
+        "category": category_of(activity_type),
+        "campaign_id": campaign_id,
+        "customer_id": customer_id,
+        "data": data,
+        "created_at": utcnow(),
+    })
+
+
+def write_pending_activities(session: Session) -> None:
+    """The session's `before_commit` hook: insert the activities recorded in this transaction."""
+    session.info.pop(LOCKED_CUSTOMERS, None)
+    rows = session.info.pop(PENDING_ACTIVITIES, None)
+    if rows:
+        session.execute(insert(Activity.__table__), rows)
+
+
+def discard_pending_activities(session: Session, *_args: Any) -> None:
+    """The session's `after_soft_rollback` hook: activities of a rolled-back transaction never happened."""
+    session.info.pop(PENDING_ACTIVITIES, None)
+    session.info.pop(LOCKED_CUSTOMERS, None)
 
 
 def lock_customer(session: Session, customer_id: str) -> Customer | None:
-    """Serialise work for one referrer: a row lock on PostgreSQL (SQLite already holds its write lock)."""
-    return session.scalars(select(Customer).where(Customer.id == customer_id).with_for_update()).one_or_none()
+    """Serialise work for one referrer: a row lock on PostgreSQL (SQLite already holds its write lock).
+    A customer this transaction has already locked costs no second round trip."""
+    if customer_id in session.info.get(LOCKED_CUSTOMERS, ()):
+        return session.get(Customer, customer_id)
+    return lock_customers(session, [customer_id]).get(customer_id)
+
+
+def lock_customers(session: Session, customer_ids: list[str]) -> dict[str, Customer]:
+    """Lock several customers in one statement, in id order so two transactions never deadlock."""
+    query = (select(Customer).where(Customer.id.in_(sorted(set(customer_ids)))).order_by(Customer.id).with_for_update()
+             .execution_options(populate_existing=True))  # a row read before the lock is read again
+    locked = {customer.id: customer for customer in session.scalars(query)}
+    session.info.setdefault(LOCKED_CUSTOMERS, set()).update(locked)
+    return locked
 
 
 def get_for_update(session: Session, model: type[ModelT], row_id: str) -> ModelT | None:

@@ -6,10 +6,10 @@ import threading
 import pytest
 from sqlalchemy import select, update
 
-from db.models import Activity, Customer, InboundEvent, Redemption, Referral, Reward
+from db.models import Activity, Code, Customer, InboundEvent, Redemption, Referral, Reward
 from domain.model import EventStatus
 from tests.support.counts import all_rows, row_counts
-from tests.support.pipeline import body_of, drain, native_event, native_headers, shopify_headers, shopify_order
+from tests.support.pipeline import body_of, drain, drain_with_threads, native_event, native_headers, shopify_headers, shopify_order
 from tests.support.seed import EACH_CREDITS, FIVE_POINTS, seed_campaign
 from workers.steps.events import process_event
 from workers.steps.rewards import settle_rewards
@@ -260,21 +260,28 @@ def test_two_hundred_referees_of_one_referrer_processed_concurrently_give_exact_
     seeded = seed_campaign(runtime, tiers=[EACH_CREDITS, FIVE_POINTS,
                                            {"name": "Fifty", "kind": "milestone", "threshold": 50, "reward": {"type": "credits", "amount": 5000}}])
     event_ids = [post_native(client, paid(n, seeded.code)).json()["event_id"] for n in range(200)]
-    from dramatiq import Worker
-
-    worker = Worker(runtime.broker, worker_threads=8)
-    worker.start()
-    try:
-        drain(runtime, timeout_s=120)
-    finally:
-        worker.stop()
+    drain_with_threads(runtime, 8)
     with runtime.session_factory() as session:
         statuses = set(session.scalars(select(InboundEvent.status).where(InboundEvent.id.in_(event_ids))))
     assert statuses == {EventStatus.PROCESSED}
     assert len([r for r in all_rows(runtime, Referral) if r.status == "active"]) == 200
     assert sorted(r.ordinal for r in all_rows(runtime, Referral)) == list(range(1, 201))
+    assert [code.redeemed_count for code in all_rows(runtime, Code)] == [200]
     rewards = all_rows(runtime, Reward)
     assert (len(rewards), sum(r.type == "points" for r in rewards), sum(r.amount == 5000 for r in rewards)) == (202, 1, 1)
+
+
+@pytest.mark.slow
+def test_a_code_limit_holds_when_its_redemptions_are_processed_concurrently(runtime, client):
+    seeded = seed_campaign(runtime, tiers=[EACH_CREDITS])
+    with runtime.session_factory() as session, session.begin():
+        session.execute(update(Code).values(redemption_limit=25))
+    for n in range(60):
+        post_native(client, paid(n, seeded.code))
+    drain_with_threads(runtime, 8)
+    results = [r.failure_code for r in all_rows(runtime, Redemption)]
+    assert (results.count(None), results.count("quantity_exceeded"), len(results)) == (25, 35, 60)
+    assert [code.redeemed_count for code in all_rows(runtime, Code)] == [25]
 
 
 def test_a_partial_refund_below_the_amount_rule_rolls_back_the_referral_but_keeps_the_order(runtime, worker, client):

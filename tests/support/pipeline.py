@@ -71,6 +71,18 @@ def drain(runtime, *, timeout_s: float = 30.0, include_delayed: bool = False) ->
     raise TimeoutError(f"the pipeline did not drain in time: {_busy_queues(runtime, include_delayed)}")
 
 
+def drain_with_threads(runtime, threads: int, *, timeout_s: float = 120.0) -> None:
+    """Run a dramatiq worker with `threads` threads on the in-process broker until the pipeline drains."""
+    from dramatiq import Worker
+
+    worker = Worker(runtime.broker, worker_threads=threads)
+    worker.start()
+    try:
+        drain(runtime, timeout_s=timeout_s)
+    finally:
+        worker.stop()
+
+
 def _busy_queues(runtime, include_delayed: bool) -> list[str]:
     return [name for name, queue in runtime.broker.queues.items()
             if queue.unfinished_tasks and (include_delayed or not name.endswith(".DQ")) and not name.endswith(".XQ")]

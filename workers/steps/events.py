@@ -31,8 +31,7 @@ def process_event(session: Session, event_id: str) -> list[FollowUp]:
     event = ShopEvent.from_dict(row.normalized)
     now = utcnow()
     customer = upsert_customer(session, event.customer) if event.customer else None
-    codes = find_codes(session, event.codes)
-    lock_referrers(session, codes)
+    codes = lock_referrers(session, find_codes(session, event.codes))
     order, before, facts = _record_order(session, row, event, customer)
     sends: list[FollowUp] = []
     for text in dict.fromkeys(event.codes):

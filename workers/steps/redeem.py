@@ -4,14 +4,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from db.ids import new_id
 from db.models import Campaign, Code, Customer, Order, Redemption, Referral
 from db.rules import rule_set, rules_for
 from db.snapshots import campaign_state, code_state
-from db.writes import lock_customer, record_activity
+from db.writes import lock_customers, record_activity
 from domain import activity
 from domain.codes import code_key
 from domain.events import ShopEvent
@@ -51,10 +51,14 @@ def find_codes(session: Session, texts: tuple[str, ...]) -> dict[str, Code]:
     return {code.code_key: code for code in session.scalars(select(Code).where(Code.code_key.in_(keys)))}
 
 
-def lock_referrers(session: Session, codes: dict[str, Code]) -> None:
-    """Lock every referrer this event may reward, in id order so two events never deadlock."""
-    for holder_id in sorted({code.holder_id for code in codes.values() if code.holder_id}):
-        lock_customer(session, holder_id)
+def lock_referrers(session: Session, codes: dict[str, Code]) -> dict[str, Code]:
+    """Lock every referrer this event may reward, then read their codes again: the first read came before the lock, and its redemption count may be stale."""
+    holders = sorted({code.holder_id for code in codes.values() if code.holder_id})
+    if not holders:
+        return codes
+    lock_customers(session, holders)
+    fresh = select(Code).where(Code.id.in_([code.id for code in codes.values()])).execution_options(populate_existing=True)
+    return {code.code_key: code for code in session.scalars(fresh)}
 
 
 def redeem(session: Session, attempt: Attempt) -> list[FollowUp]:
@@ -168,7 +172,7 @@ def roll_back(session: Session, redemption: Redemption, event_id: str | None, no
     """Mark one redemption and its referral rolled back; the referrer's rewards are settled next."""
     redemption.status, redemption.rolled_back_at = RedemptionStatus.ROLLED_BACK, now
     code = session.get(Code, redemption.code_id)
-    code.redeemed_count = max(code.redeemed_count - 1, 0)
+    code.redeemed_count = case((Code.redeemed_count > 0, Code.redeemed_count - 1), else_=0)  # in SQL: the row may not be locked
     record_activity(session, activity.ROLLBACK_SUCCEEDED, campaign_id=redemption.campaign_id,
                     customer_id=redemption.customer_id, key=redemption.id,
                     data={**_redemption_data(redemption), "rollback_event_id": event_id})
