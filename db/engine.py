@@ -8,7 +8,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.writes import discard_pending_activities, write_pending_activities
+from db.writes import forget_transaction, write_pending_activities
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -33,7 +33,7 @@ def build_session_factory(engine: Engine, *, hold_loaded: bool = False) -> sessi
     """
     factory = sessionmaker(engine, expire_on_commit=False)
     event.listen(factory, "before_commit", write_pending_activities)
-    event.listen(factory, "after_soft_rollback", discard_pending_activities)
+    event.listen(factory, "after_soft_rollback", forget_transaction)
     if hold_loaded:
         event.listen(factory, "loaded_as_persistent", _hold)
     return factory

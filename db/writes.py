@@ -16,6 +16,8 @@ from domain.activity import category_of
 ModelT = TypeVar("ModelT", bound=Base)
 PENDING_ACTIVITIES = "pending_activities"
 LOCKED_CUSTOMERS = "locked_customers"
+MEMOS = "memos"
+TRANSACTION_SCOPED = (PENDING_ACTIVITIES, LOCKED_CUSTOMERS, MEMOS)
 
 
 def insert_ignore(session: Session, model: type[Base], values: dict[str, Any]) -> bool:
@@ -71,16 +73,23 @@ def record_activity(
 
 def write_pending_activities(session: Session) -> None:
     """The session's `before_commit` hook: insert the activities recorded in this transaction."""
-    session.info.pop(LOCKED_CUSTOMERS, None)
-    rows = session.info.pop(PENDING_ACTIVITIES, None)
+    rows = session.info.get(PENDING_ACTIVITIES)
+    forget_transaction(session)
     if rows:
         session.execute(insert(Activity.__table__), rows)
 
 
-def discard_pending_activities(session: Session, *_args: Any) -> None:
-    """The session's `after_soft_rollback` hook: activities of a rolled-back transaction never happened."""
-    session.info.pop(PENDING_ACTIVITIES, None)
-    session.info.pop(LOCKED_CUSTOMERS, None)
+def forget_transaction(session: Session, *_args: Any) -> None:
+    """Drop what the session kept for the transaction that ends (also the `after_soft_rollback` hook:
+    activities of a rolled-back transaction never happened)."""
+    for name in TRANSACTION_SCOPED:
+        session.info.pop(name, None)
+
+
+def transaction_memo(session: Session, name: str) -> dict:
+    """A dict that lives until this transaction commits or rolls back, for values a step reads once and then keeps
+    up to date itself (such as a referrer's live-referral count while the referrer is locked)."""
+    return session.info.setdefault(MEMOS, {}).setdefault(name, {})
 
 
 def lock_customer(session: Session, customer_id: str) -> Customer | None:
@@ -93,6 +102,8 @@ def lock_customer(session: Session, customer_id: str) -> Customer | None:
 
 def lock_customers(session: Session, customer_ids: list[str]) -> dict[str, Customer]:
     """Lock several customers in one statement, in id order so two transactions never deadlock."""
+    if not customer_ids:
+        return {}
     query = (select(Customer).where(Customer.id.in_(sorted(set(customer_ids)))).order_by(Customer.id).with_for_update()
              .execution_options(populate_existing=True))  # a row read before the lock is read again
     locked = {customer.id: customer for customer in session.scalars(query)}

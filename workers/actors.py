@@ -17,6 +17,9 @@ from workers.steps import events, rewards
 
 PIPELINE_QUEUE = "referrals"
 NOTIFICATIONS_QUEUE = "notifications"
+# dramatiq runs a worker's prefetched messages lowest priority number first: under load the pipeline steps
+# (redemptions, referrals, rewards) go ahead of the notifications they queued, which then follow.
+PIPELINE_PRIORITY, NOTIFICATIONS_PRIORITY = 0, 10
 
 
 def register_actors(broker: Broker, runner: StepRunner, send_distribution: Callable[[str], Any], settings: Settings) -> dict[str, Actor]:
@@ -33,9 +36,10 @@ def register_actors(broker: Broker, runner: StepRunner, send_distribution: Calla
         runner.run(rewards.complete_reward, reward_id)
 
     pipeline = [process_event, settle_rewards, complete_reward]
-    actors = {fn.__name__: dramatiq.actor(fn, actor_name=fn.__name__, queue_name=PIPELINE_QUEUE, **options) for fn in pipeline}
+    actors = {fn.__name__: dramatiq.actor(fn, actor_name=fn.__name__, queue_name=PIPELINE_QUEUE,
+                                              priority=PIPELINE_PRIORITY, **options) for fn in pipeline}
     actors["send_distribution"] = dramatiq.actor(send_distribution, actor_name="send_distribution",
-                                                 queue_name=NOTIFICATIONS_QUEUE, **options)
+                                                 queue_name=NOTIFICATIONS_QUEUE, priority=NOTIFICATIONS_PRIORITY, **options)
     return actors
 
 

@@ -12,12 +12,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from config.settings import Settings
 from db.models import Campaign, Distribution
 from db.types import utcnow
-from db.writes import get_for_update, record_activity
+from db.writes import record_activity
 from domain import activity
 from domain.model import DistributionStatus
 from notifications.email import build_email
@@ -88,11 +89,15 @@ class Notifier:
             return work(session, *args)
 
     def _claim(self, session: Session, distribution_id: str) -> Prepared | None:
-        row = get_for_update(session, Distribution, distribution_id)
+        """`queued` (or a `sending` claim that expired) → `sending`, in one conditional UPDATE … RETURNING."""
         now = utcnow()
-        if row is None or not _claimable(row, now, timedelta(seconds=self.settings.send_claim_timeout_seconds)):
+        expired = now - timedelta(seconds=self.settings.send_claim_timeout_seconds)
+        claimable = (Distribution.status == DistributionStatus.QUEUED) | (
+            (Distribution.status == DistributionStatus.SENDING) & (Distribution.claimed_at < expired))
+        row = _update_returning(session, distribution_id, claimable,
+                                status=DistributionStatus.SENDING, claimed_at=now, attempts=Distribution.attempts + 1)
+        if row is None:
             return None
-        row.status, row.claimed_at, row.attempts = DistributionStatus.SENDING, now, row.attempts + 1
         try:
             return Prepared(row.id, row.channel, row.recipient, self._payload(session, row))
         except (TemplateError, PermanentSendError) as error:
@@ -115,23 +120,32 @@ class Notifier:
         return await self.mailer.send(prepared.payload)
 
     def _finish(self, session: Session, prepared: Prepared, status: DistributionStatus, detail: str) -> None:
-        row = get_for_update(session, Distribution, prepared.id)
-        if row is not None and row.status == DistributionStatus.SENDING:
-            _record_outcome(session, row, status, detail, utcnow())
+        """Record the outcome of a send, if the row is still ours (`sending`)."""
+        now = utcnow()
+        row = _update_returning(session, prepared.id, Distribution.status == DistributionStatus.SENDING,
+                                **_outcome_values(status, detail, now))
+        if row is not None:
+            _record_outcome_activity(session, row, status, detail)
 
 
-def _claimable(row: Distribution, now: datetime, claim_timeout: timedelta) -> bool:
-    if row.status == DistributionStatus.QUEUED:
-        return True
-    return row.status == DistributionStatus.SENDING and row.claimed_at is not None and now - row.claimed_at > claim_timeout
+def _update_returning(session: Session, distribution_id: str, condition: Any, **values: Any) -> Distribution | None:
+    statement = update(Distribution).where(Distribution.id == distribution_id, condition).values(**values)
+    return session.scalars(statement.returning(Distribution), execution_options={"populate_existing": True}).one_or_none()
+
+
+def _outcome_values(status: DistributionStatus, detail: str, now: datetime) -> dict[str, Any]:
+    sent = status == DistributionStatus.SENT
+    return {"status": status, "last_error": None if sent else detail[:2000]} | ({"sent_at": now} if sent else {})
 
 
 def _record_outcome(session: Session, row: Distribution, status: DistributionStatus, detail: str, now: datetime) -> None:
-    sent = status == DistributionStatus.SENT
-    row.status = status
-    row.last_error = None if sent else detail[:2000]
-    row.sent_at = now if sent else row.sent_at
-    kind = SENT_ACTIVITY if sent else FAILED_ACTIVITY
+    for name, value in _outcome_values(status, detail, now).items():
+        setattr(row, name, value)
+    _record_outcome_activity(session, row, status, detail)
+
+
+def _record_outcome_activity(session: Session, row: Distribution, status: DistributionStatus, detail: str) -> None:
+    kind = SENT_ACTIVITY if status == DistributionStatus.SENT else FAILED_ACTIVITY
     record_activity(session, kind[row.channel], campaign_id=row.campaign_id, customer_id=row.customer_id,
                     key=f"{row.id}:{row.attempts}",
                     data={"distribution_id": row.id, "trigger": row.trigger, "recipient": row.recipient,

@@ -7,7 +7,7 @@ import io
 from typing import Any
 
 import segno
-from sqlalchemy import select
+from sqlalchemy import select, true
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
@@ -17,8 +17,9 @@ from db.models import Campaign, Code, Customer, Distribution, Reward, Tier
 def render_context(session: Session, settings: Settings, distribution: Distribution) -> dict[str, Any]:
     """The template context of SPEC's triggers for one distribution."""
     refs = distribution.context
-    campaign = session.get(Campaign, distribution.campaign_id)
-    customer = session.get(Customer, distribution.customer_id)
+    both = select(Campaign, Customer).join_from(Campaign, Customer, true())  # two primary-key lookups, one round trip
+    campaign, customer = session.execute(both.where(Campaign.id == distribution.campaign_id,
+                                                    Customer.id == distribution.customer_id)).one()
     code = refs.get("code") or _holder_code(session, campaign.id, customer.id)
     share_url = f"{settings.public_url.rstrip('/')}/r/{code}" if code else None
     return {
@@ -49,10 +50,11 @@ def _holder_code(session: Session, campaign_id: str, customer_id: str) -> str | 
 
 
 def _reward(session: Session, reward_id: str | None) -> dict | None:
-    reward = session.get(Reward, reward_id) if reward_id else None
-    if reward is None:
+    found = session.execute(select(Reward, Tier).outerjoin(Tier, Tier.id == Reward.tier_id)
+                            .where(Reward.id == reward_id)).first() if reward_id else None
+    if found is None:
         return None
-    tier = session.get(Tier, reward.tier_id)
+    reward, tier = found
     return {"id": reward.id, "type": reward.type, "amount": reward.amount, "status": reward.status,
             "tier_name": tier.name if tier else None, "description": reward.details.get("description"),
             "code": reward.details.get("code"),

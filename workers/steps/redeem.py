@@ -11,7 +11,7 @@ from db.ids import new_id
 from db.models import Campaign, Code, Customer, Order, Redemption, Referral
 from db.rules import rule_set, rules_for
 from db.snapshots import campaign_state, code_state
-from db.writes import lock_customers, record_activity
+from db.writes import lock_customers, record_activity, transaction_memo
 from domain import activity
 from domain.codes import code_key
 from domain.events import ShopEvent
@@ -44,21 +44,20 @@ class Attempt:
 
 
 def find_codes(session: Session, texts: tuple[str, ...]) -> dict[str, Code]:
-    """The referral codes among an event's codes, by case-insensitive key (others are plain discounts)."""
+    """The referral codes among an event's codes, by case-insensitive key (others are plain discounts),
+    locked: their redemption counts are read and written by this transaction."""
     keys = {code_key(text) for text in texts}
     if not keys:
         return {}
-    return {code.code_key: code for code in session.scalars(select(Code).where(Code.code_key.in_(keys)))}
+    query = select(Code).where(Code.code_key.in_(sorted(keys))).order_by(Code.code_key).with_for_update()
+    return {code.code_key: code for code in session.scalars(query.execution_options(populate_existing=True))}
 
 
 def lock_referrers(session: Session, codes: dict[str, Code]) -> dict[str, Code]:
-    """Lock every referrer this event may reward, then read their codes again: the first read came before the lock, and its redemption count may be stale."""
-    holders = sorted({code.holder_id for code in codes.values() if code.holder_id})
-    if not holders:
-        return codes
-    lock_customers(session, holders)
-    fresh = select(Code).where(Code.id.in_([code.id for code in codes.values()])).execution_options(populate_existing=True)
-    return {code.code_key: code for code in session.scalars(fresh)}
+    """Lock every referrer this event may reward. Events lock their codes first, then the referrers; a
+    deadlock with another path (PostgreSQL detects it) fails one transaction, which is retried."""
+    lock_customers(session, [code.holder_id for code in codes.values() if code.holder_id])
+    return codes
 
 
 def redeem(session: Session, attempt: Attempt) -> list[FollowUp]:
@@ -142,10 +141,11 @@ def _refer(session: Session, attempt: Attempt, campaign: Campaign, redemption: R
     code.redeemed_count += 1
     referral = Referral(
         id=new_id("rfl"), campaign_id=campaign.id, referrer_id=code.holder_id, referee_id=referee.id, code_id=code.id,
-        redemption_id=redemption.id, ordinal=_live_referrals(session, campaign.id, code.holder_id) + 1,
+        redemption_id=redemption.id, ordinal=live_referral_count(session, campaign.id, code.holder_id) + 1,
         status=ReferralStatus.ACTIVE, live_key=f"{campaign.id}:{referee.id}", event_id=attempt.event_id, created_at=attempt.now,
     )
     session.add(referral)
+    _count_live_referral(session, referral, +1)
     record_activity(session, activity.REFERRED, campaign_id=campaign.id, customer_id=referee.id, key=referral.id,
                     data={"referral_id": referral.id, "referrer_id": referral.referrer_id, "redemption_id": redemption.id,
                           "code": code.code, "event_id": attempt.event_id})
@@ -156,11 +156,21 @@ def _refer(session: Session, attempt: Attempt, campaign: Campaign, redemption: R
             *queue_notifications(session, campaign, referrer, "customer_referred", referral.id, refs)]
 
 
-def _live_referrals(session: Session, campaign_id: str, referrer_id: str) -> int:
-    query = select(func.count()).select_from(Referral).where(
-        Referral.campaign_id == campaign_id, Referral.referrer_id == referrer_id, Referral.status == ReferralStatus.ACTIVE
-    )
-    return session.scalar(query) or 0
+def live_referral_count(session: Session, campaign_id: str, referrer_id: str) -> int:
+    """A referrer's live referrals in a campaign: counted once per transaction, then kept up to date by the
+    two places that change it (`_refer`, `roll_back_referral`)."""
+    counts = transaction_memo(session, "live_referrals")
+    if (campaign_id, referrer_id) not in counts:
+        query = select(func.count()).select_from(Referral).where(
+            Referral.campaign_id == campaign_id, Referral.referrer_id == referrer_id, Referral.status == ReferralStatus.ACTIVE)
+        counts[campaign_id, referrer_id] = session.scalar(query) or 0
+    return counts[campaign_id, referrer_id]
+
+
+def _count_live_referral(session: Session, referral: Referral, change: int) -> None:
+    counts = transaction_memo(session, "live_referrals")
+    if (referral.campaign_id, referral.referrer_id) in counts:
+        counts[referral.campaign_id, referral.referrer_id] += change
 
 
 def roll_back_order(session: Session, order: Order, event_id: str, now: datetime) -> list[FollowUp]:
@@ -185,6 +195,7 @@ def roll_back_referral(session: Session, redemption: Redemption, now: datetime) 
     if referral is None or referral.status != ReferralStatus.ACTIVE:
         return []
     referral.status, referral.live_key, referral.rolled_back_at, referral.settled_at = ReferralStatus.ROLLED_BACK, None, now, None
+    _count_live_referral(session, referral, -1)
     return [followups.settle(referral.campaign_id, referral.referrer_id)]
 
 def recheck_after_partial_refund(session: Session, order: Order, facts: OrderFacts, event_id: str, now: datetime) -> list[FollowUp]:

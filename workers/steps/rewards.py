@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.ids import new_id
@@ -17,6 +17,7 @@ from domain.tiers import Grant, ReferralFact, RewardFact, TierKind, TierSpec, pl
 from workers import followups
 from workers.followups import FollowUp
 from workers.steps.distributions import queue_notifications
+from workers.steps.redeem import live_referral_count
 
 
 PIPELINE, OPERATOR = "pipeline", "operator"
@@ -36,7 +37,7 @@ def settle_rewards(session: Session, campaign_id: str, referrer_id: str) -> list
     referrals = _unsettled_referrals(session, campaign_id, referrer_id)
     rewards = _rewards(session, campaign_id, referrer_id, [referral.id for referral in referrals])
     plan = plan_rewards(_tiers(session, campaign_id), [_referral_fact(r) for r in referrals], [_reward_fact(r) for r in rewards],
-                        live_count=_live_count(session, campaign_id, referrer_id))
+                        live_count=live_referral_count(session, campaign_id, referrer_id))
     event_ids = {referral.id: referral.event_id for referral in referrals}
     latest_event = referrals[-1].event_id if referrals else None
     sends: list[FollowUp] = []
@@ -52,12 +53,6 @@ def _unsettled_referrals(session: Session, campaign_id: str, referrer_id: str) -
     query = select(Referral).where(Referral.campaign_id == campaign_id, Referral.referrer_id == referrer_id,
                                    Referral.settled_at.is_(None)).order_by(Referral.id)
     return list(session.scalars(query))
-
-
-def _live_count(session: Session, campaign_id: str, referrer_id: str) -> int:
-    query = select(func.count()).select_from(Referral).where(
-        Referral.campaign_id == campaign_id, Referral.referrer_id == referrer_id, Referral.status == ReferralStatus.ACTIVE)
-    return session.scalar(query) or 0
 
 
 def _rewards(session: Session, campaign_id: str, referrer_id: str, referral_ids: list[str]) -> list[Reward]:
