@@ -1,6 +1,8 @@
 """Recording an order event: the order's accumulated facts and its customer's order totals."""
 from __future__ import annotations
 
+import functools
+
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
@@ -27,10 +29,16 @@ def _locked_order(session: Session, source: str, event: ShopEvent) -> Order:
     now = utcnow()
     values = {"id": new_id("ord"), "source": source, "external_id": event.order.id, "facts": {}, "items": [], "meta": {},
               "codes": [], "status": "created", "refunded_amount": 0, "created_at": now, "updated_at": now}
-    statement = upsert_dialect(session).insert(Order).values(values)
+    statement = _upsert_statement(session.get_bind().dialect.name)
+    return session.scalars(statement, [values], execution_options={"populate_existing": True}).one()
+
+
+@functools.cache
+def _upsert_statement(dialect_name: str):
+    statement = upsert_dialect(dialect_name).insert(Order)
     statement = statement.on_conflict_do_update(index_elements=["source", "external_id"],
                                                 set_={"updated_at": statement.excluded.updated_at})
-    return session.scalars(statement.returning(Order), execution_options={"populate_existing": True}).one()
+    return statement.returning(Order)
 
 
 def _update_row(order: Order, event: ShopEvent, customer: Customer | None, facts: OrderFacts) -> None:

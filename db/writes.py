@@ -29,20 +29,25 @@ def insert_ignore(session: Session, model: type[Base], values: dict[str, Any]) -
 def insert_or_none(session: Session, model: type[ModelT], values: dict[str, Any]) -> ModelT | None:
     """INSERT … ON CONFLICT DO NOTHING RETURNING the new row as a loaded object; None when a unique key clashed.
     `values` are keyed by attribute name (one round trip instead of an insert and a select)."""
-    statement = upsert_dialect(session).insert(model).values(values).on_conflict_do_nothing().returning(model)
-    return session.scalars(statement).first()
+    statement = _insert_or_none_statement(model, session.get_bind().dialect.name)
+    return session.scalars(statement, [values]).first()
 
 
-def upsert_dialect(session: Session):
+def upsert_dialect(dialect_name: str):
     """The dialect module whose `insert` has ON CONFLICT (PostgreSQL's or SQLite's)."""
-    return postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return postgresql if dialect_name == "postgresql" else sqlite
+
+
+@functools.cache
+def _insert_or_none_statement(model: type[Base], dialect_name: str):
+    """Built once per model: a statement whose parameters come at execution costs no cache-key walk over the values."""
+    return upsert_dialect(dialect_name).insert(model).on_conflict_do_nothing().returning(model)
 
 
 @functools.cache
 def _insert_ignore_statement(model: type[Base], dialect_name: str):
-    dialect = postgresql if dialect_name == "postgresql" else sqlite
     key = model.__table__.primary_key.columns.values()[0]
-    return dialect.insert(model.__table__).on_conflict_do_nothing().returning(key)
+    return upsert_dialect(dialect_name).insert(model.__table__).on_conflict_do_nothing().returning(key)
 
 
 def record_activity(
