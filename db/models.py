@@ -188,6 +188,26 @@ class Reward(Base):
     rolled_back_at: Mapped[datetime | None]
 
 
+class CampaignReferrer(Base):
+    """Maintained counts per campaign and customer, so the overview sums a few rows instead of counting the big tables.
+
+    One row per customer who holds (or held) a code of the campaign, has live referrals in it, or live rewards.
+    Database triggers on codes, referrals and reward_redemptions (migration 0002) keep every count exact, whichever
+    code path writes those tables. `referred` (live referrals of this customer as a referee) is kept only while
+    the row exists and computed when it is created, which is all the overview needs: holders who were referred.
+    """
+
+    __tablename__ = "campaign_referrers"
+    __table_args__ = (Index("ix_campaign_referrers_top", "campaign_id", "live_referrals", "customer_id"),)
+
+    campaign_id: Mapped[str] = mapped_column(String(40), ForeignKey("campaigns.id"), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(String(40), ForeignKey("customers.id"), primary_key=True)
+    codes_held: Mapped[int] = mapped_column(default=0)
+    referred: Mapped[int] = mapped_column(default=0)
+    live_referrals: Mapped[int] = mapped_column(default=0)
+    live_rewards: Mapped[int] = mapped_column(default=0)
+
+
 class LedgerEntry(Base):
     """Append-only balance ledger: credits and points, with reversing entries."""
 

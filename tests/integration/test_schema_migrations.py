@@ -1,0 +1,78 @@
+"""The migrations build the models' schema, and the counters migration (0002) backfills what was there before it."""
+from __future__ import annotations
+
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect, select
+from sqlalchemy.orm import Session
+
+from db.engine import build_engine
+from db.ids import new_id
+from db.migrate import alembic_config, upgrade
+from db.models import Base, Campaign, CampaignReferrer, Code, Customer, Redemption, Referral, Reward, Tier
+from db.types import utcnow
+from tests.support.databases import throwaway_database
+
+COUNTERS = "0002"
+
+
+def test_the_migrated_schema_is_the_models_schema(database_url):
+    engine = build_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
+    finally:
+        engine.dispose()
+
+
+def test_the_counters_migration_recounts_existing_rows_and_its_downgrade_removes_table_and_triggers(tmp_path):
+    with throwaway_database(tmp_path) as url:
+        engine = build_engine(url)
+        try:
+            upgrade(engine, "0001")
+            ids = _one_referral_with_a_referred_holder(engine)
+            upgrade(engine, COUNTERS)
+            assert _counters(engine) == {(ids["campaign"], ids["ann"]): (1, 1, 1, 0), (ids["campaign"], ids["ben"]): (1, 0, 0, 1)}
+            _downgrade(engine, "0001")
+            assert "campaign_referrers" not in inspect(engine).get_table_names()
+            _one_referral_with_a_referred_holder(engine)  # no trigger left behind to write to the dropped table
+        finally:
+            engine.dispose()
+
+
+def _downgrade(engine, revision: str) -> None:
+    config = alembic_config(engine.url.render_as_string(hide_password=False))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)
+
+
+def _one_referral_with_a_referred_holder(engine) -> dict[str, str]:
+    """Ann holds a code and referred Ben (with a pending reward); Ben then got a code of his own."""
+    ids = {"campaign": new_id("camp"), "ann": new_id("cust"), "ben": new_id("cust"), "tier": new_id("tier")}
+    codes = {name: new_id("code") for name in ("ann", "ben")}
+    with Session(engine) as session, session.begin():
+        session.add(Campaign(id=ids["campaign"], name="Counters", code_config={}, meta={}, notifications={}, templates={}))
+        session.add_all([Customer(id=ids[name], meta={}) for name in ("ann", "ben")])
+        session.add(Tier(id=ids["tier"], campaign_id=ids["campaign"], name="Each", kind="each", threshold=1, reward={}))
+        session.flush()
+        session.add_all([Code(id=codes[name], code=codes[name], code_key=codes[name], campaign_id=ids["campaign"],
+                              holder_id=ids[name], meta={}) for name in ("ann", "ben")])
+        redemption = Redemption(id=new_id("red"), dedupe_key=new_id("key"), campaign_id=ids["campaign"], code_id=codes["ann"],
+                                code=codes["ann"], customer_id=ids["ben"], result="success", status="succeeded", logs=[])
+        session.add(redemption)
+        session.flush()
+        referral = Referral(id=new_id("rfl"), campaign_id=ids["campaign"], referrer_id=ids["ann"], referee_id=ids["ben"],
+                            code_id=codes["ann"], redemption_id=redemption.id, ordinal=1, status="active", created_at=utcnow())
+        session.add(referral)
+        session.flush()
+        session.add(Reward(id=new_id("rwd"), campaign_id=ids["campaign"], tier_id=ids["tier"], customer_id=ids["ann"],
+                           referral_id=referral.id, type="credits", amount=100, status="pending", details={}))
+    return ids
+
+
+def _counters(engine) -> dict[tuple[str, str], tuple[int, int, int, int]]:
+    with Session(engine) as session:
+        return {(row.campaign_id, row.customer_id): (row.codes_held, row.live_referrals, row.live_rewards, row.referred)
+                for row in session.scalars(select(CampaignReferrer))}
