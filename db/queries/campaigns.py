@@ -3,14 +3,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Row, func, select
 from sqlalchemy.orm import Session
 
-from db.models import Activity, Campaign, Code, Customer, Referral, Reward, Tier, ValidationRule
+from db.models import Activity, Campaign, CampaignReferrer, Code, Customer, Tier, ValidationRule
 from db.queries import Listing, serializers
 from db.queries.errors import Invalid, NotFound
 from db.queries.lookups import code_by_text, live_campaign
-from domain.model import LIVE_REWARD_STATUSES, ReferralStatus
 from notifications.context import TRIGGERS, sample_context
 from notifications.render import Renderer, TemplateError
 
@@ -39,19 +38,16 @@ def codes(campaign_id: str, *, active: bool | None = None, published: bool | Non
 
 
 def summary(session: Session, campaign_id: str) -> dict[str, Any]:
-    """The campaign overview of SPEC §9 (every count comes from an index-only scan)."""
+    """The campaign overview of SPEC §9, from the trigger-maintained campaign_referrers rows (see migration 0002)."""
     campaign = live_campaign(session, campaign_id)
-    top, referees = _referrer_counts(session, campaign_id, TOP_REFERRERS)
-    holders = _count(session, Code, Code.campaign_id == campaign_id, Code.holder_id.is_not(None), distinct=Code.holder_id)
+    totals = _referrer_totals(session, campaign_id)
     return {
-        "available_codes": _count(session, Code, Code.campaign_id == campaign_id, Code.holder_id.is_(None),
-                                  Code.active.is_(True), Code.deleted_at.is_(None)),
-        "customers_joined": holders + referees - _referred_holders(session, campaign_id),
-        "customers_with_codes": holders,
-        "referees": referees,
-        "rewards_assigned": _count(session, Reward, Reward.campaign_id == campaign_id,
-                                   Reward.status.in_(list(LIVE_REWARD_STATUSES))),
-        "top_referrers": _with_customers(session, top),
+        "available_codes": _available_codes(session, campaign_id),
+        "customers_joined": totals.holders + totals.referees - totals.referred_holders,
+        "customers_with_codes": totals.holders,
+        "referees": totals.referees,
+        "rewards_assigned": totals.rewards,
+        "top_referrers": top_referrers(session, campaign_id),
         "recent_activity": [serializers.activity(row) for row in session.scalars(
             select(Activity).where(Activity.campaign_id == campaign_id).order_by(Activity.id.desc()).limit(RECENT_ACTIVITY))],
         "validity": {"start_date": serializers.iso(campaign.start_date),
@@ -59,42 +55,29 @@ def summary(session: Session, campaign_id: str) -> dict[str, Any]:
     }
 
 
-def _live_referrals(campaign_id: str) -> tuple:
-    return Referral.campaign_id == campaign_id, Referral.status == ReferralStatus.ACTIVE
+def _referrer_totals(session: Session, campaign_id: str) -> Row:
+    """Code holders, live referees, holders who are live referees, and live rewards, summed over the referrer rows."""
+    holder = CampaignReferrer.codes_held > 0
+    query = select(func.count().filter(holder).label("holders"),
+                   func.coalesce(func.sum(CampaignReferrer.live_referrals), 0).label("referees"),
+                   func.count().filter(holder, CampaignReferrer.referred > 0).label("referred_holders"),
+                   func.coalesce(func.sum(CampaignReferrer.live_rewards), 0).label("rewards"))
+    return session.execute(query.where(CampaignReferrer.campaign_id == campaign_id)).one()
 
 
-def _count(session: Session, model: Any, *conditions: Any, distinct: Any = None) -> int:
-    """count(*), or count(DISTINCT `distinct`), of the rows of `model` meeting `conditions`."""
-    aggregate = func.count() if distinct is None else func.count(distinct.distinct())
-    return session.scalar(select(aggregate).select_from(model).where(*conditions)) or 0
-
-
-def _referrer_counts(session: Session, campaign_id: str, limit: int) -> tuple[list[tuple[str, int]], int]:
-    """The `limit` referrers with the most live referrals, and the number of live referrals, in one index scan."""
-    per_referrer = (select(Referral.referrer_id, func.count().label("referees")).where(*_live_referrals(campaign_id))
-                    .group_by(Referral.referrer_id).subquery())
-    query = (select(per_referrer.c.referrer_id, per_referrer.c.referees, func.sum(per_referrer.c.referees).over())
-             .order_by(per_referrer.c.referees.desc(), per_referrer.c.referrer_id).limit(limit))
-    rows = session.execute(query).all()
-    return [(referrer_id, referees) for referrer_id, referees, _total in rows], int(rows[0][2]) if rows else 0
-
-
-def _referred_holders(session: Session, campaign_id: str) -> int:
-    """Code holders who are also live referees of the campaign (counted once in customers_joined)."""
-    referred = select(Referral.id).where(*_live_referrals(campaign_id), Referral.referee_id == Code.holder_id).exists()
-    return session.scalar(select(func.count(Code.holder_id.distinct())).where(
-        Code.campaign_id == campaign_id, Code.holder_id.is_not(None), referred)) or 0
-
-
-def _with_customers(session: Session, counts: list[tuple[str, int]]) -> list[dict[str, Any]]:
-    customers = {row.id: row for row in session.scalars(select(Customer).where(Customer.id.in_([id_ for id_, _ in counts])))}
-    return [{"customer_id": customer_id, "name": customers[customer_id].name, "email": customers[customer_id].email,
-             "referees": referees} for customer_id, referees in counts if customer_id in customers]
+def _available_codes(session: Session, campaign_id: str) -> int:
+    query = select(func.count()).select_from(Code).where(
+        Code.campaign_id == campaign_id, Code.holder_id.is_(None), Code.active.is_(True), Code.deleted_at.is_(None))
+    return session.scalar(query) or 0
 
 
 def top_referrers(session: Session, campaign_id: str, limit: int = TOP_REFERRERS) -> list[dict[str, Any]]:
-    """The referrers with the most live referrals, most first."""
-    return _with_customers(session, _referrer_counts(session, campaign_id, limit)[0])
+    """The referrers with the most live referrals, most first (ties by customer id)."""
+    query = (select(Customer, CampaignReferrer.live_referrals).join(Customer, Customer.id == CampaignReferrer.customer_id)
+             .where(CampaignReferrer.campaign_id == campaign_id, CampaignReferrer.live_referrals > 0)
+             .order_by(CampaignReferrer.live_referrals.desc(), CampaignReferrer.customer_id).limit(limit))
+    return [{"customer_id": customer.id, "name": customer.name, "email": customer.email, "referees": referees}
+            for customer, referees in session.execute(query)]
 
 
 def tiers(session: Session, campaign_id: str) -> list[dict[str, Any]]:
