@@ -17,7 +17,7 @@ class Config:
     fixed_rate_seconds: float = 15.0
     # end to end, no-op ceiling, memory
     processes: int = 2
-    threads: int = 8
+    threads: int = 4
     e2e_orders: int = 5_000
     referrers: int = 10
     e2e_timeout_s: float = 900.0

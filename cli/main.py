@@ -52,7 +52,7 @@ def api(
 @app.command()
 def worker(
     processes: int = typer.Option(2, min=1, help="worker processes"),
-    threads: int = typer.Option(8, min=1, help="threads per process"),
+    threads: int = typer.Option(4, min=1, help="threads per process"),
     metrics_port: int = typer.Option(9191, help="serve the workers' Prometheus metrics on this port (0: off)"),
 ) -> None:
     """Run pipeline workers against Redis; also reconciles stuck work periodically."""

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import functools
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 from sqlalchemy.orm import Session
 
 from db.ids import new_id
@@ -68,8 +70,14 @@ def _adjust_totals(session: Session, customer_id: str | None, before: OrderFacts
     amount_delta = (after.counted_amount or 0) - (before.counted_amount or 0)
     if customer_id is None or (count_delta == 0 and amount_delta == 0):
         return
-    session.execute(
-        update(Customer)
-        .where(Customer.id == customer_id)
-        .values(orders_count=Customer.orders_count + count_delta, orders_amount=Customer.orders_amount + amount_delta)
-    )
+    session.execute(_ADD_TO_TOTALS, {"customer_id": customer_id, "count": count_delta, "amount": amount_delta})
+    customer = session.identity_map.get(identity_key(Customer, customer_id))
+    if customer is not None:  # keep the loaded row in step (rules read customer.orders_count) without a reload
+        set_committed_value(customer, "orders_count", customer.orders_count + count_delta)
+        set_committed_value(customer, "orders_amount", customer.orders_amount + amount_delta)
+
+
+_customers = Customer.__table__
+_ADD_TO_TOTALS = (update(_customers).where(_customers.c.id == bindparam("customer_id"))
+                  .values(orders_count=_customers.c.orders_count + bindparam("count"),
+                          orders_amount=_customers.c.orders_amount + bindparam("amount")))
