@@ -1,6 +1,7 @@
 """The FastAPI application: webhook intake, the JSON API under /api/v1, health probes."""
 from __future__ import annotations
 
+import functools
 import time
 from contextlib import asynccontextmanager
 
@@ -10,6 +11,8 @@ from fastapi import FastAPI
 
 from api.errors import install_error_handlers
 from api.health import health_router
+from api.inbox_writer import InboxWriter
+from api.intake import store_batch
 from api.metrics import build_metrics, metrics_router
 from api.unsubscribe import unsubscribe_router
 from api.v1 import v1_router
@@ -21,9 +24,11 @@ log = structlog.get_logger("referrals.http")
 
 def create_app(runtime: Runtime) -> FastAPI:
     """Build the app around an already-wired runtime (no globals)."""
+    inbox = InboxWriter(functools.partial(store_batch, runtime))
     app = FastAPI(title="Referral Pipeline", version="0.1.0", description="Self-hosted referral-program engine.",
-                  lifespan=_lifespan(runtime.settings.db_pool_size))
+                  lifespan=_lifespan(runtime.settings.db_pool_size, inbox))
     app.state.runtime = runtime
+    app.state.inbox = inbox
     app.state.metrics = build_metrics(runtime)
     install_error_handlers(app)
     app.include_router(webhook_router())
@@ -35,12 +40,14 @@ def create_app(runtime: Runtime) -> FastAPI:
     return app
 
 
-def _lifespan(threads: int):
-    """Cap the thread pool that runs database work at the connection pool's size (no connection churn)."""
+def _lifespan(threads: int, inbox: InboxWriter):
+    """Cap the thread pool that runs database work at the connection pool's size (no connection churn);
+    at shutdown, store the webhooks still waiting for the inbox writer."""
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
         anyio.to_thread.current_default_thread_limiter().total_tokens = threads
         yield
+        await anyio.to_thread.run_sync(inbox.close)
 
     return lifespan
 

@@ -1,32 +1,35 @@
 """Webhook intake, one routine for every source: size limit, signature, parse, dedupe, durable inbox row, enqueue."""
 from __future__ import annotations
 
+import functools
 import hashlib
 import time
 from dataclasses import dataclass
-from typing import Callable, Mapping
+from typing import Callable, Mapping, Sequence
 
 import structlog
 from fastapi import Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import select, update
+from sqlalchemy import select, tuple_, update
 from sqlalchemy.exc import DataError, OperationalError
-from starlette.concurrency import run_in_threadpool
 
 from api.errors import error_response
+from api.inbox_writer import Written
 from api.signatures import native_signed, shopify_signed, woocommerce_signed
 from config.container import Runtime
 from config.settings import Settings
 from db.ids import new_id
 from db.models import InboundEvent
 from db.types import utcnow
-from db.writes import insert_ignore
+from db.writes import upsert_dialect
 from domain.events import ParsedWebhook, Unparseable
 from domain.model import EventStatus
 from domain.platforms import native, shopify, woocommerce
 from workers import followups
 
 MAX_BODY_BYTES = 1024 * 1024
+INBOX_COLUMNS = ("id", "source", "external_id", "topic", "body", "headers", "normalized", "status", "error", "attempts",
+                 "received_at", "enqueued_at", "processed_at")
 KEPT_HEADERS = ("x-shopify-topic", "x-shopify-shop-domain", "x-shopify-webhook-id", "x-wc-webhook-topic",
                 "x-wc-webhook-delivery-id", "x-wc-webhook-source", "content-type")
 OUTCOME_BY_STATUS = {EventStatus.ENQUEUED: "accepted", EventStatus.RECEIVED: "accepted", EventStatus.REJECTED: "rejected",
@@ -80,7 +83,7 @@ async def _receive(request: Request, source: Source, runtime: Runtime) -> tuple[
         log.warning("webhook.unauthorized", source=source.name)
         return error_response(401, "invalid_signature", "the webhook signature is missing, wrong or too old"), "unauthorized"
     try:
-        stored = await run_in_threadpool(accept, runtime, source, headers, body)
+        stored = await request.app.state.inbox.write(Received(_inbox_row(source, headers, body), body))
     except OperationalError:
         log.error("webhook.database_unavailable", source=source.name)
         return error_response(503, "unavailable", "the inbox database is unreachable; retry later"), "unavailable"
@@ -110,28 +113,65 @@ async def read_body(request: Request) -> bytes:
     return b"".join(chunks)
 
 
-def accept(runtime: Runtime, source: Source, headers: Mapping[str, str], body: bytes) -> Stored:
-    """Store the inbox row (deduplicated), then enqueue it; runs in a worker thread."""
-    row = _inbox_row(source, headers, body)
+@dataclass(frozen=True)
+class Received:
+    """A webhook's inbox row, and the raw body it came from."""
+
+    row: dict
+    body: bytes
+
+
+def store_batch(runtime: Runtime, received: Sequence[Received]) -> Written:
+    """Store the rows in one transaction (deduplicated); then enqueue the new ones. Runs in the inbox writer's thread.
+    A batch the database refuses as a whole (a value it cannot store) is stored row by row, so only that row is rejected."""
     try:
-        existing = _insert_or_find(runtime, source, row)
-    except DataError as error:  # a value the database refuses (e.g. a NUL inside a JSON string): keep it as rejected
-        row = _unstorable(row, body, error)
-        existing = _insert_or_find(runtime, source, row)
-    if existing is not None:
-        return Stored(existing, False, "duplicate", None)
-    if row["status"] == EventStatus.ENQUEUED:
-        _enqueue(runtime, row["id"])
+        existing = _insert_all(runtime, [item.row for item in received])
+        rows = [item.row for item in received]
+    except DataError:
+        rows, existing = _store_one_by_one(runtime, received)
+    stored = [_stored(row, existing.get(row["id"])) for row in rows]
+    new_events = [item.event_id for item in stored if item.inserted and item.status == EventStatus.ENQUEUED]
+    return Written(stored, functools.partial(_enqueue_all, runtime, new_events) if new_events else None)
+
+
+def _store_one_by_one(runtime: Runtime, received: Sequence[Received]) -> tuple[list[dict], dict[str, str]]:
+    rows, existing = [], {}
+    for item in received:
+        try:
+            existing |= _insert_all(runtime, [item.row])
+            rows.append(item.row)
+        except DataError as error:  # e.g. a NUL inside a JSON string: keep it as rejected
+            rows.append(_unstorable(item.row, item.body, error))
+            existing |= _insert_all(runtime, [rows[-1]])
+    return rows, existing
+
+
+def _stored(row: dict, existing_id: str | None) -> Stored:
+    if existing_id is not None:
+        return Stored(existing_id, False, "duplicate", None)
     return Stored(row["id"], True, row["status"], row["error"])
 
 
-def _insert_or_find(runtime: Runtime, source: Source, row: dict) -> str | None:
-    """Insert the inbox row; None when inserted, else the id of the event already stored under its key."""
+def _insert_all(runtime: Runtime, rows: list[dict]) -> dict[str, str]:
+    """Insert the inbox rows; for each row not inserted (its event key is stored already), the id stored under it."""
+    rows = [{column: row.get(column) for column in INBOX_COLUMNS} for row in rows]
     with runtime.session_factory() as session, session.begin():
-        if insert_ignore(session, InboundEvent, row):
-            return None
-        return session.scalars(select(InboundEvent.id).where(
-            InboundEvent.source == source.name, InboundEvent.external_id == row["external_id"])).one()
+        inserted = set(session.scalars(_insert_rows(session.get_bind().dialect.name), rows))
+        duplicates = [row for row in rows if row["id"] not in inserted]
+        return _stored_ids(session, duplicates) if duplicates else {}
+
+
+def _stored_ids(session, duplicates: list[dict]) -> dict[str, str]:
+    keys = {(row["source"], row["external_id"]) for row in duplicates}
+    query = (select(InboundEvent.source, InboundEvent.external_id, InboundEvent.id)
+             .where(tuple_(InboundEvent.source, InboundEvent.external_id).in_(sorted(keys))))
+    found = {(source, external_id): event_id for source, external_id, event_id in session.execute(query)}
+    return {row["id"]: found[row["source"], row["external_id"]] for row in duplicates}
+
+
+@functools.cache
+def _insert_rows(dialect_name: str):
+    return upsert_dialect(dialect_name).insert(InboundEvent.__table__).on_conflict_do_nothing().returning(InboundEvent.id)
 
 
 def _unstorable(row: dict, body: bytes, error: DataError) -> dict:
@@ -166,6 +206,11 @@ def _bounded_key(external_id: str) -> str:
 
 def _topic(headers: Mapping[str, str]) -> str | None:
     return headers.get("x-shopify-topic") or headers.get("x-wc-webhook-topic")
+
+
+def _enqueue_all(runtime: Runtime, event_ids: list[str]) -> None:
+    for event_id in event_ids:
+        _enqueue(runtime, event_id)
 
 
 def _enqueue(runtime: Runtime, event_id: str) -> None:

@@ -205,3 +205,46 @@ def test_metrics_count_webhooks_by_source_and_outcome_and_show_the_inbox(runtime
     assert 'referrals_webhooks_received_total{outcome="unauthorized",source="shopify"} 1.0' in text
     assert 'referrals_inbox_events{status="enqueued"} 1.0' in text
     assert "referrals_intake_latency_seconds_bucket" in text
+
+
+def _received(payload: dict, webhook_id: str | None = None):
+    """What a request hands to the inbox writer: a Shopify order (with `webhook_id`) or a native event."""
+    from api.intake import SOURCES, Received, _inbox_row
+
+    body = body_of(payload)
+    source = "shopify" if webhook_id else "events"
+    signed = shopify_headers(body, webhook_id=webhook_id) if webhook_id else native_headers(body)
+    headers = {key.lower(): value for key, value in signed.items()}
+    return Received(_inbox_row(SOURCES[source], headers, body), body)
+
+
+def test_a_batch_stores_each_webhook_once_and_answers_duplicates_with_the_stored_id(runtime):
+    from api.intake import store_batch
+
+    seeded = seed_campaign(runtime)
+    first = store_batch(runtime, [_received(shopify_order(1, code=seeded.code, email="a@example.com"), "w-1")])
+    batch = [_received(shopify_order(2, code=seeded.code, email="b@example.com"), "w-2"),
+             _received(shopify_order(2, code=seeded.code, email="b@example.com"), "w-2"),  # same delivery twice in one batch
+             _received(shopify_order(1, code=seeded.code, email="a@example.com"), "w-1"),  # stored by an earlier batch
+             _received(shopify_order(3, code=seeded.code, email="c@example.com"), "w-3")]
+    stored = store_batch(runtime, batch)
+    assert [(s.inserted, s.status) for s in stored.results] == [(True, "enqueued"), (False, "duplicate"), (False, "duplicate"),
+                                                        (True, "enqueued")]
+    assert stored.results[1].event_id == stored.results[0].event_id and stored.results[2].event_id == first.results[0].event_id
+    assert len(all_rows(runtime, InboundEvent)) == 3
+
+
+@pytest.mark.postgres_only
+def test_a_webhook_the_database_cannot_store_is_rejected_alone_and_its_batch_is_stored(runtime):
+    from api.intake import store_batch
+
+    if runtime.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite stores NUL characters in JSON")
+    seeded = seed_campaign(runtime)
+    unstorable = native_event("evt-nul", "order.paid", order_id="o-5", code=seeded.code, email="e@example.com",
+                              metadata={"note": "nul \u0000 inside"})
+    batch = [_received(shopify_order(4, code=seeded.code, email="d@example.com"), "w-4"), _received(unstorable)]
+    stored = store_batch(runtime, batch)
+    assert [(s.inserted, s.status) for s in stored.results] == [(True, "enqueued"), (True, "rejected")]
+    assert "cannot be stored" in stored.results[1].error
+    assert sorted(row.status for row in all_rows(runtime, InboundEvent)) == ["enqueued", "rejected"]
