@@ -8,7 +8,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.writes import forget_transaction, write_pending_activities
+from db.writes import ACTIVITIES_AT_COMMIT, forget_transaction, write_pending_activities
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -31,7 +31,7 @@ def build_session_factory(engine: Engine, *, hold_loaded: bool = False) -> sessi
     `session.get`; a step's transaction is short and small, so holding them costs nothing. Not for sessions
     that stream (CSV exports), which must let rows go.
     """
-    factory = sessionmaker(engine, expire_on_commit=False)
+    factory = sessionmaker(engine, expire_on_commit=False, info={ACTIVITIES_AT_COMMIT: True})
     event.listen(factory, "before_commit", write_pending_activities)
     event.listen(factory, "after_soft_rollback", forget_transaction)
     if hold_loaded:

@@ -17,6 +17,7 @@ ModelT = TypeVar("ModelT", bound=Base)
 PENDING_ACTIVITIES = "pending_activities"
 LOCKED_CUSTOMERS = "locked_customers"
 MEMOS = "memos"
+ACTIVITIES_AT_COMMIT = "activities_at_commit"  # set on every session of build_session_factory, which writes them
 TRANSACTION_SCOPED = (PENDING_ACTIVITIES, LOCKED_CUSTOMERS, MEMOS)
 
 
@@ -64,6 +65,8 @@ def record_activity(
     Rows wait in the session and go out as one multi-row INSERT when the transaction commits
     (`write_pending_activities`): a step's five or six activities cost one statement, not six flushes.
     """
+    if not session.info.get(ACTIVITIES_AT_COMMIT):
+        raise RuntimeError("record_activity needs a session from db.engine.build_session_factory (it writes them at commit)")
     session.info.setdefault(PENDING_ACTIVITIES, []).append({
         "id": new_id("act"),
         "dedupe_key": f"{activity_type}:{key}" if key else None,
