@@ -8,11 +8,11 @@ REFERRALS_SEND_CLAIM_TIMEOUT_SECONDS (5 minutes) and the reconciler sends it aga
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
-from sqlalchemy import update
+from sqlalchemy import Row, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from config.settings import Settings
@@ -92,19 +92,20 @@ class Notifier:
         """`queued` (or a `sending` claim that expired) → `sending`, in one conditional UPDATE … RETURNING."""
         now = utcnow()
         expired = now - timedelta(seconds=self.settings.send_claim_timeout_seconds)
-        claimable = (Distribution.status == DistributionStatus.QUEUED) | (
-            (Distribution.status == DistributionStatus.SENDING) & (Distribution.claimed_at < expired))
+        claimable = (_DISTRIBUTIONS.c.status == DistributionStatus.QUEUED) | (
+            (_DISTRIBUTIONS.c.status == DistributionStatus.SENDING) & (_DISTRIBUTIONS.c.claimed_at < expired))
         row = _update_returning(session, distribution_id, claimable,
-                                status=DistributionStatus.SENDING, claimed_at=now, attempts=Distribution.attempts + 1)
+                                status=DistributionStatus.SENDING, claimed_at=now, attempts=_DISTRIBUTIONS.c.attempts + 1)
         if row is None:
             return None
+        prepared = Prepared(row.id, row.channel, row.recipient, None)
         try:
-            return Prepared(row.id, row.channel, row.recipient, self._payload(session, row))
+            return replace(prepared, payload=self._payload(session, row))
         except (TemplateError, PermanentSendError) as error:
-            _record_outcome(session, row, DistributionStatus.FAILED, str(error), now)
+            self._finish(session, prepared, DistributionStatus.FAILED, str(error))
             return None
 
-    def _payload(self, session: Session, row: Distribution) -> Any:
+    def _payload(self, session: Session, row: Row) -> Any:
         context = render_context(session, self.settings, row)
         if row.channel == "webhook":
             return _webhook_payload(row, context)
@@ -122,15 +123,19 @@ class Notifier:
     def _finish(self, session: Session, prepared: Prepared, status: DistributionStatus, detail: str) -> None:
         """Record the outcome of a send, if the row is still ours (`sending`)."""
         now = utcnow()
-        row = _update_returning(session, prepared.id, Distribution.status == DistributionStatus.SENDING,
+        row = _update_returning(session, prepared.id, _DISTRIBUTIONS.c.status == DistributionStatus.SENDING,
                                 **_outcome_values(status, detail, now))
         if row is not None:
             _record_outcome_activity(session, row, status, detail)
 
 
-def _update_returning(session: Session, distribution_id: str, condition: Any, **values: Any) -> Distribution | None:
-    statement = update(Distribution).where(Distribution.id == distribution_id, condition).values(**values)
-    return session.scalars(statement.returning(Distribution), execution_options={"populate_existing": True}).one_or_none()
+_DISTRIBUTIONS = Distribution.__table__
+
+
+def _update_returning(session: Session, distribution_id: str, condition: Any, **values: Any) -> Row | None:
+    """A Core UPDATE … RETURNING of one distribution (the ORM's bulk-update machinery costs more than the query)."""
+    statement = update(_DISTRIBUTIONS).where(_DISTRIBUTIONS.c.id == distribution_id, condition).values(**values)
+    return session.execute(statement.returning(*_DISTRIBUTIONS.c)).one_or_none()
 
 
 def _outcome_values(status: DistributionStatus, detail: str, now: datetime) -> dict[str, Any]:
@@ -138,13 +143,7 @@ def _outcome_values(status: DistributionStatus, detail: str, now: datetime) -> d
     return {"status": status, "last_error": None if sent else detail[:2000]} | ({"sent_at": now} if sent else {})
 
 
-def _record_outcome(session: Session, row: Distribution, status: DistributionStatus, detail: str, now: datetime) -> None:
-    for name, value in _outcome_values(status, detail, now).items():
-        setattr(row, name, value)
-    _record_outcome_activity(session, row, status, detail)
-
-
-def _record_outcome_activity(session: Session, row: Distribution, status: DistributionStatus, detail: str) -> None:
+def _record_outcome_activity(session: Session, row: Row, status: DistributionStatus, detail: str) -> None:
     kind = SENT_ACTIVITY if status == DistributionStatus.SENT else FAILED_ACTIVITY
     record_activity(session, kind[row.channel], campaign_id=row.campaign_id, customer_id=row.customer_id,
                     key=f"{row.id}:{row.attempts}",
@@ -153,12 +152,12 @@ def _record_outcome_activity(session: Session, row: Distribution, status: Distri
                           "detail": detail[:500]})
 
 
-def _campaign_templates(session: Session, row: Distribution) -> dict[str, str]:
+def _campaign_templates(session: Session, row: Row) -> dict[str, str]:
     campaign = session.get(Campaign, row.campaign_id)
     return dict(campaign.templates or {}) if campaign else {}
 
 
-def _webhook_payload(row: Distribution, context: dict) -> dict:
+def _webhook_payload(row: Row, context: dict) -> dict:
     data = {key: value for key, value in context.items() if key not in ("qr_png", "unsubscribe_url", "brand")}
     return {"id": row.id, "type": row.trigger, "created_at": row.created_at.isoformat(), "data": data}
 

@@ -11,11 +11,11 @@ from sqlalchemy import select, true
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
-from db.models import Campaign, Code, Customer, Distribution, Reward, Tier
+from db.models import Campaign, Code, Customer, Reward, Tier
 
 
-def render_context(session: Session, settings: Settings, distribution: Distribution) -> dict[str, Any]:
-    """The template context of SPEC's triggers for one distribution."""
+def render_context(session: Session, settings: Settings, distribution: Any) -> dict[str, Any]:
+    """The template context of SPEC's triggers for one distribution (a row of the distributions table)."""
     refs = distribution.context
     both = select(Campaign, Customer).join_from(Campaign, Customer, true())  # two primary-key lookups, one round trip
     campaign, customer = session.execute(both.where(Campaign.id == distribution.campaign_id,
