@@ -21,7 +21,7 @@ from config.settings import Settings
 from db.ids import new_id
 from db.models import InboundEvent
 from db.types import utcnow
-from db.writes import upsert_dialect
+from db.writes import insert_ignore_many
 from domain.events import ParsedWebhook, Unparseable
 from domain.model import EventStatus
 from domain.platforms import native, shopify, woocommerce
@@ -156,7 +156,7 @@ def _insert_all(runtime: Runtime, rows: list[dict]) -> dict[str, str]:
     """Insert the inbox rows; for each row not inserted (its event key is stored already), the id stored under it."""
     rows = [{column: row.get(column) for column in INBOX_COLUMNS} for row in rows]
     with runtime.session_factory() as session, session.begin():
-        inserted = set(session.scalars(_insert_rows(session.get_bind().dialect.name), rows))
+        inserted = insert_ignore_many(session, InboundEvent, rows)
         duplicates = [row for row in rows if row["id"] not in inserted]
         return _stored_ids(session, duplicates) if duplicates else {}
 
@@ -167,11 +167,6 @@ def _stored_ids(session, duplicates: list[dict]) -> dict[str, str]:
              .where(tuple_(InboundEvent.source, InboundEvent.external_id).in_(sorted(keys))))
     found = {(source, external_id): event_id for source, external_id, event_id in session.execute(query)}
     return {row["id"]: found[row["source"], row["external_id"]] for row in duplicates}
-
-
-@functools.cache
-def _insert_rows(dialect_name: str):
-    return upsert_dialect(dialect_name).insert(InboundEvent.__table__).on_conflict_do_nothing().returning(InboundEvent.id)
 
 
 def _unstorable(row: dict, body: bytes, error: DataError) -> dict:

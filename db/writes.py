@@ -27,6 +27,12 @@ def insert_ignore(session: Session, model: type[Base], values: dict[str, Any]) -
     return session.execute(statement, values).first() is not None
 
 
+def insert_ignore_many(session: Session, model: type[Base], rows: list[dict[str, Any]]) -> set[Any]:
+    """`insert_ignore` for many rows in one multi-row statement; the primary keys of the rows inserted."""
+    statement = _insert_ignore_statement(model, session.get_bind().dialect.name)
+    return set(session.scalars(statement, rows))
+
+
 def insert_or_none(session: Session, model: type[ModelT], values: dict[str, Any]) -> ModelT | None:
     """INSERT … ON CONFLICT DO NOTHING RETURNING the new row as a loaded object; None when a unique key clashed.
     `values` are keyed by attribute name (one round trip instead of an insert and a select)."""

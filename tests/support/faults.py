@@ -29,7 +29,7 @@ from sqlalchemy.pool import NullPool
 
 from db.models import Activity, Customer, Distribution, InboundEvent, LedgerEntry, Redemption, Referral, Reward
 from db.types import utcnow
-from tests.support.processes import child_pids
+from tests.support.processes import child_pids, poll
 from tests.support.servers import Delivered, RecordingHandler, unused_port
 
 
@@ -101,12 +101,8 @@ def wait_until_quiet(runtime, *, timeout_s: float) -> None:
 
 def wait_for(condition: Callable[[], bool], *, timeout_s: float, describe: Callable[[], str]) -> None:
     """`wait_until`, with the failure message computed when it times out (the state then, not before)."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout_s}s: {describe()}")
+    if not poll(condition, timeout_s=timeout_s):
+        raise AssertionError(f"timed out after {timeout_s}s: {describe()}")
 
 
 def sent_distribution_ids(runtime) -> set[str]:

@@ -54,9 +54,15 @@ def child_pids(parent: int) -> list[int]:
 
 def wait_until(condition: Callable[[], bool], *, timeout_s: float, message: str) -> None:
     """Poll `condition` until it holds (the pipeline runs in other processes; there is nothing to join)."""
+    if not poll(condition, timeout_s=timeout_s):
+        raise AssertionError(f"timed out after {timeout_s}s waiting for: {message}")
+
+
+def poll(condition: Callable[[], bool], *, timeout_s: float, every_s: float = 0.2) -> bool:
+    """True as soon as `condition` holds, False if it still does not after `timeout_s`."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if condition():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout_s}s waiting for: {message}")
+            return True
+        time.sleep(every_s)
+    return False

@@ -31,7 +31,8 @@ def process_event(session: Session, event_id: str) -> list[FollowUp]:
     event = ShopEvent.from_dict(row.normalized)
     now = utcnow()
     customer = upsert_customer(session, event.customer) if event.customer else None
-    codes = lock_referrers(session, find_codes(session, event.codes))
+    codes = find_codes(session, event.codes)
+    lock_referrers(session, codes)
     order, before, facts = _record_order(session, row, event, customer)
     sends: list[FollowUp] = []
     for text in dict.fromkeys(event.codes):

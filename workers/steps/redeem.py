@@ -53,11 +53,10 @@ def find_codes(session: Session, texts: tuple[str, ...]) -> dict[str, Code]:
     return {code.code_key: code for code in session.scalars(query.execution_options(populate_existing=True))}
 
 
-def lock_referrers(session: Session, codes: dict[str, Code]) -> dict[str, Code]:
+def lock_referrers(session: Session, codes: dict[str, Code]) -> None:
     """Lock every referrer this event may reward. Events lock their codes first, then the referrers; a
     deadlock with another path (PostgreSQL detects it) fails one transaction, which is retried."""
     lock_customers(session, [code.holder_id for code in codes.values() if code.holder_id])
-    return codes
 
 
 def redeem(session: Session, attempt: Attempt) -> list[FollowUp]:
