@@ -1,7 +1,7 @@
 """Finding or creating the customer a webhook names: by source id first, then by normalised email."""
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from db.ids import new_id
@@ -31,13 +31,19 @@ def _guest(session: Session, data: CustomerData) -> Customer:
     return customer
 
 
+# Built once, one per combination of keys a webhook can carry (every order looks its customer up).
+_BY_SOURCE = Customer.source_id == bindparam("source_id")
+_BY_EMAIL = Customer.email_normalized == bindparam("email_normalized")
+_FIND = {(True, True): select(Customer).where(or_(_BY_SOURCE, _BY_EMAIL)),
+         (True, False): select(Customer).where(_BY_SOURCE), (False, True): select(Customer).where(_BY_EMAIL)}
+
+
 def find_customer(session: Session, source_id: str | None, email_normalized: str | None) -> Customer | None:
     """The customer with this source id, else the one with this normalised email (one query for both)."""
-    keys = [Customer.source_id == source_id] if source_id else []
-    keys += [Customer.email_normalized == email_normalized] if email_normalized else []
-    if not keys:
+    query = _FIND.get((bool(source_id), bool(email_normalized)))
+    if query is None:
         return None
-    found = list(session.scalars(select(Customer).where(or_(*keys))))
+    found = list(session.scalars(query, {"source_id": source_id, "email_normalized": email_normalized}))
     by_source = [customer for customer in found if source_id and customer.source_id == source_id]
     return (by_source or found or [None])[0]
 

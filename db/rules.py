@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from db.models import Campaign, Code, Customer, Redemption, Referral, ValidationRule
@@ -12,13 +12,15 @@ from domain.model import RedemptionStatus, RuleSet
 from domain.rules import Rule, effective_rules, parse_rule
 
 
+_RULES = (select(ValidationRule)
+          .where(ValidationRule.campaign_id == bindparam("campaign_id"),
+                 ValidationRule.code_id.is_(None) | (ValidationRule.code_id == bindparam("code_id")))
+          .order_by(ValidationRule.position, ValidationRule.id))  # built once: every redemption reads it
+
+
 def rules_for(session: Session, campaign: Campaign, code: Code) -> list[Rule]:
     """Campaign rules, overridden by the code's own rules of the same name."""
-    rows = session.scalars(
-        select(ValidationRule)
-        .where(ValidationRule.campaign_id == campaign.id, (ValidationRule.code_id.is_(None)) | (ValidationRule.code_id == code.id))
-        .order_by(ValidationRule.position, ValidationRule.id)
-    ).all()
+    rows = session.scalars(_RULES, {"campaign_id": campaign.id, "code_id": code.id}).all()
     campaign_rules = [_rule(row) for row in rows if row.code_id is None]
     code_rules = [_rule(row) for row in rows if row.code_id is not None]
     return effective_rules(campaign_rules, code_rules)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import functools
 from typing import Any, TypeVar
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -118,11 +118,13 @@ def lock_customers(session: Session, customer_ids: list[str]) -> dict[str, Custo
     """Lock several customers in one statement, in id order so two transactions never deadlock."""
     if not customer_ids:
         return {}
-    query = (select(Customer).where(Customer.id.in_(sorted(set(customer_ids)))).order_by(Customer.id).with_for_update()
-             .execution_options(populate_existing=True))  # a row read before the lock is read again
-    locked = {customer.id: customer for customer in session.scalars(query)}
+    locked = {customer.id: customer for customer in session.scalars(_LOCK_CUSTOMERS, {"ids": sorted(set(customer_ids))})}
     session.info.setdefault(LOCKED_CUSTOMERS, set()).update(locked)
     return locked
+
+
+_LOCK_CUSTOMERS = (select(Customer).where(Customer.id.in_(bindparam("ids", expanding=True))).order_by(Customer.id)
+                   .with_for_update().execution_options(populate_existing=True))  # a row read before the lock is read again
 
 
 def get_for_update(session: Session, model: type[ModelT], row_id: str) -> ModelT | None:

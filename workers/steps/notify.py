@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any, Callable
 
-from sqlalchemy import Row, update
+from sqlalchemy import Row, bindparam, func, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from config.settings import Settings
@@ -92,10 +92,7 @@ class Notifier:
         """`queued` (or a `sending` claim that expired) → `sending`, in one conditional UPDATE … RETURNING."""
         now = utcnow()
         expired = now - timedelta(seconds=self.settings.send_claim_timeout_seconds)
-        claimable = (_DISTRIBUTIONS.c.status == DistributionStatus.QUEUED) | (
-            (_DISTRIBUTIONS.c.status == DistributionStatus.SENDING) & (_DISTRIBUTIONS.c.claimed_at < expired))
-        row = _update_returning(session, distribution_id, claimable,
-                                status=DistributionStatus.SENDING, claimed_at=now, attempts=_DISTRIBUTIONS.c.attempts + 1)
+        row = session.execute(_CLAIM, {"distribution_id": distribution_id, "now": now, "expired": expired}).one_or_none()
         if row is None:
             return None
         prepared = Prepared(row.id, row.channel, row.recipient, None)
@@ -122,25 +119,29 @@ class Notifier:
 
     def _finish(self, session: Session, prepared: Prepared, status: DistributionStatus, detail: str) -> None:
         """Record the outcome of a send, if the row is still ours (`sending`)."""
-        now = utcnow()
-        row = _update_returning(session, prepared.id, _DISTRIBUTIONS.c.status == DistributionStatus.SENDING,
-                                **_outcome_values(status, detail, now))
+        sent = status == DistributionStatus.SENT
+        row = session.execute(_FINISH, {"distribution_id": prepared.id, "new_status": status,
+                                        "new_last_error": None if sent else detail[:2000],
+                                        "new_sent_at": utcnow() if sent else None}).one_or_none()
         if row is not None:
             _record_outcome_activity(session, row, status, detail)
 
 
+# Core UPDATE … RETURNING, built once: the ORM's bulk-update machinery, and building the statement per send,
+# cost more than the round trip.
 _DISTRIBUTIONS = Distribution.__table__
-
-
-def _update_returning(session: Session, distribution_id: str, condition: Any, **values: Any) -> Row | None:
-    """A Core UPDATE … RETURNING of one distribution (the ORM's bulk-update machinery costs more than the query)."""
-    statement = update(_DISTRIBUTIONS).where(_DISTRIBUTIONS.c.id == distribution_id, condition).values(**values)
-    return session.execute(statement.returning(*_DISTRIBUTIONS.c)).one_or_none()
-
-
-def _outcome_values(status: DistributionStatus, detail: str, now: datetime) -> dict[str, Any]:
-    sent = status == DistributionStatus.SENT
-    return {"status": status, "last_error": None if sent else detail[:2000]} | ({"sent_at": now} if sent else {})
+_CLAIM = update(_DISTRIBUTIONS).where(
+    _DISTRIBUTIONS.c.id == bindparam("distribution_id"),
+    (_DISTRIBUTIONS.c.status == DistributionStatus.QUEUED)  # or a claim that expired (its worker died mid-send)
+    | ((_DISTRIBUTIONS.c.status == DistributionStatus.SENDING) & (_DISTRIBUTIONS.c.claimed_at < bindparam("expired"))),
+).values(status=DistributionStatus.SENDING, claimed_at=bindparam("now", type_=_DISTRIBUTIONS.c.claimed_at.type),
+         attempts=_DISTRIBUTIONS.c.attempts + 1).returning(*_DISTRIBUTIONS.c)
+_FINISH = update(_DISTRIBUTIONS).where(
+    _DISTRIBUTIONS.c.id == bindparam("distribution_id"), _DISTRIBUTIONS.c.status == DistributionStatus.SENDING,  # still ours
+).values(status=bindparam("new_status", type_=_DISTRIBUTIONS.c.status.type),
+         last_error=bindparam("new_last_error", type_=_DISTRIBUTIONS.c.last_error.type),
+         sent_at=func.coalesce(bindparam("new_sent_at", type_=_DISTRIBUTIONS.c.sent_at.type), _DISTRIBUTIONS.c.sent_at)
+         ).returning(*_DISTRIBUTIONS.c)
 
 
 def _record_outcome_activity(session: Session, row: Row, status: DistributionStatus, detail: str) -> None:

@@ -7,8 +7,8 @@ import io
 from typing import Any
 
 import segno
-from sqlalchemy import select, true
-from sqlalchemy.orm import Session
+from sqlalchemy import String, bindparam, select, true
+from sqlalchemy.orm import Session, aliased
 
 from config.settings import Settings
 from db.models import Campaign, Code, Customer, Reward, Tier
@@ -17,10 +17,10 @@ from db.models import Campaign, Code, Customer, Reward, Tier
 def render_context(session: Session, settings: Settings, distribution: Any) -> dict[str, Any]:
     """The template context of SPEC's triggers for one distribution (a row of the distributions table)."""
     refs = distribution.context
-    both = select(Campaign, Customer).join_from(Campaign, Customer, true())  # two primary-key lookups, one round trip
-    campaign, customer = session.execute(both.where(Campaign.id == distribution.campaign_id,
-                                                    Customer.id == distribution.customer_id)).one()
-    code = refs.get("code") or _holder_code(session, campaign.id, customer.id)
+    campaign, customer, held_code, reward, tier, referee = session.execute(_CONTEXT, {
+        "campaign_id": distribution.campaign_id, "customer_id": distribution.customer_id,
+        "reward_id": refs.get("reward_id"), "referee_id": refs.get("referee_id")}).one()
+    code = refs.get("code") or held_code
     share_url = f"{settings.public_url.rstrip('/')}/r/{code}" if code else None
     return {
         "trigger": distribution.trigger,
@@ -31,11 +31,25 @@ def render_context(session: Session, settings: Settings, distribution: Any) -> d
         "code": code,
         "share_url": share_url,
         "qr_png": qr_png(share_url) if distribution.trigger == "code_published" and share_url else None,
-        "reward": _reward(session, refs.get("reward_id")),
-        "referee": _referee(session, refs.get("referee_id")),
+        "reward": _reward(reward, tier),
+        "referee": {"name": referee.name, "email": referee.email} if referee else None,
         "unsubscribe_url": unsubscribe_url(settings, customer.id),
         "brand": {"name": settings.brand_name},
     }
+
+
+# Everything a template shows, in one round trip, built once (every send runs it): the campaign and the
+# customer by primary key, the code the customer holds (their share link), and the reward with its tier and
+# the referee when the distribution names them.
+_Referee = aliased(Customer)
+_HELD_CODE = (select(Code.code).where(Code.campaign_id == Campaign.id, Code.holder_id == Customer.id)
+              .order_by(Code.published_at).limit(1).scalar_subquery())
+_CONTEXT = (select(Campaign, Customer, _HELD_CODE, Reward, Tier, _Referee)
+            .join_from(Campaign, Customer, true())
+            .outerjoin(Reward, Reward.id == bindparam("reward_id", type_=String))
+            .outerjoin(Tier, Tier.id == Reward.tier_id)
+            .outerjoin(_Referee, _Referee.id == bindparam("referee_id", type_=String))
+            .where(Campaign.id == bindparam("campaign_id"), Customer.id == bindparam("customer_id")))
 
 
 def qr_png(url: str) -> bytes:
@@ -44,26 +58,21 @@ def qr_png(url: str) -> bytes:
     return buffer.getvalue()
 
 
-def _holder_code(session: Session, campaign_id: str, customer_id: str) -> str | None:
-    query = select(Code.code).where(Code.campaign_id == campaign_id, Code.holder_id == customer_id).order_by(Code.published_at)
-    return session.scalars(query.limit(1)).first()
+# Built once (every send runs them): SQLAlchemy skips building them and walking them for a cache key.
+_CAMPAIGN_AND_CUSTOMER = select(Campaign, Customer).join_from(Campaign, Customer, true()).where(  # two primary keys, one round trip
+    Campaign.id == bindparam("campaign_id"), Customer.id == bindparam("customer_id"))
+_HOLDER_CODE = select(Code.code).where(Code.campaign_id == bindparam("campaign_id"), Code.holder_id == bindparam("customer_id")
+                                       ).order_by(Code.published_at).limit(1)
+_REWARD_AND_TIER = select(Reward, Tier).outerjoin(Tier, Tier.id == Reward.tier_id).where(Reward.id == bindparam("reward_id"))
 
 
-def _reward(session: Session, reward_id: str | None) -> dict | None:
-    found = session.execute(select(Reward, Tier).outerjoin(Tier, Tier.id == Reward.tier_id)
-                            .where(Reward.id == reward_id)).first() if reward_id else None
-    if found is None:
+def _reward(reward: Reward | None, tier: Tier | None) -> dict | None:
+    if reward is None:
         return None
-    reward, tier = found
     return {"id": reward.id, "type": reward.type, "amount": reward.amount, "status": reward.status,
             "tier_name": tier.name if tier else None, "description": reward.details.get("description"),
             "code": reward.details.get("code"),
             "hold_until": reward.hold_until.isoformat() if reward.hold_until and reward.status == "pending" else None}
-
-
-def _referee(session: Session, referee_id: str | None) -> dict | None:
-    referee = session.get(Customer, referee_id) if referee_id else None
-    return {"name": referee.name, "email": referee.email} if referee else None
 
 
 def unsubscribe_token(settings: Settings, customer_id: str) -> str:

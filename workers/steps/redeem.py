@@ -4,11 +4,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import case, func, select
+from sqlalchemy import bindparam, case, select
 from sqlalchemy.orm import Session
 
 from db.ids import new_id
-from db.models import Campaign, Code, Customer, Order, Redemption, Referral
+from db.models import Campaign, CampaignReferrer, Code, Customer, Order, Redemption, Referral
 from db.rules import rule_set, rules_for
 from db.snapshots import campaign_state, code_state
 from db.writes import lock_customers, record_activity, transaction_memo
@@ -43,14 +43,26 @@ class Attempt:
         return f"{subject}:{code_key(self.code_text)}"
 
 
+# Hot-path statements are built once: SQLAlchemy then skips building them and walking them for a cache key.
+_CODES_AND_CAMPAIGNS = (
+    select(Code, Campaign).outerjoin(Campaign, Campaign.id == Code.campaign_id)
+    .where(Code.code_key.in_(bindparam("keys", expanding=True))).order_by(Code.code_key)
+    .with_for_update(of=Code).execution_options(populate_existing=True)  # a row read before the lock is read again
+)
+_REDEMPTION_BY_KEY = select(Redemption.id).where(Redemption.dedupe_key == bindparam("key"))
+_LIVE_REFERRAL_BY_KEY = select(Referral.id).where(Referral.live_key == bindparam("key"))
+_LIVE_REFERRALS = select(CampaignReferrer.live_referrals).where(
+    CampaignReferrer.campaign_id == bindparam("campaign_id"), CampaignReferrer.customer_id == bindparam("referrer_id"))
+
+
 def find_codes(session: Session, texts: tuple[str, ...]) -> dict[str, Code]:
     """The referral codes among an event's codes, by case-insensitive key (others are plain discounts),
-    locked: their redemption counts are read and written by this transaction."""
+    locked: their redemption counts are read and written by this transaction. Their campaigns come in the
+    same round trip (not locked: every order of a campaign reads it)."""
     keys = {code_key(text) for text in texts}
     if not keys:
         return {}
-    query = select(Code).where(Code.code_key.in_(sorted(keys))).order_by(Code.code_key).with_for_update()
-    return {code.code_key: code for code in session.scalars(query.execution_options(populate_existing=True))}
+    return {code.code_key: code for code, _campaign in session.execute(_CODES_AND_CAMPAIGNS, {"keys": sorted(keys)})}
 
 
 def lock_referrers(session: Session, codes: dict[str, Code]) -> None:
@@ -66,7 +78,7 @@ def redeem(session: Session, attempt: Attempt) -> list[FollowUp]:
         return []
     if campaign is not None and not converts(campaign.conversion, attempt.event, attempt.facts or OrderFacts()):
         return []
-    if session.scalar(select(Redemption.id).where(Redemption.dedupe_key == attempt.dedupe_key)):
+    if session.scalar(_REDEMPTION_BY_KEY, {"key": attempt.dedupe_key}):
         return []
     decision = _decide(session, attempt, campaign)
     redemption = _record(session, attempt, campaign, decision)
@@ -102,7 +114,7 @@ def _order_dict(attempt: Attempt) -> dict | None:
 def _already_referred(session: Session, campaign_id: str, customer: Customer | None) -> bool:
     if customer is None:
         return False
-    return session.scalar(select(Referral.id).where(Referral.live_key == f"{campaign_id}:{customer.id}")) is not None
+    return session.scalar(_LIVE_REFERRAL_BY_KEY, {"key": f"{campaign_id}:{customer.id}"}) is not None
 
 
 def _record(session: Session, attempt: Attempt, campaign: Campaign | None, decision: Decision) -> Redemption:
@@ -156,13 +168,12 @@ def _refer(session: Session, attempt: Attempt, campaign: Campaign, redemption: R
 
 
 def live_referral_count(session: Session, campaign_id: str, referrer_id: str) -> int:
-    """A referrer's live referrals in a campaign: counted once per transaction, then kept up to date by the
-    two places that change it (`_refer`, `roll_back_referral`)."""
+    """A referrer's live referrals in a campaign: read once per transaction from the trigger-maintained
+    `campaign_referrers` row (one primary-key lookup, however many referrals there are), then kept up to
+    date by the two places that change it (`_refer`, `roll_back_referral`)."""
     counts = transaction_memo(session, "live_referrals")
     if (campaign_id, referrer_id) not in counts:
-        query = select(func.count()).select_from(Referral).where(
-            Referral.campaign_id == campaign_id, Referral.referrer_id == referrer_id, Referral.status == ReferralStatus.ACTIVE)
-        counts[campaign_id, referrer_id] = session.scalar(query) or 0
+        counts[campaign_id, referrer_id] = session.scalar(_LIVE_REFERRALS, {"campaign_id": campaign_id, "referrer_id": referrer_id}) or 0
     return counts[campaign_id, referrer_id]
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from db.ids import new_id
@@ -49,22 +49,28 @@ def settle_rewards(session: Session, campaign_id: str, referrer_id: str) -> list
     return sends
 
 
+# Built once (every referral order runs these): SQLAlchemy skips building them and walking them for a cache key.
+_UNSETTLED_REFERRALS = select(Referral).where(
+    Referral.campaign_id == bindparam("campaign_id"), Referral.referrer_id == bindparam("referrer_id"),
+    Referral.settled_at.is_(None)).order_by(Referral.id)
+_GIVEN_REWARDS = select(Reward).where(
+    Reward.campaign_id == bindparam("campaign_id"), Reward.customer_id == bindparam("referrer_id"),
+    Reward.status.in_(sorted(LIVE_REWARD_STATUSES)) | (Reward.rolled_back_by == OPERATOR),
+    Reward.referral_id.is_(None) | Reward.referral_id.in_(bindparam("referral_ids", expanding=True)))
+_TIERS = select(Tier).where(Tier.campaign_id == bindparam("campaign_id"), Tier.deleted_at.is_(None)).order_by(Tier.threshold, Tier.id)
+
+
 def _unsettled_referrals(session: Session, campaign_id: str, referrer_id: str) -> list[Referral]:
-    query = select(Referral).where(Referral.campaign_id == campaign_id, Referral.referrer_id == referrer_id,
-                                   Referral.settled_at.is_(None)).order_by(Referral.id)
-    return list(session.scalars(query))
+    return list(session.scalars(_UNSETTLED_REFERRALS, {"campaign_id": campaign_id, "referrer_id": referrer_id}))
 
 
 def _rewards(session: Session, campaign_id: str, referrer_id: str, referral_ids: list[str]) -> list[Reward]:
     """The given rewards (live, or withdrawn by an operator) of these referrals, and the referrer's milestone rewards."""
-    given = Reward.status.in_(list(LIVE_REWARD_STATUSES)) | (Reward.rolled_back_by == OPERATOR)
-    subject = Reward.referral_id.is_(None) | Reward.referral_id.in_(referral_ids)
-    query = select(Reward).where(Reward.campaign_id == campaign_id, Reward.customer_id == referrer_id, given, subject)
-    return list(session.scalars(query))
+    return list(session.scalars(_GIVEN_REWARDS, {"campaign_id": campaign_id, "referrer_id": referrer_id, "referral_ids": referral_ids}))
 
 
 def _tiers(session: Session, campaign_id: str) -> list[TierSpec]:
-    rows = session.scalars(select(Tier).where(Tier.campaign_id == campaign_id, Tier.deleted_at.is_(None)).order_by(Tier.threshold, Tier.id))
+    rows = session.scalars(_TIERS, {"campaign_id": campaign_id})
     return [TierSpec(row.id, TierKind(row.kind), row.threshold, row.reward) for row in rows]
 
 
@@ -96,12 +102,13 @@ def _grant(session: Session, campaign: Campaign, referrer: Customer, grant: Gran
     data = _reward_data(reward)
     record_activity(session, activity.REWARD_CREATED, campaign_id=campaign.id, customer_id=referrer.id, data=data, key=reward.id)
     record_activity(session, activity.REWARDED, campaign_id=campaign.id, customer_id=referrer.id, data=data, key=reward.id)
+    at_once = completes_by_itself(reward.type, reward.status, reward.hold_until, now)
+    # completed before anything flushes it, a reward without a hold is written once, already `completed`
+    completion = complete(session, reward, now) if at_once else []
     sends = queue_notifications(session, campaign, referrer, "customer_rewarded", reward.id, {"reward_id": reward.id, "event_id": event_id})
-    if completes_by_itself(reward.type, reward.status, reward.hold_until, now):
-        return sends + complete(session, reward, now)
-    if reward.type != RewardType.MATERIAL:
+    if not at_once and reward.type != RewardType.MATERIAL:
         sends.append(followups.complete(reward.id, delay_ms=_ms_until(reward.hold_until, now)))
-    return sends
+    return sends + completion
 
 
 def _ms_until(moment: datetime, now: datetime) -> int:
@@ -133,9 +140,9 @@ def complete(session: Session, reward: Reward, now: datetime) -> list[FollowUp]:
     """Give what the reward promises (ledger entry or coupon) and mark it completed."""
     if reward.type == RewardType.COUPON and not _issue_coupon(session, reward, now):
         return []
+    reward.status, reward.completed_at = RewardStatus.COMPLETED, now
     if reward.type in BALANCE_REWARD_TYPES:
         _ledger(session, reward, "grant", reward.amount or 0)
-    reward.status, reward.completed_at = RewardStatus.COMPLETED, now
     record_activity(session, activity.REWARD_COMPLETED, campaign_id=reward.campaign_id, customer_id=reward.customer_id,
                     data=_reward_data(reward), key=reward.id)
     campaign, customer = session.get(Campaign, reward.campaign_id), session.get(Customer, reward.customer_id)
