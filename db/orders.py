@@ -70,7 +70,8 @@ def _adjust_totals(session: Session, customer_id: str | None, before: OrderFacts
     amount_delta = (after.counted_amount or 0) - (before.counted_amount or 0)
     if customer_id is None or (count_delta == 0 and amount_delta == 0):
         return
-    session.execute(_ADD_TO_TOTALS, {"customer_id": customer_id, "count": count_delta, "amount": amount_delta})
+    # on the session's connection: no autoflush of the order just changed (it goes out with the next flush)
+    session.connection().execute(_ADD_TO_TOTALS, {"customer_id": customer_id, "count": count_delta, "amount": amount_delta})
     customer = session.identity_map.get(identity_key(Customer, customer_id))
     if customer is not None:  # keep the loaded row in step (rules read customer.orders_count) without a reload
         set_committed_value(customer, "orders_count", customer.orders_count + count_delta)

@@ -1,14 +1,14 @@
 """The first step for every accepted webhook: customer, order, redemptions, rollbacks — one transaction."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import Row, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from db.customers import upsert_customer
 from db.models import InboundEvent, Order, Redemption, Referral
 from db.orders import record_order
 from db.types import utcnow
-from db.writes import get_for_update, record_activity
+from db.writes import record_activity
 from domain import activity
 from domain.codes import code_key
 from domain.events import ShopEvent
@@ -25,11 +25,11 @@ ORDER_ACTIVITY = {"order.created": activity.ORDER_CREATED, "order.paid": activit
 
 def process_event(session: Session, event_id: str) -> list[FollowUp]:
     """Apply one inbox event; a re-run after it committed only re-asks for its unfinished follow-ups."""
-    row = get_for_update(session, InboundEvent, event_id)
-    if row is None or row.status not in OPEN_STATUSES:
-        return _unfinished_followups(session, row) if row is not None else []
-    event = ShopEvent.from_dict(row.normalized)
     now = utcnow()
+    row = session.connection().execute(_MARK_PROCESSED, {"event_id": event_id, "now": now}).one_or_none()
+    if row is None:
+        return _unfinished_followups(session, session.get(InboundEvent, event_id))
+    event = ShopEvent.from_dict(row.normalized)
     customer = upsert_customer(session, event.customer) if event.customer else None
     codes = find_codes(session, event.codes)
     lock_referrers(session, codes)
@@ -42,8 +42,14 @@ def process_event(session: Session, event_id: str) -> list[FollowUp]:
         sends += roll_back_order(session, order, row.id, now)
     elif order is not None and facts.refunded_amount > before.refunded_amount:
         sends += recheck_after_partial_refund(session, order, facts, row.id, now)
-    row.status, row.processed_at, row.error = EventStatus.PROCESSED, now, None
     return settle_inline(session, sends)
+
+
+# The event is marked processed first, in the one statement that locks it: the rest of the transaction
+# commits with it or not at all. Built once; the body (which may be large) is not read back.
+_MARK_PROCESSED = (update(InboundEvent).where(InboundEvent.id == bindparam("event_id"), InboundEvent.status.in_(OPEN_STATUSES))
+                   .values(status=EventStatus.PROCESSED, processed_at=bindparam("now", type_=InboundEvent.processed_at.type), error=None)
+                   .returning(InboundEvent.id, InboundEvent.source, InboundEvent.normalized))
 
 
 def settle_inline(session: Session, sends: list[FollowUp]) -> list[FollowUp]:
@@ -56,7 +62,7 @@ def settle_inline(session: Session, sends: list[FollowUp]) -> list[FollowUp]:
     return rest
 
 
-def _record_order(session: Session, row: InboundEvent, event: ShopEvent, customer):
+def _record_order(session: Session, row: Row, event: ShopEvent, customer):
     if event.order is None:
         return None, None, None
     order, before, after = record_order(session, row.source, event, customer)
@@ -68,9 +74,9 @@ def _record_order(session: Session, row: InboundEvent, event: ShopEvent, custome
     return order, before, after
 
 
-def _unfinished_followups(session: Session, row: InboundEvent) -> list[FollowUp]:
+def _unfinished_followups(session: Session, row: InboundEvent | None) -> list[FollowUp]:
     """Settlements this event caused that have not run yet (the first run may have died before enqueueing)."""
-    if row.status != EventStatus.PROCESSED:
+    if row is None or row.status != EventStatus.PROCESSED:
         return []
     query = select(Referral.campaign_id, Referral.referrer_id).where(Referral.settled_at.is_(None)).join(
         Redemption, Redemption.id == Referral.redemption_id
