@@ -37,6 +37,8 @@ class Campaign(Base):
     deleted_at: Mapped[datetime | None]
     created_at: Mapped[created_at]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # raised by triggers whenever the campaign's tiers or rules change (migration 0003); workers cache by it
+    config_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 class Customer(Base):

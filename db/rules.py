@@ -4,30 +4,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from db.models import Campaign, Code, Customer, Redemption, Referral, ValidationRule
+from db.campaign_config import campaign_config
+from db.models import Campaign, Code, Customer, Redemption, Referral
 from domain.model import RedemptionStatus, RuleSet
-from domain.rules import Rule, effective_rules, parse_rule
-
-
-_RULES = (select(ValidationRule)
-          .where(ValidationRule.campaign_id == bindparam("campaign_id"),
-                 ValidationRule.code_id.is_(None) | (ValidationRule.code_id == bindparam("code_id")))
-          .order_by(ValidationRule.position, ValidationRule.id))  # built once: every redemption reads it
+from domain.rules import Rule
 
 
 def rules_for(session: Session, campaign: Campaign, code: Code) -> list[Rule]:
     """Campaign rules, overridden by the code's own rules of the same name."""
-    rows = session.scalars(_RULES, {"campaign_id": campaign.id, "code_id": code.id}).all()
-    campaign_rules = [_rule(row) for row in rows if row.code_id is None]
-    code_rules = [_rule(row) for row in rows if row.code_id is not None]
-    return effective_rules(campaign_rules, code_rules)
-
-
-def _rule(row: ValidationRule) -> Rule:
-    return parse_rule(row.name, row.conditions, row.error_message)
+    return campaign_config(session, campaign).rules_for(code.id)
 
 
 def rule_set(session: Session, campaign: Campaign, code: Code, customer: Customer | None, order: dict | None, now: datetime) -> RuleSet:

@@ -1,16 +1,16 @@
-"""The migrations build the models' schema, and the counters migration (0002) backfills what was there before it."""
+"""The migrations build the models' schema; the counters migration (0002) backfills what was there before it."""
 from __future__ import annotations
 
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect, select
+from sqlalchemy import MetaData, Table, inspect, select
 from sqlalchemy.orm import Session
 
 from db.engine import build_engine
 from db.ids import new_id
 from db.migrate import alembic_config, upgrade
-from db.models import Base, Campaign, CampaignReferrer, Code, Customer, Redemption, Referral, Reward, Tier
+from db.models import Base, CampaignReferrer, Code, Customer, Redemption, Referral, Reward, Tier
 from db.types import utcnow
 from tests.support.databases import throwaway_database
 
@@ -53,7 +53,7 @@ def _one_referral_with_a_referred_holder(engine) -> dict[str, str]:
     ids = {"campaign": new_id("camp"), "ann": new_id("cust"), "ben": new_id("cust"), "tier": new_id("tier")}
     codes = {name: new_id("code") for name in ("ann", "ben")}
     with Session(engine) as session, session.begin():
-        session.add(Campaign(id=ids["campaign"], name="Counters", code_config={}, meta={}, notifications={}, templates={}))
+        _add_campaign_as_of_0001(session, ids["campaign"])
         session.add_all([Customer(id=ids[name], meta={}) for name in ("ann", "ben")])
         session.add(Tier(id=ids["tier"], campaign_id=ids["campaign"], name="Each", kind="each", threshold=1, reward={}))
         session.flush()
@@ -70,6 +70,15 @@ def _one_referral_with_a_referred_holder(engine) -> dict[str, str]:
         session.add(Reward(id=new_id("rwd"), campaign_id=ids["campaign"], tier_id=ids["tier"], customer_id=ids["ann"],
                            referral_id=referral.id, type="credits", amount=100, status="pending", details={}))
     return ids
+
+
+def _add_campaign_as_of_0001(session: Session, campaign_id: str) -> None:
+    """Through the table as the database has it: the model has columns that later revisions added."""
+    campaigns = Table("campaigns", MetaData(), autoload_with=session.connection())
+    now = utcnow()
+    session.execute(campaigns.insert().values(id=campaign_id, name="Counters", active=True, join_once=True, code_config={},
+                                              conversion="order.paid", reward_hold_days=0, metadata={}, notifications={},
+                                              templates={}, created_at=now, updated_at=now))
 
 
 def _counters(engine) -> dict[tuple[str, str], tuple[int, int, int, int]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, case, select
+from sqlalchemy import bindparam, case, exists, select
 from sqlalchemy.orm import Session
 
 from db.ids import new_id
@@ -49,8 +49,9 @@ _CODES_AND_CAMPAIGNS = (
     .where(Code.code_key.in_(bindparam("keys", expanding=True))).order_by(Code.code_key)
     .with_for_update(of=Code).execution_options(populate_existing=True)  # a row read before the lock is read again
 )
-_REDEMPTION_BY_KEY = select(Redemption.id).where(Redemption.dedupe_key == bindparam("key"))
-_LIVE_REFERRAL_BY_KEY = select(Referral.id).where(Referral.live_key == bindparam("key"))
+_REFERRED = select(exists().where(Referral.live_key == bindparam("live_key")))
+_RECORDED_AND_REFERRED = select(exists().where(Redemption.dedupe_key == bindparam("dedupe_key")),  # one round trip
+                                exists().where(Referral.live_key == bindparam("live_key")))
 _LIVE_REFERRALS = select(CampaignReferrer.live_referrals).where(
     CampaignReferrer.campaign_id == bindparam("campaign_id"), CampaignReferrer.customer_id == bindparam("referrer_id"))
 
@@ -78,29 +79,33 @@ def redeem(session: Session, attempt: Attempt) -> list[FollowUp]:
         return []
     if campaign is not None and not converts(campaign.conversion, attempt.event, attempt.facts or OrderFacts()):
         return []
-    if session.scalar(_REDEMPTION_BY_KEY, {"key": attempt.dedupe_key}):
+    recorded, referred = session.execute(_RECORDED_AND_REFERRED, {
+        "dedupe_key": attempt.dedupe_key, "live_key": _live_key(campaign, attempt.customer)}).one()
+    if recorded:
         return []
-    decision = _decide(session, attempt, campaign)
+    decision = _decide(session, attempt, campaign, referred)
     redemption = _record(session, attempt, campaign, decision)
     if isinstance(decision, Rejected):
         return []
     return _refer(session, attempt, campaign, redemption)
 
 
-def _decide(session: Session, attempt: Attempt, campaign: Campaign | None) -> Decision:
+def _decide(session: Session, attempt: Attempt, campaign: Campaign | None, referred: bool) -> Decision:
     order = attempt.event.order
     return decide_for(session, campaign, attempt.code, attempt.customer, _order_dict(attempt),
-                      amount=order.amount if order else None, now=attempt.now)
+                      amount=order.amount if order else None, now=attempt.now, already_referred=referred)
 
 
 def decide_for(session: Session, campaign: Campaign | None, code: Code | None, customer: Customer | None,
-               order: dict | None, *, amount: int | None, now: datetime) -> Decision:
-    """The redemption decision for this code, customer and order, reading what it needs (no writes)."""
+               order: dict | None, *, amount: int | None, now: datetime, already_referred: bool | None = None) -> Decision:
+    """The redemption decision for this code, customer and order, reading what it needs (no writes);
+    `already_referred` when the caller has read it already."""
     if code is None or campaign is None:
         return decide_redemption(None, None, Redeemer(None), RuleSet(), amount=None, now=now)
     holder = session.get(Customer, code.holder_id) if code.holder_id else None
-    redeemer = Redeemer(customer.id if customer else None, customer.email if customer else None,
-                        _already_referred(session, campaign.id, customer))
+    if already_referred is None:
+        already_referred = session.scalar(_REFERRED, {"live_key": _live_key(campaign, customer)})
+    redeemer = Redeemer(customer.id if customer else None, customer.email if customer else None, already_referred)
     rules = rule_set(session, campaign, code, customer, order, now)
     return decide_redemption(campaign_state(campaign), code_state(code, holder), redeemer, rules, amount=amount, now=now)
 
@@ -111,10 +116,9 @@ def _order_dict(attempt: Attempt) -> dict | None:
     return {"amount": attempt.order.amount, "items": attempt.order.items, "metadata": attempt.order.meta}
 
 
-def _already_referred(session: Session, campaign_id: str, customer: Customer | None) -> bool:
-    if customer is None:
-        return False
-    return session.scalar(_LIVE_REFERRAL_BY_KEY, {"key": f"{campaign_id}:{customer.id}"}) is not None
+def _live_key(campaign: Campaign | None, referee: Customer | None) -> str | None:
+    """The key a live referral of this referee in this campaign holds (one live referral each)."""
+    return f"{campaign.id}:{referee.id}" if campaign is not None and referee is not None else None
 
 
 def _record(session: Session, attempt: Attempt, campaign: Campaign | None, decision: Decision) -> Redemption:
@@ -153,7 +157,7 @@ def _refer(session: Session, attempt: Attempt, campaign: Campaign, redemption: R
     referral = Referral(
         id=new_id("rfl"), campaign_id=campaign.id, referrer_id=code.holder_id, referee_id=referee.id, code_id=code.id,
         redemption_id=redemption.id, ordinal=live_referral_count(session, campaign.id, code.holder_id) + 1,
-        status=ReferralStatus.ACTIVE, live_key=f"{campaign.id}:{referee.id}", event_id=attempt.event_id, created_at=attempt.now,
+        status=ReferralStatus.ACTIVE, live_key=_live_key(campaign, referee), event_id=attempt.event_id, created_at=attempt.now,
     )
     session.add(referral)
     _count_live_referral(session, referral, +1)

@@ -7,13 +7,14 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from db.ids import new_id
-from db.models import Campaign, Code, Customer, LedgerEntry, Referral, Reward, Tier
+from db.campaign_config import campaign_config
+from db.models import Campaign, Code, Customer, LedgerEntry, Referral, Reward
 from db.types import utcnow
 from db.writes import get_for_update, insert_ignore, lock_customer, record_activity
 from domain import activity
 from domain.hold import completes_by_itself, hold_until
 from domain.model import BALANCE_REWARD_TYPES, LIVE_REWARD_STATUSES, ReferralStatus, RewardStatus, RewardType
-from domain.tiers import Grant, ReferralFact, RewardFact, TierKind, TierSpec, plan_rewards
+from domain.tiers import Grant, ReferralFact, RewardFact, TierKind, plan_rewards
 from workers import followups
 from workers.followups import FollowUp
 from workers.steps.distributions import queue_notifications
@@ -36,7 +37,7 @@ def settle_rewards(session: Session, campaign_id: str, referrer_id: str) -> list
     now = utcnow()
     referrals = _unsettled_referrals(session, campaign_id, referrer_id)
     rewards = _rewards(session, campaign_id, referrer_id, [referral.id for referral in referrals])
-    plan = plan_rewards(_tiers(session, campaign_id), [_referral_fact(r) for r in referrals], [_reward_fact(r) for r in rewards],
+    plan = plan_rewards(campaign_config(session, campaign).tiers, [_referral_fact(r) for r in referrals], [_reward_fact(r) for r in rewards],
                         live_count=live_referral_count(session, campaign_id, referrer_id))
     event_ids = {referral.id: referral.event_id for referral in referrals}
     latest_event = referrals[-1].event_id if referrals else None
@@ -57,7 +58,6 @@ _GIVEN_REWARDS = select(Reward).where(
     Reward.campaign_id == bindparam("campaign_id"), Reward.customer_id == bindparam("referrer_id"),
     Reward.status.in_(sorted(LIVE_REWARD_STATUSES)) | (Reward.rolled_back_by == OPERATOR),
     Reward.referral_id.is_(None) | Reward.referral_id.in_(bindparam("referral_ids", expanding=True)))
-_TIERS = select(Tier).where(Tier.campaign_id == bindparam("campaign_id"), Tier.deleted_at.is_(None)).order_by(Tier.threshold, Tier.id)
 
 
 def _unsettled_referrals(session: Session, campaign_id: str, referrer_id: str) -> list[Referral]:
@@ -67,11 +67,6 @@ def _unsettled_referrals(session: Session, campaign_id: str, referrer_id: str) -
 def _rewards(session: Session, campaign_id: str, referrer_id: str, referral_ids: list[str]) -> list[Reward]:
     """The given rewards (live, or withdrawn by an operator) of these referrals, and the referrer's milestone rewards."""
     return list(session.scalars(_GIVEN_REWARDS, {"campaign_id": campaign_id, "referrer_id": referrer_id, "referral_ids": referral_ids}))
-
-
-def _tiers(session: Session, campaign_id: str) -> list[TierSpec]:
-    rows = session.scalars(_TIERS, {"campaign_id": campaign_id})
-    return [TierSpec(row.id, TierKind(row.kind), row.threshold, row.reward) for row in rows]
 
 
 def _referral_fact(referral: Referral) -> ReferralFact:
