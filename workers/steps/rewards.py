@@ -36,6 +36,7 @@ def settle_rewards(session: Session, campaign_id: str, referrer_id: str) -> list
         return []
     now = utcnow()
     referrals = _unsettled_referrals(session, campaign_id, referrer_id)
+    _mark_settled(referrals, now)  # before anything flushes them: a referral settled inline is written once
     rewards = _rewards(session, campaign_id, referrer_id, [referral.id for referral in referrals])
     plan = plan_rewards(campaign_config(session, campaign).tiers, [_referral_fact(r) for r in referrals], [_reward_fact(r) for r in rewards],
                         live_count=live_referral_count(session, campaign_id, referrer_id))
@@ -46,7 +47,6 @@ def settle_rewards(session: Session, campaign_id: str, referrer_id: str) -> list
         sends += _grant(session, campaign, referrer, grant, event_ids.get(grant.referral_id, latest_event), now)
     for reward in (r for r in rewards if r.id in set(plan.revokes)):
         roll_back_reward(session, reward, now, reason="referral rolled back")
-    _mark_settled(referrals, now)
     return sends
 
 
@@ -61,7 +61,14 @@ _GIVEN_REWARDS = select(Reward).where(
 
 
 def _unsettled_referrals(session: Session, campaign_id: str, referrer_id: str) -> list[Referral]:
-    return list(session.scalars(_UNSETTLED_REFERRALS, {"campaign_id": campaign_id, "referrer_id": referrer_id}))
+    """The referrer's referrals not settled yet, by id: the stored ones, and the ones this transaction created or
+    changed and has not flushed (read without flushing them, so that settling marks them before they are written)."""
+    with session.no_autoflush:
+        stored = list(session.scalars(_UNSETTLED_REFERRALS, {"campaign_id": campaign_id, "referrer_id": referrer_id}))
+    unflushed = [row for row in (*session.new, *session.dirty) if isinstance(row, Referral)
+                 and (row.campaign_id, row.referrer_id) == (campaign_id, referrer_id)]
+    unsettled = {referral.id: referral for referral in (*stored, *unflushed) if referral.settled_at is None}
+    return [unsettled[referral_id] for referral_id in sorted(unsettled)]
 
 
 def _rewards(session: Session, campaign_id: str, referrer_id: str, referral_ids: list[str]) -> list[Reward]:
