@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import functools
-from typing import Any, TypeVar
+from contextlib import contextmanager, nullcontext
+from typing import Any, Iterator, TypeVar
 
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -109,6 +110,16 @@ def transaction_memo(session: Session, name: str) -> dict:
     """A dict that lives until this transaction commits or rolls back, for values a step reads once and then keeps
     up to date itself (such as a referrer's live-referral count while the referrer is locked)."""
     return session.info.setdefault(MEMOS, {}).setdefault(name, {})
+
+
+@contextmanager
+def flush_if_pending(session: Session, *models: type[Base]) -> Iterator[None]:
+    """Let the queries inside flush the session first only when it holds unflushed rows of `models` (the rows
+    their answer depends on); other pending changes wait and go out together in the next flush, since each
+    flush costs a unit-of-work pass of its own."""
+    pending = any(isinstance(row, models) for row in (*session.new, *session.dirty, *session.deleted))
+    with nullcontext() if pending else session.no_autoflush:
+        yield
 
 
 def lock_customer(session: Session, customer_id: str) -> Customer | None:

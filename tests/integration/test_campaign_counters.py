@@ -215,4 +215,6 @@ def _wait_while_it_runs_unblocked(engine, writer: threading.Thread, timeout_s: f
             if waiting or not writer.is_alive():
                 return
             connection.execute(text("SELECT pg_sleep(0.01)"))
-    raise TimeoutError("the second writer neither waited for the first nor finished")
+        sessions = connection.execute(text("SELECT pid, state, wait_event_type, wait_event, left(query, 80) FROM pg_stat_activity"
+                                           " WHERE datname = current_database()")).all()
+    raise TimeoutError(f"the second writer neither waited for the first nor finished; sessions: {sessions}")

@@ -11,7 +11,7 @@ from db.ids import new_id
 from db.models import Campaign, CampaignReferrer, Code, Customer, Order, Redemption, Referral
 from db.rules import rule_set, rules_for
 from db.snapshots import campaign_state, code_state
-from db.writes import lock_customers, record_activity, transaction_memo
+from db.writes import flush_if_pending, lock_customers, record_activity, transaction_memo
 from domain import activity
 from domain.codes import code_key
 from domain.events import ShopEvent
@@ -79,8 +79,9 @@ def redeem(session: Session, attempt: Attempt) -> list[FollowUp]:
         return []
     if campaign is not None and not converts(campaign.conversion, attempt.event, attempt.facts or OrderFacts()):
         return []
-    recorded, referred = session.execute(_RECORDED_AND_REFERRED, {
-        "dedupe_key": attempt.dedupe_key, "live_key": _live_key(campaign, attempt.customer)}).one()
+    with flush_if_pending(session, Redemption, Referral):  # the order and code changes can wait
+        recorded, referred = session.execute(_RECORDED_AND_REFERRED, {
+            "dedupe_key": attempt.dedupe_key, "live_key": _live_key(campaign, attempt.customer)}).one()
     if recorded:
         return []
     decision = _decide(session, attempt, campaign, referred)
@@ -177,7 +178,8 @@ def live_referral_count(session: Session, campaign_id: str, referrer_id: str) ->
     date by the two places that change it (`_refer`, `roll_back_referral`)."""
     counts = transaction_memo(session, "live_referrals")
     if (campaign_id, referrer_id) not in counts:
-        counts[campaign_id, referrer_id] = session.scalar(_LIVE_REFERRALS, {"campaign_id": campaign_id, "referrer_id": referrer_id}) or 0
+        with flush_if_pending(session, Referral):  # the counters follow referrals (triggers), nothing else
+            counts[campaign_id, referrer_id] = session.scalar(_LIVE_REFERRALS, {"campaign_id": campaign_id, "referrer_id": referrer_id}) or 0
     return counts[campaign_id, referrer_id]
 
 

@@ -10,7 +10,7 @@ from db.ids import new_id
 from db.campaign_config import campaign_config
 from db.models import Campaign, Code, Customer, LedgerEntry, Referral, Reward
 from db.types import utcnow
-from db.writes import get_for_update, insert_ignore, lock_customer, record_activity
+from db.writes import flush_if_pending, get_for_update, insert_ignore, lock_customer, record_activity
 from domain import activity
 from domain.hold import completes_by_itself, hold_until
 from domain.model import BALANCE_REWARD_TYPES, LIVE_REWARD_STATUSES, ReferralStatus, RewardStatus, RewardType
@@ -73,7 +73,8 @@ def _unsettled_referrals(session: Session, campaign_id: str, referrer_id: str) -
 
 def _rewards(session: Session, campaign_id: str, referrer_id: str, referral_ids: list[str]) -> list[Reward]:
     """The given rewards (live, or withdrawn by an operator) of these referrals, and the referrer's milestone rewards."""
-    return list(session.scalars(_GIVEN_REWARDS, {"campaign_id": campaign_id, "referrer_id": referrer_id, "referral_ids": referral_ids}))
+    with flush_if_pending(session, Reward):
+        return list(session.scalars(_GIVEN_REWARDS, {"campaign_id": campaign_id, "referrer_id": referrer_id, "referral_ids": referral_ids}))
 
 
 def _referral_fact(referral: Referral) -> ReferralFact:
