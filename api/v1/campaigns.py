@@ -5,7 +5,8 @@ from typing import Literal
 
 from fastapi import Query, Response
 
-from api.v1.common import CSV_RESPONSE, PageDep, RuntimeDep, csv_response, page, read, router, write
+from api.v1 import responses as shapes
+from api.v1.common import PageDep, RuntimeDep, csv_response, json_or_csv, page, read, returns, router, write
 from api.v1.schemas import CampaignIn, CampaignPatch
 from db import campaigns as commands
 from db.queries import campaigns as queries, lists, serializers
@@ -23,23 +24,23 @@ RewardStatus = Literal["pending", "completed", "rolled_back"]
 def campaigns_router():
     api = router("/campaigns", "campaigns")
 
-    @api.post("", status_code=201, summary="Create a campaign")
+    @api.post("", status_code=201, summary="Create a campaign", responses=returns(shapes.Campaign, 201))
     def create(body: CampaignIn, runtime: RuntimeDep) -> dict:
         return serializers.campaign(write(runtime, commands.create, body.values()))
 
-    @api.get("", summary="List campaigns, newest first")
+    @api.get("", summary="List campaigns, newest first", responses=returns(shapes.Page[shapes.Campaign]))
     def list_campaigns(runtime: RuntimeDep, params: PageDep, active: bool | None = None) -> dict:
         return page(runtime, queries.campaigns(active=active), params)
 
-    @api.get("/{campaign_id}", summary="One campaign")
+    @api.get("/{campaign_id}", summary="One campaign", responses=returns(shapes.Campaign))
     def show(campaign_id: str, runtime: RuntimeDep) -> dict:
         return serializers.campaign(read(runtime, live_campaign, campaign_id))
 
-    @api.patch("/{campaign_id}", summary="Edit a campaign (only the fields given)")
+    @api.patch("/{campaign_id}", summary="Edit a campaign (only the fields given)", responses=returns(shapes.Campaign))
     def edit(campaign_id: str, body: CampaignPatch, runtime: RuntimeDep) -> dict:
         return serializers.campaign(write(runtime, commands.update, campaign_id, body.given()))
 
-    @api.put("/{campaign_id}", summary="Edit a campaign (same as PATCH)")
+    @api.put("/{campaign_id}", summary="Edit a campaign (same as PATCH)", responses=returns(shapes.Campaign))
     def replace(campaign_id: str, body: CampaignPatch, runtime: RuntimeDep) -> dict:
         return serializers.campaign(write(runtime, commands.update, campaign_id, body.given()))
 
@@ -48,17 +49,17 @@ def campaigns_router():
         write(runtime, commands.delete, campaign_id)
         return Response(status_code=204)
 
-    @api.post("/{campaign_id}/enable", summary="Activate a campaign")
+    @api.post("/{campaign_id}/enable", summary="Activate a campaign", responses=returns(shapes.CampaignState))
     def enable(campaign_id: str, runtime: RuntimeDep) -> dict:
         campaign = write(runtime, commands.set_active, campaign_id, True)
         return {"id": campaign.id, "active": campaign.active}
 
-    @api.post("/{campaign_id}/disable", summary="Pause a campaign")
+    @api.post("/{campaign_id}/disable", summary="Pause a campaign", responses=returns(shapes.CampaignState))
     def disable(campaign_id: str, runtime: RuntimeDep) -> dict:
         campaign = write(runtime, commands.set_active, campaign_id, False)
         return {"id": campaign.id, "active": campaign.active}
 
-    @api.get("/{campaign_id}/summary", summary="The campaign overview")
+    @api.get("/{campaign_id}/summary", summary="The campaign overview", responses=returns(shapes.Summary))
     def summary(campaign_id: str, runtime: RuntimeDep) -> dict:
         return read(runtime, queries.summary, campaign_id)
 
@@ -69,7 +70,8 @@ def campaigns_router():
 def _lists(api) -> None:
     """The campaign's tabs: referrers, referees, redemptions, rewards, distributions, activity."""
 
-    @api.get("/{campaign_id}/referrers", summary="Referrers: customers holding a code", responses=CSV_RESPONSE)
+    @api.get("/{campaign_id}/referrers", summary="Referrers: customers holding a code",
+             responses=json_or_csv(shapes.Page[shapes.Referrer]))
     def referrers(campaign_id: str, runtime: RuntimeDep, params: PageDep, format: Format = "json"):
         read(runtime, live_campaign, campaign_id)
         if format == "csv":
@@ -77,14 +79,16 @@ def _lists(api) -> None:
                                             params.start_date, params.end_date), f"referrers-{campaign_id}.csv")
         return page(runtime, lists.referrers(campaign_id), params)
 
-    @api.get("/{campaign_id}/referees", summary="Referees with their order totals")
+    @api.get("/{campaign_id}/referees", summary="Referees with their order totals",
+             responses=returns(shapes.RefereePage))
     def referees(campaign_id: str, runtime: RuntimeDep, params: PageDep) -> dict:
         read(runtime, live_campaign, campaign_id)
         listing = lists.referees(campaign_id)
         totals = read(runtime, lists.referee_totals, listing, params.start_date, params.end_date)
         return page(runtime, listing, params) | totals
 
-    @api.get("/{campaign_id}/redemptions", summary="Redemptions of the campaign's codes", responses=CSV_RESPONSE)
+    @api.get("/{campaign_id}/redemptions", summary="Redemptions of the campaign's codes",
+             responses=json_or_csv(shapes.Page[shapes.Redemption]))
     def redemptions(campaign_id: str, runtime: RuntimeDep, params: PageDep, status: RedemptionStatus | None = None,
                     format: Format = "json"):
         read(runtime, live_campaign, campaign_id)
@@ -94,19 +98,21 @@ def _lists(api) -> None:
                                             params.end_date), f"redemptions-{campaign_id}.csv")
         return page(runtime, lambda session: lists.redemptions(session, campaign_id=campaign_id, status=status), params)
 
-    @api.get("/{campaign_id}/rewards", summary="Reward redemptions")
+    @api.get("/{campaign_id}/rewards", summary="Reward redemptions", responses=returns(shapes.Page[shapes.Reward]))
     def rewards(campaign_id: str, runtime: RuntimeDep, params: PageDep, status: RewardStatus | None = None,
                 customer_id: str | None = None, type: str | None = Query(None, description="credits|points|coupon|material")) -> dict:
         read(runtime, live_campaign, campaign_id)
         return page(runtime, lists.rewards(campaign_id, status=status, customer_id=customer_id, reward_type=type), params)
 
-    @api.get("/{campaign_id}/distributions", summary="Notifications sent for the campaign")
+    @api.get("/{campaign_id}/distributions", summary="Notifications sent for the campaign",
+             responses=returns(shapes.Page[shapes.Distribution]))
     def distributions(campaign_id: str, runtime: RuntimeDep, params: PageDep, trigger: str | None = None,
                       status: str | None = None, channel: str | None = None) -> dict:
         read(runtime, live_campaign, campaign_id)
         return page(runtime, lists.distributions(campaign_id, trigger=trigger, status=status, channel=channel), params)
 
-    @api.get("/{campaign_id}/activity", summary="The campaign's activity, newest first")
+    @api.get("/{campaign_id}/activity", summary="The campaign's activity, newest first",
+             responses=returns(shapes.Page[shapes.Activity]))
     def campaign_activity(campaign_id: str, runtime: RuntimeDep, params: PageDep, category: str | None = None,
                           type: str | None = None) -> dict:
         read(runtime, live_campaign, campaign_id)

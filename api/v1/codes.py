@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import io
 import tempfile
-from typing import IO, Literal
+from typing import IO, Any, Literal
 
 import segno
 from fastapi import Request, Response
@@ -11,7 +11,8 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from api.v1.common import RuntimeDep, PageDep, csv_response, page, read, router, write, write_enqueuing
+from api.v1 import responses as shapes
+from api.v1.common import RuntimeDep, PageDep, csv_response, page, read, returns, router, write, write_enqueuing
 from api.v1.schemas import CountIn, PublishIn, RuleIn
 from db import campaigns, codes as commands
 from db.queries import campaigns as queries, serializers
@@ -38,18 +39,20 @@ def codes_router():
 
 
 def _campaign_codes(api) -> None:
-    @api.post("/campaigns/{campaign_id}/codes", status_code=201, summary="Generate codes from the campaign's pattern")
+    @api.post("/campaigns/{campaign_id}/codes", status_code=201, summary="Generate codes from the campaign's pattern",
+              responses=returns(shapes.CodesCreated, 201))
     def generate(campaign_id: str, body: CountIn, runtime: RuntimeDep) -> dict:
         return {"created": write(runtime, commands.generate, campaign_id, body.count)}
 
-    @api.get("/campaigns/{campaign_id}/codes", summary="The campaign's codes, newest first")
+    @api.get("/campaigns/{campaign_id}/codes", summary="The campaign's codes, newest first",
+             responses=returns(shapes.Page[shapes.Code]))
     def list_codes(campaign_id: str, runtime: RuntimeDep, params: PageDep, active: bool | None = None,
                    published: bool | None = None, category: str | None = None) -> dict:
         read(runtime, live_campaign, campaign_id)
         return page(runtime, queries.codes(campaign_id, active=active, published=published, category=category), params)
 
     @api.post("/campaigns/{campaign_id}/codes/import", summary="Import codes from a CSV (Voucherify's template)",
-              openapi_extra=IMPORT_BODY)
+              openapi_extra=IMPORT_BODY, responses=returns(shapes.ImportReport))
     async def import_codes(campaign_id: str, request: Request, runtime: RuntimeDep,
                            on_error: Literal["skip", "abort"] = "skip") -> dict:
         lines = await _uploaded_csv(request)
@@ -57,20 +60,20 @@ def _campaign_codes(api) -> None:
         return report.to_dict()
 
     @api.get("/campaigns/{campaign_id}/codes/export", summary="Export codes as CSV (or a Mailchimp audience)",
-             responses={200: {"content": {"text/csv": {}}}})
+             response_class=Response, responses={200: {"content": {"text/csv": {}}}})
     def export_codes(campaign_id: str, runtime: RuntimeDep, format: Literal["codes", "mailchimp"] = "codes") -> Response:
         read(runtime, live_campaign, campaign_id)
         return csv_response(codes_csv(runtime.session_factory, campaign_id, format), f"codes-{campaign_id}-{format}.csv")
 
     @api.post("/campaigns/{campaign_id}/referrers", status_code=201, summary="Invite a referrer: publish a code to a customer",
-              responses={200: {"description": "join_once: the customer already holds this code"}})
+              responses=_published("join_once: the customer already holds this code"))
     def invite(campaign_id: str, body: PublishIn, runtime: RuntimeDep) -> JSONResponse:
         code, published = write_enqueuing(runtime, commands.invite, campaign_id, body.customer.data(), body.channel)
         return JSONResponse(serializers.publication(code), status_code=201 if published else 200)
 
 
 def _code_page(api) -> None:
-    @api.get("/codes/{code}", summary="One code (matched without regard to case)")
+    @api.get("/codes/{code}", summary="One code (matched without regard to case)", responses=returns(shapes.Code))
     def show(code: str, runtime: RuntimeDep) -> dict:
         return serializers.code(read(runtime, code_by_text, code))
 
@@ -80,7 +83,7 @@ def _code_page(api) -> None:
         return Response(status_code=204)
 
     @api.post("/codes/{code}/publish", status_code=201, summary="Publish this code to a customer",
-              responses={200: {"description": "the customer already holds this code"}})
+              responses=_published("the customer already holds this code"))
     def publish(code: str, body: PublishIn, runtime: RuntimeDep) -> JSONResponse:
         row, published = write_enqueuing(runtime, commands.publish, code, body.customer.data(), body.channel)
         return JSONResponse(serializers.publication(row), status_code=201 if published else 200)
@@ -93,13 +96,19 @@ def _code_page(api) -> None:
     def qr_png(code: str, runtime: RuntimeDep) -> Response:
         return Response(_qr(runtime, code, "png"), media_type="image/png")
 
-    @api.post("/codes/{code}/rules", status_code=201, summary="Add a code-level rule (overrides the campaign rule of that name)")
+    @api.post("/codes/{code}/rules", status_code=201, responses=returns(shapes.Rule, 201),
+              summary="Add a code-level rule (overrides the campaign rule of that name)")
     def add_rule(code: str, body: RuleIn, runtime: RuntimeDep) -> dict:
         return serializers.rule(write(runtime, campaigns.add_code_rule, code, body.model_dump()))
 
-    @api.get("/codes/{code}/rules", summary="The code's own rules")
+    @api.get("/codes/{code}/rules", summary="The code's own rules", responses=returns(shapes.Page[shapes.NumberedRule]))
     def list_rules(code: str, runtime: RuntimeDep) -> dict:
         return read(runtime, queries.code_rules, code)
+
+
+def _published(unchanged: str) -> dict[int, dict[str, Any]]:
+    """201 with the publication; 200 with the same body when there was nothing to publish (`unchanged` says why)."""
+    return returns(shapes.Publication, 201) | {200: {"model": shapes.Publication, "description": unchanged}}
 
 
 def share_url(public_url: str, code: str) -> str:

@@ -8,17 +8,20 @@ from typing import Annotated, Any, Callable, Iterator
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
 from fastapi.routing import APIRoute
+from pydantic import BaseModel
 from sqlalchemy.exc import DataError, IntegrityError
 
 from api.errors import ApiError
 from api.pagination import PageParams, page_params, paginate
+from api.v1.responses import ErrorBody
 from config.container import Runtime
 from db.queries import Listing
 from db.queries.errors import Conflict, Invalid, NotFound, OperatorError
 
 STATUS = {NotFound: (404, "not_found"), Conflict: (409, "conflict"), Invalid: (422, "invalid_request")}
-ERRORS = {400: {"description": "Malformed body (not JSON, bad multipart)"}, 404: {"description": "Not found"},
-          409: {"description": "Conflicts with the current state"}, 422: {"description": "Invalid request"}}
+ERRORS = {status: {"model": ErrorBody, "description": description} for status, description in {
+    400: "Malformed body (not JSON, bad multipart)", 404: "Not found", 409: "Conflicts with the current state",
+    422: "Invalid request"}.items()}
 
 
 class OperatorRoute(APIRoute):
@@ -90,4 +93,12 @@ def csv_response(chunks: Iterator[str], filename: str) -> StreamingResponse:
                              headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
-CSV_RESPONSE = {200: {"content": {"text/csv": {}, "application/json": {}}, "description": "JSON, or CSV with format=csv"}}
+def returns(model: Any, status: int = 200) -> dict[int, dict[str, Any]]:
+    """`responses=` documenting a JSON success body with a model of api/v1/responses.py. Documentation only: unlike
+    a response_model, the handler's dict is answered as it is, never filtered or validated against the model."""
+    return {status: {"model": model}}
+
+
+def json_or_csv(model: type[BaseModel]) -> dict[int, dict[str, Any]]:
+    """`responses=` of a list answered as JSON shaped as `model`, or as CSV with format=csv."""
+    return {200: {"model": model, "content": {"text/csv": {}}, "description": "JSON, or CSV with format=csv"}}

@@ -8,7 +8,8 @@ from fastapi import Query, Response
 from pydantic import BeforeValidator
 
 from api.intake import SOURCES
-from api.v1.common import PageDep, RuntimeDep, page, read, router, write, write_enqueuing
+from api.v1 import responses as shapes
+from api.v1.common import PageDep, RuntimeDep, page, read, returns, router, write, write_enqueuing
 from api.v1.schemas import text_only
 from config.container import Runtime
 from db import operator
@@ -29,34 +30,40 @@ def operations_router():
 
 
 def _events(api) -> None:
-    @api.get("/events", summary="The webhook inbox, newest first")
+    @api.get("/events", summary="The webhook inbox, newest first", responses=returns(shapes.Page[shapes.Event]))
     def list_events(runtime: RuntimeDep, params: PageDep, status: EventStatus | None = None, source: str | None = None) -> dict:
         return page(runtime, lists.events(status=status, source=source), params)
 
-    @api.get("/events/{event_id}", summary="One inbox event with its body and normalised form")
+    @api.get("/events/{event_id}", summary="One inbox event with its body and normalised form",
+             responses=returns(shapes.EventDetail))
     def show_event(event_id: str, runtime: RuntimeDep) -> dict:
         return serializers.event_detail(read(runtime, get, InboundEvent, event_id, "event"))
 
-    @api.post("/events/{event_id}/replay", summary="Process a rejected, failed or stuck event again")
+    @api.post("/events/{event_id}/replay", summary="Process a rejected, failed or stuck event again",
+              responses=returns(shapes.Event))
     def replay_event(event_id: str, runtime: RuntimeDep) -> dict:
         return serializers.event(write_enqueuing(runtime, operator.replay_event, event_id, PARSERS))
 
 
 def _jobs(api) -> None:
-    @api.get("/jobs/failed", summary="Jobs that exhausted their retries, newest first")
+    @api.get("/jobs/failed", summary="Jobs that exhausted their retries, newest first",
+             responses=returns(shapes.Page[shapes.FailedJob]))
     def list_jobs(runtime: RuntimeDep, params: PageDep, actor: str | None = None) -> dict:
         return page(runtime, lists.failed_jobs(actor=actor), params)
 
-    @api.post("/jobs/failed/retry", summary="Retry every failed job not retried yet (or one actor's)")
+    @api.post("/jobs/failed/retry", summary="Retry every failed job not retried yet (or one actor's)",
+              responses=returns(shapes.JobsRetried))
     def retry_all(runtime: RuntimeDep, actor: str | None = None) -> dict:
         jobs = retry(runtime, actor=actor)
         return {"retried": len(jobs), "data": [serializers.failed_job(job) for job in jobs]}
 
-    @api.get("/jobs/failed/{job_id}", summary="One failed job with its traceback")
+    @api.get("/jobs/failed/{job_id}", summary="One failed job with its traceback",
+             responses=returns(shapes.FailedJobDetail))
     def show_job(job_id: str, runtime: RuntimeDep) -> dict:
         return serializers.failed_job_detail(read(runtime, get, FailedJob, job_id, "failed job"))
 
-    @api.post("/jobs/failed/{job_id}/retry", summary="Send a failed job's message again")
+    @api.post("/jobs/failed/{job_id}/retry", summary="Send a failed job's message again",
+              responses=returns(shapes.FailedJobDetail))
     def retry_one(job_id: str, runtime: RuntimeDep) -> dict:
         return serializers.failed_job_detail(retry(runtime, job_id=job_id)[0])
 
@@ -65,7 +72,8 @@ def _jobs(api) -> None:
         write(runtime, operator.purge_job, job_id)
         return Response(status_code=204)
 
-    @api.delete("/jobs/failed", summary="Purge failed jobs that failed before a time")
+    @api.delete("/jobs/failed", summary="Purge failed jobs that failed before a time",
+                responses=returns(shapes.JobsPurged))
     def purge(runtime: RuntimeDep, before: Annotated[datetime, BeforeValidator(text_only), Query(description="ISO 8601 UTC")],
               actor: str | None = None) -> dict:
         if before.tzinfo is None:

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from fastapi import Path, Response
 
-from api.v1.common import RuntimeDep, read, router, write, write_enqueuing
+from api.v1 import responses as shapes
+from api.v1.common import RuntimeDep, read, returns, router, write, write_enqueuing
 from api.v1.schemas import LogicIn, PreviewIn, RuleIn, RulePatch, TemplateIn, TierIn, TierPatch
 from db import campaigns as commands
 from db.queries import campaigns as queries, serializers
@@ -23,15 +24,16 @@ def settings_router():
 
 
 def _tiers(api) -> None:
-    @api.post("/tiers", status_code=201, summary="Add a referral tier")
+    @api.post("/tiers", status_code=201, summary="Add a referral tier", responses=returns(shapes.Tier, 201))
     def add_tier(campaign_id: str, body: TierIn, runtime: RuntimeDep) -> dict:
         return serializers.tier(write_enqueuing(runtime, commands.add_tier, campaign_id, body.model_dump()))
 
-    @api.get("/tiers", summary="The campaign's tiers, by threshold")
+    @api.get("/tiers", summary="The campaign's tiers, by threshold", responses=returns(shapes.Page[shapes.Tier]))
     def list_tiers(campaign_id: str, runtime: RuntimeDep) -> dict:
         return {"data": read(runtime, queries.tiers, campaign_id), "next_cursor": None}
 
-    @api.patch("/tiers/{tier_id}", summary="Edit a tier (applies to every referrer's live referrals)")
+    @api.patch("/tiers/{tier_id}", summary="Edit a tier (applies to every referrer's live referrals)",
+               responses=returns(shapes.Tier))
     def edit_tier(campaign_id: str, tier_id: str, body: TierPatch, runtime: RuntimeDep) -> dict:
         return serializers.tier(write_enqueuing(runtime, commands.update_tier, campaign_id, tier_id, body.given()))
 
@@ -42,20 +44,21 @@ def _tiers(api) -> None:
 
 
 def _rules(api) -> None:
-    @api.post("/rules", status_code=201, summary="Add a validation rule")
+    @api.post("/rules", status_code=201, summary="Add a validation rule", responses=returns(shapes.Rule, 201))
     def add_rule(campaign_id: str, body: RuleIn, runtime: RuntimeDep) -> dict:
         return serializers.rule(write(runtime, commands.add_rule, campaign_id, body.model_dump()))
 
-    @api.get("/rules", summary="Campaign rules, numbered as the logic refers to them, and the logic")
+    @api.get("/rules", summary="Campaign rules, numbered as the logic refers to them, and the logic",
+             responses=returns(shapes.RulePage))
     def list_rules(campaign_id: str, runtime: RuntimeDep) -> dict:
         return read(runtime, queries.rules_page, campaign_id)
 
-    @api.put("/rules/logic", summary='Combine rules, e.g. "1 AND (2 OR 3)"')
+    @api.put("/rules/logic", summary='Combine rules, e.g. "1 AND (2 OR 3)"', responses=returns(shapes.RulesLogic))
     def set_logic(campaign_id: str, body: LogicIn, runtime: RuntimeDep) -> dict:
         campaign = write(runtime, commands.set_logic, campaign_id, body.logic)
         return {"logic": campaign.rules_logic}
 
-    @api.patch("/rules/{rule_id}", summary="Edit a rule")
+    @api.patch("/rules/{rule_id}", summary="Edit a rule", responses=returns(shapes.Rule))
     def edit_rule(campaign_id: str, rule_id: str, body: RulePatch, runtime: RuntimeDep) -> dict:
         return serializers.rule(write(runtime, commands.update_rule, campaign_id, rule_id, body.given()))
 
@@ -66,11 +69,13 @@ def _rules(api) -> None:
 
 
 def _templates(api) -> None:
-    @api.get("/templates", summary="The campaign's template overrides")
+    @api.get("/templates", summary="The campaign's template overrides",
+             responses=returns(shapes.Page[shapes.TemplateOverride]))
     def list_templates(campaign_id: str, runtime: RuntimeDep) -> dict:
         return read(runtime, queries.templates, campaign_id)
 
-    @api.put("/templates/{trigger}/{part}", summary="Override one template part (checked by rendering a sample)")
+    @api.put("/templates/{trigger}/{part}", summary="Override one template part (checked by rendering a sample)",
+             responses=returns(shapes.TemplateOverride))
     def save_template(campaign_id: str, body: TemplateIn, runtime: RuntimeDep, trigger: str = Trigger, part: str = Part) -> dict:
         return write(runtime, commands.save_template, campaign_id, f"{trigger}/{part}", body.source)
 
@@ -79,6 +84,7 @@ def _templates(api) -> None:
         write(runtime, commands.delete_template, campaign_id, f"{trigger}/{part}")
         return Response(status_code=204)
 
-    @api.post("/templates/{trigger}/preview", summary="Render a trigger's message with a sample context")
+    @api.post("/templates/{trigger}/preview", summary="Render a trigger's message with a sample context",
+              responses=returns(shapes.Preview))
     def preview(campaign_id: str, runtime: RuntimeDep, body: PreviewIn | None = None, trigger: str = Trigger) -> dict:
         return read(runtime, queries.preview, campaign_id, trigger, body.locale if body else None)

@@ -1,0 +1,349 @@
+"""Success bodies of the JSON API, for the OpenAPI document: exactly the dicts db/queries/ builds for the handlers.
+
+Routes name them in `responses={status: {"model": ...}}`, so FastAPI documents them without filtering or
+re-validating what a handler returns; the schemathesis suite checks every answer against them. Times are
+ISO 8601 UTC strings; open JSON payloads (metadata, activity data, a reward spec) are plain objects.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Generic, Literal, TypeVar, Union
+
+from pydantic import BaseModel, ConfigDict
+
+Json = dict[str, Any]
+Item = TypeVar("Item")
+
+
+class Shape(BaseModel):
+    """A response body listing its fields exactly: an undocumented field fails the schema."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Page(Shape, Generic[Item]):
+    """A page of a list, newest first; `next_cursor` is the `cursor` of the next page, null on the last."""
+
+    data: list[Item]
+    next_cursor: str | None
+
+
+class ErrorDetail(Shape):
+    code: str
+    message: str
+
+
+class ErrorBody(Shape):
+    error: ErrorDetail
+
+
+class Campaign(Shape):
+    id: str
+    name: str
+    description: str | None
+    active: bool
+    start_date: datetime | None
+    expiration_date: datetime | None
+    days_of_week: list[int] | None
+    join_once: bool
+    code_config: Json
+    conversion: str
+    referee_reward: str | None
+    reward_hold_days: int
+    metadata: Json
+    rules_logic: str | None
+    notifications: dict[str, list[str]]
+    webhook_url: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class CampaignState(Shape):
+    id: str
+    active: bool
+
+
+class Activity(Shape):
+    id: str
+    type: str
+    category: str
+    campaign_id: str | None
+    customer_id: str | None
+    created_at: datetime
+    data: Json
+
+
+class TopReferrer(Shape):
+    customer_id: str
+    name: str | None
+    email: str | None
+    referees: int
+
+
+class Validity(Shape):
+    start_date: datetime | None
+    expiration_date: datetime | None
+
+
+class Summary(Shape):
+    available_codes: int
+    customers_joined: int
+    customers_with_codes: int
+    referees: int
+    rewards_assigned: int
+    top_referrers: list[TopReferrer]
+    recent_activity: list[Activity]
+    validity: Validity
+
+
+class Referrer(Shape):
+    customer_id: str
+    name: str | None
+    email: str | None
+    code: str
+    published_at: datetime | None
+    channel: str | None
+    status: str
+    referees: int
+
+
+class Referee(Shape):
+    customer_id: str
+    name: str | None
+    email: str | None
+    referrer_id: str
+    orders_count: int
+    orders_amount: int
+    referral_id: str
+    referred_at: datetime
+
+
+class RefereePage(Page[Referee]):
+    """Totals over every referee the filters cover, not only this page."""
+
+    total_orders_count: int
+    total_orders_amount: int
+
+
+class Redemption(Shape):
+    id: str
+    code: str
+    customer_id: str | None
+    order_id: str | None
+    result: str
+    status: str
+    failure_code: str | None
+    failure_message: str | None
+    amount: int | None
+    created_at: datetime
+    campaign_id: str | None
+    event_id: str | None
+    rolled_back_at: datetime | None
+
+
+class RuleLog(Shape):
+    rule: str
+    passed: bool
+    detail: str
+
+
+class RedemptionDetail(Redemption):
+    logs: list[RuleLog]
+
+
+class Reward(Shape):
+    id: str
+    customer_id: str
+    tier_id: str
+    type: str
+    amount: int | None
+    status: str
+    event_id: str | None
+    created_at: datetime
+    campaign_id: str
+    referral_id: str | None
+    hold_until: datetime | None
+    details: Json
+    completed_at: datetime | None
+    rolled_back_at: datetime | None
+
+
+class Distribution(Shape):
+    id: str
+    campaign_id: str | None
+    customer_id: str | None
+    trigger: str
+    channel: str
+    recipient: str | None
+    template: str
+    status: str
+    attempts: int
+    last_error: str | None
+    sent_at: datetime | None
+    created_at: datetime
+
+
+class Tier(Shape):
+    id: str
+    campaign_id: str
+    name: str
+    kind: str
+    threshold: int
+    reward: Json
+    created_at: datetime
+
+
+class Rule(Shape):
+    id: str
+    campaign_id: str
+    code_id: str | None
+    name: str
+    conditions: Json
+    error_message: str | None
+    position: int
+    created_at: datetime
+
+
+class NumberedRule(Rule):
+    """A rule with the number the logic refers to it by."""
+
+    number: int
+
+
+class RulePage(Page[NumberedRule]):
+    logic: str | None
+
+
+class RulesLogic(Shape):
+    logic: str | None
+
+
+class TemplateOverride(Shape):
+    name: str
+    source: str
+
+
+class Preview(Shape):
+    subject: str
+    text: str
+    html: str
+
+
+class Code(Shape):
+    id: str
+    code: str
+    campaign_id: str
+    active: bool
+    holder_id: str | None
+    published_at: datetime | None
+    channel: str | None
+    redemption_limit: int | None
+    redeemed_count: int
+    start_date: datetime | None
+    expiration_date: datetime | None
+    category: str | None
+    metadata: Json
+    deleted_at: datetime | None
+    created_at: datetime
+
+
+class CodesCreated(Shape):
+    created: int
+
+
+class ImportRowError(Shape):
+    line: int
+    message: str
+
+
+class ImportReport(Shape):
+    imported: int
+    updated: int
+    errors: list[ImportRowError]
+
+
+class Publication(Shape):
+    """The answer to inviting a referrer or publishing a code."""
+
+    code: str
+    customer_id: str
+    published_at: datetime
+    channel: str
+
+
+class Balances(Shape):
+    credits: int
+    points: int
+
+
+class Customer(Shape):
+    id: str
+    source_id: str | None
+    email: str | None
+    name: str | None
+    locale: str | None
+    metadata: Json
+    orders_count: int
+    orders_amount: int
+    balances: Balances
+    created_at: datetime
+
+
+class ValidationPassed(Shape):
+    valid: Literal[True]
+
+
+class ValidationFailed(Shape):
+    valid: Literal[False]
+    failure_code: str
+    failure_message: str
+    logs: list[RuleLog]
+
+
+Validation = Union[ValidationPassed, ValidationFailed]
+
+
+class Event(Shape):
+    id: str
+    source: str
+    external_id: str
+    topic: str | None
+    status: str
+    error: str | None
+    received_at: datetime
+    processed_at: datetime | None
+
+
+class EventDetail(Event):
+    attempts: int
+    enqueued_at: datetime | None
+    headers: Json
+    normalized: Json | None
+    body: str
+
+
+class FailedJob(Shape):
+    id: str
+    message_id: str
+    queue: str
+    actor: str
+    args: list[Any]
+    kwargs: Json
+    error: str
+    failed_at: datetime
+    retried_at: datetime | None
+    retry_message_id: str | None
+
+
+class FailedJobDetail(FailedJob):
+    options: Json
+    traceback: str | None
+
+
+class JobsRetried(Shape):
+    retried: int
+    data: list[FailedJob]
+
+
+class JobsPurged(Shape):
+    deleted: int
