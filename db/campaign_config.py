@@ -28,7 +28,8 @@ _RULES = select(ValidationRule).where(ValidationRule.campaign_id == bindparam("c
 
 @dataclass(frozen=True)
 class CampaignConfig:
-    """A campaign's live tiers, and its rules: campaign-wide ones and each code's own."""
+    """A campaign's live tiers, and its rules: campaign-wide ones and each code's own. Shared by every thread
+    of the process: read it, never change it (a tier's `reward` dict included)."""
 
     tiers: tuple[TierSpec, ...]
     campaign_rules: tuple[Rule, ...]

@@ -58,14 +58,6 @@ def qr_png(url: str) -> bytes:
     return buffer.getvalue()
 
 
-# Built once (every send runs them): SQLAlchemy skips building them and walking them for a cache key.
-_CAMPAIGN_AND_CUSTOMER = select(Campaign, Customer).join_from(Campaign, Customer, true()).where(  # two primary keys, one round trip
-    Campaign.id == bindparam("campaign_id"), Customer.id == bindparam("customer_id"))
-_HOLDER_CODE = select(Code.code).where(Code.campaign_id == bindparam("campaign_id"), Code.holder_id == bindparam("customer_id")
-                                       ).order_by(Code.published_at).limit(1)
-_REWARD_AND_TIER = select(Reward, Tier).outerjoin(Tier, Tier.id == Reward.tier_id).where(Reward.id == bindparam("reward_id"))
-
-
 def _reward(reward: Reward | None, tier: Tier | None) -> dict | None:
     if reward is None:
         return None
