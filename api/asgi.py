@@ -6,6 +6,7 @@ from fastapi import FastAPI
 from api.app import create_app
 from config.container import build_runtime
 from config.logging import configure_logging
+from config.process import freeze_startup_objects
 from config.settings import Settings
 
 
@@ -13,4 +14,6 @@ def app_factory() -> FastAPI:
     """Called by uvicorn in each worker process; nothing is built at import time."""
     settings = Settings()
     configure_logging(settings.log_format, settings.log_level)
-    return create_app(build_runtime(settings))
+    app = create_app(build_runtime(settings))
+    freeze_startup_objects()
+    return app

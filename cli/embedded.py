@@ -12,6 +12,7 @@ from rich.console import Console
 from api.app import create_app
 from config.container import build_runtime
 from config.logging import configure_logging
+from config.process import freeze_startup_objects
 from config.settings import Settings
 from db.demo import seed_demo
 from db.migrate import upgrade
@@ -47,8 +48,10 @@ def run_embedded(settings: Settings, *, host: str, port: int, threads: int, cons
     reconciler.start()
     for line in _banner(settings, host, port, demo):
         console.print(line, soft_wrap=True)
+    app = create_app(runtime)
+    freeze_startup_objects()
     try:
-        uvicorn.run(create_app(runtime), host=host, port=port, log_level="warning", access_log=False)
+        uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
     finally:
         reconciler.stop()
         worker.stop()

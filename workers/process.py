@@ -11,6 +11,7 @@ from dramatiq import Worker
 
 from config.container import build_runtime
 from config.logging import configure_logging
+from config.process import freeze_startup_objects
 from config.settings import Settings
 from workers.broker import add_outcome_middleware
 from workers.metrics import StepMetrics, forget_process, prepare_multiprocess_dir, remove_multiprocess_dir, serve_pool_metrics
@@ -27,6 +28,7 @@ def run_worker_process(settings: Settings, threads: int) -> None:
     add_outcome_middleware(runtime.broker, StepMetrics())
     worker = Worker(runtime.broker, worker_threads=threads, worker_timeout=200)
     stop = _stop_event()
+    freeze_startup_objects()
     worker.start()
     log.info("worker.started", threads=threads)
     stop.wait()
