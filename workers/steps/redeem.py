@@ -49,9 +49,10 @@ _CODES_AND_CAMPAIGNS = (
     .where(Code.code_key.in_(bindparam("keys", expanding=True))).order_by(Code.code_key)
     .with_for_update(of=Code).execution_options(populate_existing=True)  # a row read before the lock is read again
 )
-_REFERRED = select(exists().where(Referral.live_key == bindparam("live_key")))
+_HAS_LIVE_REFERRAL = exists().where(Referral.live_key == bindparam("live_key"))
+_REFERRED = select(_HAS_LIVE_REFERRAL)
 _RECORDED_AND_REFERRED = select(exists().where(Redemption.dedupe_key == bindparam("dedupe_key")),  # one round trip
-                                exists().where(Referral.live_key == bindparam("live_key")))
+                                _HAS_LIVE_REFERRAL)
 _LIVE_REFERRALS = select(CampaignReferrer.live_referrals).where(
     CampaignReferrer.campaign_id == bindparam("campaign_id"), CampaignReferrer.customer_id == bindparam("referrer_id"))
 
