@@ -18,7 +18,8 @@ WORK_DIR = ROOT / "var" / "bench"
 
 def main(argv: list[str] | None = None) -> int:
     args = _arguments(argv)
-    config = Config.for_run(quick=args.quick, log_dir=WORK_DIR / "logs", profile=args.profile)
+    config = Config.for_run(quick=args.quick, log_dir=WORK_DIR / "logs", profile=args.profile,
+                            notification_processes=args.notification_processes)
     results: dict = {"quick": config.quick, "machine": machine(), "started_at": datetime.now(timezone.utc).isoformat(),
                      "config": {key: str(value) for key, value in vars(config).items()}, "detail": {}, "errors": {}}
     for name in args.only:
@@ -34,6 +35,8 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="bench/run", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="smaller sizes; under three minutes")
     parser.add_argument("--profile", action="store_true", help="py-spy the api (intake) and the workers (e2e)")
+    parser.add_argument("--notification-processes", type=int, default=1, metavar="K",
+                        help="`referrals worker --notification-processes K` in the latency run (default 1; 0: every process does all)")
     parser.add_argument("--only", type=lambda text: text.split(","), default=list(BENCHMARKS),
                         help=f"comma-separated subset of {','.join(BENCHMARKS)}")
     args = parser.parse_args(argv)

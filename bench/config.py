@@ -18,6 +18,9 @@ class Config:
     # end to end, no-op ceiling, memory
     processes: int = 2
     threads: int = 4
+    # latency: `referrals worker --notification-processes K` (emails in their own lower-priority process); the
+    # end-to-end run keeps every process doing everything, the same pool as the no-op actor's
+    notification_processes: int = 1
     e2e_orders: int = 5_000
     referrers: int = 10
     e2e_timeout_s: float = 900.0
@@ -31,9 +34,10 @@ class Config:
     read_repeats: int = 100
 
     @classmethod
-    def for_run(cls, *, quick: bool, log_dir: Path, profile: bool = False) -> Config:
+    def for_run(cls, *, quick: bool, log_dir: Path, profile: bool = False, notification_processes: int = 1) -> Config:
         if not quick:
-            return cls(quick=False, log_dir=log_dir, profile=profile)
-        return cls(quick=True, log_dir=log_dir, profile=profile, intake_seconds=5.0, fixed_rate_seconds=5.0,
+            return cls(quick=False, log_dir=log_dir, profile=profile, notification_processes=notification_processes)
+        return cls(quick=True, log_dir=log_dir, profile=profile, notification_processes=notification_processes,
+                   intake_seconds=5.0, fixed_rate_seconds=5.0,
                    e2e_orders=600, e2e_timeout_s=120.0, noop_messages=5_000, latency_seconds=8.0,
                    redemptions=100_000, activities=500_000, read_repeats=30)

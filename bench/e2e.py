@@ -54,7 +54,7 @@ def _orders(stack: Stack, config: Config) -> dict:
     codes = seed_referrers(stack, config.referrers)
     requests = order_requests(codes, config.e2e_orders, run="e2e")
     expected = Expected.of(config.e2e_orders, config.referrers)
-    with pipeline(stack, processes=config.processes, threads=config.threads) as product, \
+    with pipeline(stack, config) as product, \
             sampled(product.workers.pid, "e2e-workers", config), \
             metered(_components(stack, product), database_counters(stack.runtime.engine)) as cpu:
         started = time.perf_counter()

@@ -20,14 +20,15 @@ def run(config: Config) -> dict:
     with product_stack("latency", config.log_dir) as stack:
         codes = seed_referrers(stack, config.referrers)
         requests = order_requests(codes, count, run="latency")
-        with pipeline(stack, processes=config.processes, threads=config.threads) as product:
+        with pipeline(stack, config, notification_processes=config.notification_processes) as product:
             posted = fixed_rate(product.port, requests, rate=config.latency_rate).summary()
             counts, complete = wait_until_finished(stack, Expected.of(count, config.referrers),
                                                     time.perf_counter() + SETTLE_TIMEOUT_S)
             peaks = worker_peak_rss(product.workers)
         latencies = reward_latencies_ms(stack)
     return {"reward_latency_p95_ms": percentile(latencies, 95),
-            "detail": {"orders": count, "rate": config.latency_rate, "complete": complete, "rewards_measured": len(latencies),
+            "detail": {"orders": count, "rate": config.latency_rate, "complete": complete,
+                       "notification_processes": config.notification_processes, "rewards_measured": len(latencies),
                        "p50_ms": percentile(latencies, 50), "p95_ms": percentile(latencies, 95),
                        "p99_ms": percentile(latencies, 99), "max_ms": percentile(latencies, 100),
                        "http": posted, "produced": counts, "worker_peak_rss_mb": peaks}}

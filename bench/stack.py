@@ -8,6 +8,7 @@ from typing import Iterator
 
 import redis
 
+from bench.config import Config
 from bench.infra import VENV_BIN, postgres_database, private_redis_database
 from bench.launcher import Launched, free_port, launched, log_mentions, peak_rss_mb, port_open
 from config.container import Runtime, build_runtime
@@ -75,11 +76,12 @@ def bare_api(stack: Stack) -> Iterator[tuple[Launched, int]]:
 
 
 @contextmanager
-def worker_pool(stack: Stack, *, processes: int, threads: int) -> Iterator[Launched]:
-    """`referrals worker --processes N --threads M`, ready once every child has started consuming."""
-    argv = [PRODUCT, "worker", "--processes", str(processes), "--threads", str(threads)]
+def worker_pool(stack: Stack, *, processes: int, threads: int, notification_processes: int) -> Iterator[Launched]:
+    """`referrals worker --processes N --threads M --notification-processes K`, ready once every child consumes."""
+    argv = [PRODUCT, "worker", "--processes", str(processes), "--threads", str(threads),
+            "--notification-processes", str(notification_processes)]
     with launched(f"{stack.label}-worker", argv, env=stack.env, log_dir=stack.log_dir,
-                  ready=log_mentions("worker.started", processes)) as process:
+                  ready=log_mentions("worker.started", processes + notification_processes)) as process:
         yield process
 
 
@@ -100,9 +102,10 @@ class Pipeline:
 
 
 @contextmanager
-def pipeline(stack: Stack, *, processes: int, threads: int) -> Iterator[Pipeline]:
+def pipeline(stack: Stack, config: Config, *, notification_processes: int = 0) -> Iterator[Pipeline]:
     """The whole product: SMTP sink, `referrals worker`, `referrals api`."""
-    with smtp_sink(stack), worker_pool(stack, processes=processes, threads=threads) as workers, \
+    with smtp_sink(stack), worker_pool(stack, processes=config.processes, threads=config.threads,
+                                       notification_processes=notification_processes) as workers, \
             api(stack) as (api_process, port):
         yield Pipeline(api_process, port, workers)
 

@@ -54,13 +54,17 @@ def worker(
     processes: int = typer.Option(2, min=1, help="worker processes"),
     threads: int = typer.Option(4, min=1, help="threads per process"),
     metrics_port: int = typer.Option(9191, help="serve the workers' Prometheus metrics on this port (0: off)"),
+    notification_processes: int = typer.Option(
+        0, min=0, help="extra processes that only send notifications, at lower CPU priority, so redemptions and "
+                       "rewards go first on a busy machine (0: every process does both)"),
 ) -> None:
     """Run pipeline workers against Redis; also reconciles stuck work periodically."""
     from workers.process import run_worker_pool
 
     settings = load_settings()
     require_redis(settings, "worker")
-    run_worker_pool(settings, processes=processes, threads=threads, metrics_port=metrics_port)
+    run_worker_pool(settings, processes=processes, threads=threads, metrics_port=metrics_port,
+                    notification_processes=notification_processes)
 
 
 @app.command()

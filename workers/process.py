@@ -1,10 +1,13 @@
-"""Worker processes: `referrals worker --processes N --threads M`, restarting a child that dies."""
+"""Worker processes: `referrals worker --processes N --threads M [--notification-processes K]`, restarting a child
+that dies."""
 from __future__ import annotations
 
 import multiprocessing
+import os
 import signal
 import threading
 import time
+from dataclasses import dataclass
 
 import structlog
 from dramatiq import Worker
@@ -13,36 +16,64 @@ from config.container import build_runtime
 from config.logging import configure_logging
 from config.process import freeze_startup_objects
 from config.settings import Settings
+from workers.actors import NOTIFICATIONS_QUEUE, PIPELINE_QUEUE
 from workers.broker import add_outcome_middleware
 from workers.metrics import StepMetrics, forget_process, prepare_multiprocess_dir, remove_multiprocess_dir, serve_pool_metrics
 from workers.reconciler import PeriodicReconciler
 
 log = structlog.get_logger("referrals.worker")
 RESTART_PAUSE_SECONDS = 1.0
+NOTIFICATIONS_NICENESS = 10
 
 
-def run_worker_process(settings: Settings, threads: int) -> None:
-    """One worker process: consume every queue with `threads` threads until SIGTERM/SIGINT."""
+@dataclass(frozen=True)
+class Role:
+    """What one worker process consumes (None: every queue) and how far the OS lowers its CPU priority."""
+
+    name: str
+    queues: frozenset[str] | None = None
+    niceness: int = 0
+
+
+EVERYTHING = Role("all")
+PIPELINE = Role("pipeline", frozenset({PIPELINE_QUEUE}))
+# Notifications can wait a moment; redemptions and rewards should not. When the machine is busy the kernel gives the
+# CPU to the pipeline processes first, and the emails catch up as soon as there is room.
+NOTIFICATIONS = Role("notifications", frozenset({NOTIFICATIONS_QUEUE}), niceness=NOTIFICATIONS_NICENESS)
+
+
+def pool_roles(processes: int, notification_processes: int) -> list[Role]:
+    """Every process does everything, or (with notification processes) the pipeline and the emails are split."""
+    if not notification_processes:
+        return [EVERYTHING] * processes
+    return [PIPELINE] * processes + [NOTIFICATIONS] * notification_processes
+
+
+def run_worker_process(settings: Settings, threads: int, role: Role = EVERYTHING) -> None:
+    """One worker process: consume the role's queues with `threads` threads until SIGTERM/SIGINT."""
+    if role.niceness:
+        os.nice(role.niceness)
     configure_logging(settings.log_format, settings.log_level)
     runtime = build_runtime(settings)
     add_outcome_middleware(runtime.broker, StepMetrics())
-    worker = Worker(runtime.broker, worker_threads=threads, worker_timeout=200)
+    worker = Worker(runtime.broker, queues=role.queues, worker_timeout=200, worker_threads=threads)
     stop = _stop_event()
     freeze_startup_objects()
     worker.start()
-    log.info("worker.started", threads=threads)
+    log.info("worker.started", threads=threads, role=role.name)
     stop.wait()
     worker.stop(timeout=30_000)
     runtime.close()
 
 
-def run_worker_pool(settings: Settings, *, processes: int, threads: int, metrics_port: int = 0) -> None:
-    """Supervise `processes` worker processes, serve their metrics, and run the periodic reconciler here."""
+def run_worker_pool(settings: Settings, *, processes: int, threads: int, metrics_port: int = 0,
+                    notification_processes: int = 0) -> None:
+    """Supervise the worker processes, serve their metrics, and run the periodic reconciler here."""
     configure_logging(settings.log_format, settings.log_level)
     metrics_dir = prepare_multiprocess_dir()
     serve_pool_metrics(metrics_port, metrics_dir)
     context = multiprocessing.get_context("spawn")
-    children = [_spawn(context, settings, threads) for _ in range(processes)]
+    children = [_Child(role, _spawn(context, settings, threads, role)) for role in pool_roles(processes, notification_processes)]
     runtime = build_runtime(settings)
     reconciler = PeriodicReconciler(runtime, interval=settings.reconcile_interval_seconds,
                                     older_than_seconds=settings.reconcile_older_than_seconds)
@@ -56,26 +87,32 @@ def run_worker_pool(settings: Settings, *, processes: int, threads: int, metrics
     remove_multiprocess_dir(metrics_dir)
 
 
-def _spawn(context, settings: Settings, threads: int):
-    process = context.Process(target=run_worker_process, args=(settings, threads), name="referrals-worker")
+@dataclass(frozen=True)
+class _Child:
+    role: Role
+    process: multiprocessing.process.BaseProcess
+
+
+def _spawn(context, settings: Settings, threads: int, role: Role):
+    process = context.Process(target=run_worker_process, args=(settings, threads, role), name=f"referrals-worker-{role.name}")
     process.start()
     return process
 
 
-def _respawn_if_dead(context, child, settings: Settings, threads: int):
-    if child.is_alive():
+def _respawn_if_dead(context, child: _Child, settings: Settings, threads: int) -> _Child:
+    if child.process.is_alive():
         return child
-    log.warning("worker.died", pid=child.pid, exitcode=child.exitcode)
-    forget_process(child.pid)
+    log.warning("worker.died", pid=child.process.pid, exitcode=child.process.exitcode, role=child.role.name)
+    forget_process(child.process.pid)
     time.sleep(RESTART_PAUSE_SECONDS)
-    return _spawn(context, settings, threads)
+    return _Child(child.role, _spawn(context, settings, threads, child.role))
 
 
-def _terminate(children) -> None:
+def _terminate(children: list[_Child]) -> None:
     for child in children:
-        child.terminate()
+        child.process.terminate()
     for child in children:
-        child.join(timeout=35)
+        child.process.join(timeout=35)
 
 
 def _stop_event() -> threading.Event:

@@ -1,7 +1,11 @@
 """End to end through real Redis, real `referrals worker` processes and a real SMTP server."""
 from __future__ import annotations
 
+import json
+import os
 import re
+import signal
+from pathlib import Path
 from typing import Iterator
 
 import httpx
@@ -15,7 +19,7 @@ from config.container import Runtime
 from db.models import Activity, InboundEvent, Referral, Reward
 from tests.conftest import fresh_runtime, make_settings
 from tests.support.pipeline import body_of, native_event, native_headers, shopify_headers, shopify_order
-from tests.support.processes import start_worker_pool, stop_worker_pool, wait_until
+from tests.support.processes import child_pids, start_worker_pool, stop_worker_pool, wait_until
 from tests.support.seed import EACH_CREDITS, FIVE_POINTS, seed_campaign
 from tests.support.servers import unused_port
 
@@ -66,6 +70,42 @@ def test_an_order_flows_through_redis_and_worker_processes_to_an_email_and_activ
     expected = ["customer.order.paid", "customer.redemption.succeeded", "customer.referred", "customer.reward_redemptions.created",
                 "customer.reward_redemptions.completed", "customer.email.sent"]
     assert [t for t in types if t in expected] == expected
+
+
+def test_notification_processes_send_the_emails_at_lower_cpu_priority_and_come_back_when_killed(redis_runtime, redis_settings, api, smtp_server, tmp_path):
+    seeded = seed_campaign(redis_runtime)
+    log_file = tmp_path / "workers.log"
+    pool = start_worker_pool(redis_settings, processes=1, threads=2, notification_processes=1, log_file=log_file)
+    try:
+        wait_until(lambda: len(_started_roles(log_file)) == 2, timeout_s=60, message="both worker processes")
+        assert sorted(_started_roles(log_file)) == ["notifications", "pipeline"]
+        niceness = {pid: _niceness(pid) for pid in _worker_children(pool.pid)}
+        assert sorted(niceness.values()) == [0, 10]
+        [notifier] = [pid for pid, nice in niceness.items() if nice == 10]
+        os.kill(notifier, signal.SIGKILL)
+        wait_until(lambda: len(_started_roles(log_file)) == 3, timeout_s=60, message="the notifications process restarted")
+        assert _started_roles(log_file)[-1] == "notifications"
+        body = body_of(shopify_order(4343, code=seeded.code, email="friend@example.com"))
+        assert api.post("/webhooks/shopify", content=body, headers=shopify_headers(body, webhook_id="split-1")).status_code == 202
+        wait_until(lambda: len(smtp_server.handler.delivered) == 1, timeout_s=60, message="the reward email")
+        assert sorted(_niceness(pid) for pid in _worker_children(pool.pid)) == [0, 10]
+    finally:
+        stop_worker_pool(pool)
+    assert smtp_server.handler.delivered[0].rcpt_tos == ["ann@example.com"]
+
+
+def _started_roles(log_file) -> list[str]:
+    lines = [json.loads(line) for line in log_file.read_text().splitlines() if '"worker.started"' in line]
+    return [line["role"] for line in lines]
+
+
+def _worker_children(pool_pid: int) -> list[int]:
+    """The pool's worker processes (multiprocessing's spawn children), not its resource tracker."""
+    return [pid for pid in child_pids(pool_pid) if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+
+
+def _niceness(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
 
 
 def test_two_hundred_referees_through_two_worker_processes_give_exact_referrals_and_rewards(redis_runtime, redis_settings, api, tmp_path):

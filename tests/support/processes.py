@@ -27,10 +27,10 @@ def settings_environment(settings: Settings) -> dict[str, str]:
 
 
 def start_worker_pool(settings: Settings, *, processes: int = 2, threads: int = 4, log_file: Path,
-                      metrics_port: int = 0) -> subprocess.Popen:
+                      metrics_port: int = 0, notification_processes: int = 0) -> subprocess.Popen:
     """`referrals worker` as a child process group, logging to `log_file` (metrics off unless a port is given)."""
     command = [str(Path(sys.executable).parent / "referrals"), "worker", "--processes", str(processes), "--threads", str(threads),
-               "--metrics-port", str(metrics_port)]
+               "--metrics-port", str(metrics_port), "--notification-processes", str(notification_processes)]
     log = open(log_file, "ab")
     return subprocess.Popen(command, env=settings_environment(settings), stdout=log, stderr=subprocess.STDOUT,
                             start_new_session=True)
