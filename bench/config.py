@@ -27,6 +27,7 @@ class Config:
     noop_messages: int = 20_000
     # latency
     latency_rate: int = 100
+    latency_lower_rate: int = 50
     latency_seconds: float = 30.0
     # reads
     redemptions: int = 1_000_000
