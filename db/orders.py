@@ -11,19 +11,36 @@ from sqlalchemy.orm import Session
 from db.ids import new_id
 from db.models import Customer, Order
 from db.types import utcnow
-from db.writes import upsert_dialect
+from db.writes import insert_or_none, upsert_dialect
 from domain.events import ShopEvent
 from domain.orders import OrderFacts, apply_event, facts_from_dict, facts_to_dict, status_label
 
 
 def record_order(session: Session, source: str, event: ShopEvent, customer: Customer | None) -> tuple[Order, OrderFacts, OrderFacts]:
-    """Upsert the order, fold the event into its facts and adjust order totals; returns (order, before, after)."""
-    order = _locked_order(session, source, event)
-    before = facts_from_dict(order.facts)
-    after = apply_event(before, event)
-    _update_row(order, event, customer, after)
+    """Upsert the order, fold the event into its facts and adjust order totals; returns (order, before, after).
+
+    A new order is inserted complete, in one statement; an order seen before is locked, then updated."""
+    values, before, after = _new_order(source, event, customer)
+    order = insert_or_none(session, Order, values)
+    if order is None:
+        order = _locked_order(session, source, event)
+        before = facts_from_dict(order.facts)
+        after = apply_event(before, event)
+        _update_row(order, event, customer, after)
     _adjust_totals(session, order.customer_id, before, after)
     return order, before, after
+
+
+def _new_order(source: str, event: ShopEvent, customer: Customer | None) -> tuple[dict, OrderFacts, OrderFacts]:
+    """The row this event makes of an order never seen before (built by the same `_update_row` as an update)."""
+    before = facts_from_dict({})
+    after = apply_event(before, event)
+    now = utcnow()
+    draft = Order(id=new_id("ord"), source=source, external_id=event.order.id, customer_id=None, amount=None, currency=None,
+                  items=[], meta={}, codes=[], facts={}, status="created", refunded_amount=0, counted_amount=None,
+                  paid_at=None, canceled_at=None, created_at=now, updated_at=now)
+    _update_row(draft, event, customer, after)
+    return {column.key: getattr(draft, column.key) for column in Order.__mapper__.column_attrs}, before, after
 
 
 def _locked_order(session: Session, source: str, event: ShopEvent) -> Order:
