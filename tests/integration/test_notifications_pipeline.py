@@ -31,6 +31,13 @@ def smtp_runtime(database_url, tmp_path, smtp_server) -> Iterator[Runtime]:
     runtime.close()
 
 
+@pytest.fixture
+def smtp_client(smtp_runtime) -> Iterator[TestClient]:
+    """The api on that runtime, run through its lifespan: the inbox writer's threads end with the test."""
+    with TestClient(create_app(smtp_runtime), headers={"Authorization": f"Bearer {smtp_runtime.settings.api_token}"}) as client:
+        yield client
+
+
 def order(client: TestClient, code: str, n: int = 1, **customer) -> None:
     payload = native_event(f"evt-{n}", "order.paid", order_id=f"o-{n}", code=code, email=f"friend{n}@example.com",
                            source_id=f"c-{n}", status="paid")
@@ -39,9 +46,9 @@ def order(client: TestClient, code: str, n: int = 1, **customer) -> None:
     assert client.post("/webhooks/events", content=body, headers=native_headers(body)).status_code == 202
 
 
-def test_the_reward_email_reaches_the_smtp_server_with_text_and_html_parts(smtp_runtime, smtp_server):
+def test_the_reward_email_reaches_the_smtp_server_with_text_and_html_parts(smtp_runtime, smtp_server, smtp_client):
     seeded = seed_campaign(smtp_runtime)
-    order(TestClient(create_app(smtp_runtime)), seeded.code)
+    order(smtp_client, seeded.code)
     drain(smtp_runtime, include_delayed=True)
     [delivered] = smtp_server.handler.delivered
     assert delivered.rcpt_tos == ["ann@example.com"]
@@ -51,10 +58,10 @@ def test_the_reward_email_reaches_the_smtp_server_with_text_and_html_parts(smtp_
     assert distribution.sent_at is not None
 
 
-def test_a_server_answering_451_then_250_gets_the_message_after_a_retry(smtp_runtime, smtp_server):
+def test_a_server_answering_451_then_250_gets_the_message_after_a_retry(smtp_runtime, smtp_server, smtp_client):
     seeded = seed_campaign(smtp_runtime)
     smtp_server.handler.rcpt_replies.append("451 4.7.1 Try again later")
-    order(TestClient(create_app(smtp_runtime)), seeded.code)
+    order(smtp_client, seeded.code)
     drain(smtp_runtime, include_delayed=True)
     assert len(smtp_server.handler.delivered) == 1
     [distribution] = all_rows(smtp_runtime, Distribution)
@@ -63,10 +70,10 @@ def test_a_server_answering_451_then_250_gets_the_message_after_a_retry(smtp_run
     assert activity == ["customer.email.failed", "customer.email.sent"]
 
 
-def test_a_550_refusal_fails_the_distribution_without_retrying(smtp_runtime, smtp_server):
+def test_a_550_refusal_fails_the_distribution_without_retrying(smtp_runtime, smtp_server, smtp_client):
     seeded = seed_campaign(smtp_runtime)
     smtp_server.handler.rcpt_replies.append("550 5.1.1 No such user")
-    order(TestClient(create_app(smtp_runtime)), seeded.code)
+    order(smtp_client, seeded.code)
     drain(smtp_runtime, include_delayed=True)
     assert smtp_server.handler.delivered == []
     [distribution] = all_rows(smtp_runtime, Distribution)
@@ -75,9 +82,9 @@ def test_a_550_refusal_fails_the_distribution_without_retrying(smtp_runtime, smt
     assert all_rows(smtp_runtime, FailedJob) == []
 
 
-def test_a_distribution_delivered_twice_is_sent_once(smtp_runtime, smtp_server):
+def test_a_distribution_delivered_twice_is_sent_once(smtp_runtime, smtp_server, smtp_client):
     seeded = seed_campaign(smtp_runtime)
-    order(TestClient(create_app(smtp_runtime)), seeded.code)
+    order(smtp_client, seeded.code)
     drain(smtp_runtime, include_delayed=True)
     [distribution] = all_rows(smtp_runtime, Distribution)
     smtp_runtime.actors["send_distribution"].send(distribution.id)
@@ -86,9 +93,9 @@ def test_a_distribution_delivered_twice_is_sent_once(smtp_runtime, smtp_server):
     assert len(smtp_server.handler.delivered) == 1
 
 
-def test_a_customer_who_opted_out_gets_no_marketing_message_and_the_distribution_says_why(smtp_runtime, smtp_server):
+def test_a_customer_who_opted_out_gets_no_marketing_message_and_the_distribution_says_why(smtp_runtime, smtp_server, smtp_client):
     seeded = seed_campaign(smtp_runtime, notifications={"referee_welcome": ["email"], "customer_rewarded": ["email"]})
-    order(TestClient(create_app(smtp_runtime)), seeded.code, metadata={"unsubscribed": True})
+    order(smtp_client, seeded.code, metadata={"unsubscribed": True})
     drain(smtp_runtime, include_delayed=True)
     by_trigger = {d.trigger: d for d in all_rows(smtp_runtime, Distribution)}
     assert by_trigger["referee_welcome"].status == "skipped"
@@ -97,9 +104,9 @@ def test_a_customer_who_opted_out_gets_no_marketing_message_and_the_distribution
     assert [d.rcpt_tos for d in smtp_server.handler.delivered] == [["ann@example.com"]]
 
 
-def test_a_campaign_can_send_rewards_as_signed_outgoing_webhooks(smtp_runtime, webhook_server):
+def test_a_campaign_can_send_rewards_as_signed_outgoing_webhooks(smtp_runtime, webhook_server, smtp_client):
     seeded = seed_campaign(smtp_runtime, notifications={"customer_rewarded": ["webhook"]}, webhook_url=webhook_server.url)
-    order(TestClient(create_app(smtp_runtime)), seeded.code)
+    order(smtp_client, seeded.code)
     drain(smtp_runtime, include_delayed=True)
     [received] = webhook_server.received
     assert received.signature_valid
@@ -121,38 +128,36 @@ def test_an_invited_referrer_gets_their_code_with_an_inline_qr_image(smtp_runtim
     assert seeded.code in delivered.message.get_body(("plain",)).get_content()
 
 
-def test_a_malicious_customer_name_cannot_inject_headers(smtp_runtime, smtp_server):
+def test_a_malicious_customer_name_cannot_inject_headers(smtp_runtime, smtp_server, smtp_client):
     seeded = seed_campaign(smtp_runtime, notifications={"referee_welcome": ["email"], "customer_rewarded": []})
-    order(TestClient(create_app(smtp_runtime)), seeded.code, name="Eve\r\nBcc: victim@evil.example")
+    order(smtp_client, seeded.code, name="Eve\r\nBcc: victim@evil.example")
     drain(smtp_runtime, include_delayed=True)
     [delivered] = smtp_server.handler.delivered
     assert delivered.message["Bcc"] is None
     assert delivered.rcpt_tos == ["friend1@example.com"]
 
 
-def test_the_unsubscribe_link_in_an_email_opts_the_customer_out(smtp_runtime, smtp_server):
+def test_the_unsubscribe_link_in_an_email_opts_the_customer_out(smtp_runtime, smtp_server, smtp_client):
     seeded = seed_campaign(smtp_runtime)
-    client = TestClient(create_app(smtp_runtime))
-    order(client, seeded.code)
+    order(smtp_client, seeded.code)
     drain(smtp_runtime, include_delayed=True)
     [delivered] = smtp_server.handler.delivered
     link = delivered.message["List-Unsubscribe"].strip("<>")
-    assert client.get(link.replace(smtp_runtime.settings.public_url, "")).status_code == 200
+    assert smtp_client.get(link.replace(smtp_runtime.settings.public_url, "")).status_code == 200
     [referrer] = all_rows(smtp_runtime, Customer, Customer.id == seeded.referrer_id)
     assert referrer.meta["unsubscribed"] is True
-    assert client.get("/unsubscribe/cust_forged.0000").status_code == 404
+    assert smtp_client.get("/unsubscribe/cust_forged.0000").status_code == 404
 
 
-def test_a_failed_distribution_can_be_resent_by_an_operator(smtp_runtime, smtp_server):
+def test_a_failed_distribution_can_be_resent_by_an_operator(smtp_runtime, smtp_server, smtp_client):
     seeded = seed_campaign(smtp_runtime)
     smtp_server.handler.rcpt_replies.append("550 5.1.1 Mailbox full")
-    client = TestClient(create_app(smtp_runtime), headers={"Authorization": f"Bearer {smtp_runtime.settings.api_token}"})
-    order(client, seeded.code)
+    order(smtp_client, seeded.code)
     drain(smtp_runtime, include_delayed=True)
     [distribution] = all_rows(smtp_runtime, Distribution)
     assert distribution.status == "failed"
-    response = client.post(f"/api/v1/distributions/{distribution.id}/resend")
+    response = smtp_client.post(f"/api/v1/distributions/{distribution.id}/resend")
     assert response.status_code == 200 and response.json()["status"] == "queued"
     drain(smtp_runtime, include_delayed=True)
     assert all_rows(smtp_runtime, Distribution)[0].status == "sent"
-    assert client.post(f"/api/v1/distributions/{distribution.id}/resend").status_code == 409
+    assert smtp_client.post(f"/api/v1/distributions/{distribution.id}/resend").status_code == 409

@@ -40,8 +40,9 @@ def redis_runtime(redis_settings) -> Iterator[Runtime]:
 
 
 @pytest.fixture
-def api(redis_runtime) -> TestClient:
-    return TestClient(create_app(redis_runtime))
+def api(redis_runtime) -> Iterator[TestClient]:
+    with TestClient(create_app(redis_runtime)) as client:
+        yield client
 
 
 def count(runtime: Runtime, model, *where) -> int:

@@ -108,7 +108,7 @@ def test_rolling_back_a_completed_credit_reward_writes_a_reversing_ledger_entry(
 
 
 def test_rolling_back_a_coupon_that_was_already_used_is_recorded_as_clawback_failed(runtime, worker, client):
-    seeded = coupon_referral(runtime, client, pool_codes=["GIFT-1"])
+    coupon_referral(runtime, client, pool_codes=["GIFT-1"])
     with runtime.session_factory() as session, session.begin():
         session.execute(update(Code).where(Code.code == "GIFT-1").values(redeemed_count=1))
         roll_back_reward(session, session.scalars(select(Reward)).one(), utcnow(), reason="operator")

@@ -93,11 +93,11 @@ def test_shopify_uses_the_shop_specific_secret_when_one_is_configured(database_u
     settings = make_settings(database_url, tmp_path, shopify_secrets="test-shop.myshopify.com=shop-secret")
     runtime = build_runtime(settings)
     try:
-        client = TestClient(create_app(runtime))
-        body = body_of(shopify_order(1, code=None, email="a@example.com"))
-        assert client.post("/webhooks/shopify", content=body, headers=shopify_headers(body, webhook_id="s1")).status_code == 401
-        ok = client.post("/webhooks/shopify", content=body, headers=shopify_headers(body, webhook_id="s1", secret="shop-secret"))
-        assert ok.status_code == 202
+        with TestClient(create_app(runtime)) as client:
+            body = body_of(shopify_order(1, code=None, email="a@example.com"))
+            assert client.post("/webhooks/shopify", content=body, headers=shopify_headers(body, webhook_id="s1")).status_code == 401
+            ok = client.post("/webhooks/shopify", content=body, headers=shopify_headers(body, webhook_id="s1", secret="shop-secret"))
+            assert ok.status_code == 202
     finally:
         runtime.close()
 
@@ -164,9 +164,9 @@ def test_an_unreachable_database_gets_503_so_the_platform_retries(tmp_path):
     settings = make_settings("postgresql+psycopg://postgres@127.0.0.1:1/nowhere", tmp_path)
     runtime = build_runtime(settings)
     try:
-        client = TestClient(create_app(runtime))
-        body = body_of(shopify_order(1, code=None, email="a@example.com"))
-        response = client.post("/webhooks/shopify", content=body, headers=shopify_headers(body, webhook_id="x"))
+        with TestClient(create_app(runtime)) as client:
+            body = body_of(shopify_order(1, code=None, email="a@example.com"))
+            response = client.post("/webhooks/shopify", content=body, headers=shopify_headers(body, webhook_id="x"))
         assert response.status_code == 503
         assert response.json()["error"]["code"] == "unavailable"
     finally:
