@@ -31,9 +31,10 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args()
-    # The same call as cli.main.api (`referrals api`): one process, factory, warning level, no access log.
-    uvicorn.run("bench.bare_api:app_factory", factory=True, host=args.host, port=args.port, workers=1,
+    # The same call as cli.main.api (`referrals api`): processes, factory, warning level, no access log.
+    uvicorn.run("bench.bare_api:app_factory", factory=True, host=args.host, port=args.port, workers=args.workers,
                 log_level="warning", access_log=False)
 
 

@@ -15,6 +15,7 @@ class Config:
     connections: int = 32
     fixed_rate: int = 500
     fixed_rate_seconds: float = 15.0
+    api_workers: int = 2  # `referrals api --workers N`, one per core as docs/deployment.md advises; the bare endpoint too
     # end to end, no-op ceiling, memory
     processes: int = 2
     threads: int = 4

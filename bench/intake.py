@@ -18,10 +18,10 @@ HEADROOM_RPS = 2_500  # requests made ahead for a closed-loop run: more than the
 def run(config: Config) -> dict:
     with product_stack("intake", config.log_dir) as stack:
         codes = seed_referrers(stack, config.referrers)
-        with bare_api(stack) as (process, port):
+        with bare_api(stack, config.api_workers) as (process, port):
             bare = _saturate(port, itertools.cycle(order_requests(codes, 2_000, run="bare")), config,
                              {"bare": tree(process.pid), "load_generator": this_process})
-        with api(stack) as (process, port), sampled(process.pid, "intake-api", config):
+        with api(stack, config.api_workers) as (process, port), sampled(process.pid, "intake-api", config):
             intake = _saturate(port, iter(order_requests(codes, _capacity(config), run="max")), config,
                                {"api": tree(process.pid), "postgres": backends_of(stack.runtime.engine),
                                 "load_generator": this_process}, database_counters(stack.runtime.engine))

@@ -58,19 +58,19 @@ def _environment(database_url: str, redis_url: str, smtp_port: int, pool_size: i
 
 
 @contextmanager
-def api(stack: Stack) -> Iterator[tuple[Launched, int]]:
-    """`referrals api` (uvicorn) on a free port."""
+def api(stack: Stack, workers: int) -> Iterator[tuple[Launched, int]]:
+    """`referrals api --workers N` (uvicorn) on a free port."""
     port = free_port()
-    with launched(f"{stack.label}-api", [PRODUCT, "api", "--port", str(port)], env=stack.env, log_dir=stack.log_dir,
-                  ready=port_open(port)) as process:
+    with launched(f"{stack.label}-api", [PRODUCT, "api", "--port", str(port), "--workers", str(workers)], env=stack.env,
+                  log_dir=stack.log_dir, ready=port_open(port)) as process:
         yield process, port
 
 
 @contextmanager
-def bare_api(stack: Stack) -> Iterator[tuple[Launched, int]]:
+def bare_api(stack: Stack, workers: int) -> Iterator[tuple[Launched, int]]:
     """The body-only ASGI endpoint under the same uvicorn settings."""
     port = free_port()
-    with launched(f"{stack.label}-bare", [PYTHON, "-m", "bench.bare_api", "--port", str(port)], env={},
+    with launched(f"{stack.label}-bare", [PYTHON, "-m", "bench.bare_api", "--port", str(port), "--workers", str(workers)], env={},
                   log_dir=stack.log_dir, ready=port_open(port)) as process:
         yield process, port
 
@@ -106,7 +106,7 @@ def pipeline(stack: Stack, config: Config, *, notification_processes: int = 0) -
     """The whole product: SMTP sink, `referrals worker`, `referrals api`."""
     with smtp_sink(stack), worker_pool(stack, processes=config.processes, threads=config.threads,
                                        notification_processes=notification_processes) as workers, \
-            api(stack) as (api_process, port):
+            api(stack, config.api_workers) as (api_process, port):
         yield Pipeline(api_process, port, workers)
 
 
