@@ -45,9 +45,8 @@ def _at_rate(config: Config, rate: int) -> dict:
 
 def _p95_by_fifth(latencies_in_arrival_order: list[float]) -> list[float | None]:
     """Steady if these stay level; growing when orders arrive faster than the workers finish them."""
-    size = max(1, len(latencies_in_arrival_order) // 5)
-    return [percentile(latencies_in_arrival_order[start:start + size], 95)
-            for start in range(0, size * 5, size)]
+    count = len(latencies_in_arrival_order)
+    return [percentile(latencies_in_arrival_order[count * fifth // 5:count * (fifth + 1) // 5], 95) for fifth in range(5)]
 
 
 def reward_latencies_ms(stack: Stack) -> list[float]:

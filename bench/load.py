@@ -124,14 +124,16 @@ def _no_collector_pauses():
     """No garbage collection in the load generator while it sends. This process also holds the benchmark's
     database runtime, so a full collection here took 80-90 ms; every request due in that pause was then counted
     as that much slower, as if the server had stalled."""
+    was_enabled = gc.isenabled()
     gc.collect()
     gc.freeze()
     gc.disable()
     try:
         yield
     finally:
-        gc.enable()
         gc.unfreeze()
+        if was_enabled:
+            gc.enable()
 
 
 async def _closed_loop(port: int, requests: Iterator[bytes], connections: int, duration_s: float | None) -> Outcome:

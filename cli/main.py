@@ -51,7 +51,7 @@ def api(
 
 @app.command()
 def worker(
-    processes: int = typer.Option(2, min=1, help="worker processes"),
+    processes: int = typer.Option(2, min=1, help="worker processes (only the pipeline steps when --notification-processes is set)"),
     threads: int = typer.Option(4, min=1, help="threads per process"),
     metrics_port: int = typer.Option(9191, help="serve the workers' Prometheus metrics on this port (0: off)"),
     notification_processes: int = typer.Option(

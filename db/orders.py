@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from db.ids import new_id
 from db.models import Customer, Order
 from db.types import utcnow
-from db.writes import insert_or_none, upsert_dialect
+from db.writes import upsert_dialect
 from domain.events import ShopEvent
 from domain.orders import OrderFacts, apply_event, facts_from_dict, facts_to_dict, status_label
 
@@ -19,11 +19,12 @@ from domain.orders import OrderFacts, apply_event, facts_from_dict, facts_to_dic
 def record_order(session: Session, source: str, event: ShopEvent, customer: Customer | None) -> tuple[Order, OrderFacts, OrderFacts]:
     """Upsert the order, fold the event into its facts and adjust order totals; returns (order, before, after).
 
-    A new order is inserted complete, in one statement; an order seen before is locked, then updated."""
+    One upsert carries the row this event would make of a new order. A new order is then complete; an order seen
+    before comes back locked (ON CONFLICT DO UPDATE locks the row it finds) and is updated from its own facts."""
     values, before, after = _new_order(source, event, customer)
-    order = insert_or_none(session, Order, values)
-    if order is None:
-        order = _locked_order(session, source, event)
+    statement = _upsert_statement(session.get_bind().dialect.name)
+    order = session.scalars(statement, [values], execution_options={"populate_existing": True}).one()
+    if order.id != values["id"]:
         before = facts_from_dict(order.facts)
         after = apply_event(before, event)
         _update_row(order, event, customer, after)
@@ -41,15 +42,6 @@ def _new_order(source: str, event: ShopEvent, customer: Customer | None) -> tupl
                   paid_at=None, canceled_at=None, created_at=now, updated_at=now)
     _update_row(draft, event, customer, after)
     return {column.key: getattr(draft, column.key) for column in Order.__mapper__.column_attrs}, before, after
-
-
-def _locked_order(session: Session, source: str, event: ShopEvent) -> Order:
-    """The order row, created if new, locked until commit: one upsert (ON CONFLICT DO UPDATE locks the row it finds)."""
-    now = utcnow()
-    values = {"id": new_id("ord"), "source": source, "external_id": event.order.id, "facts": {}, "items": [], "meta": {},
-              "codes": [], "status": "created", "refunded_amount": 0, "created_at": now, "updated_at": now}
-    statement = _upsert_statement(session.get_bind().dialect.name)
-    return session.scalars(statement, [values], execution_options={"populate_existing": True}).one()
 
 
 @functools.cache
@@ -87,7 +79,7 @@ def _adjust_totals(session: Session, customer_id: str | None, before: OrderFacts
     amount_delta = (after.counted_amount or 0) - (before.counted_amount or 0)
     if customer_id is None or (count_delta == 0 and amount_delta == 0):
         return
-    # on the session's connection: no autoflush of the order just changed (it goes out with the next flush)
+    # on the session's connection: no autoflush of an order just changed (its UPDATE goes out with the next flush)
     session.connection().execute(_ADD_TO_TOTALS, {"customer_id": customer_id, "count": count_delta, "amount": amount_delta})
     customer = session.identity_map.get(identity_key(Customer, customer_id))
     if customer is not None:  # keep the loaded row in step (rules read customer.orders_count) without a reload

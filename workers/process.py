@@ -49,7 +49,7 @@ def pool_roles(processes: int, notification_processes: int) -> list[Role]:
     return [PIPELINE] * processes + [NOTIFICATIONS] * notification_processes
 
 
-def run_worker_process(settings: Settings, threads: int, role: Role = EVERYTHING) -> None:
+def run_worker_process(settings: Settings, threads: int, role: Role) -> None:
     """One worker process: consume the role's queues with `threads` threads until SIGTERM/SIGINT."""
     if role.niceness:
         os.nice(role.niceness)

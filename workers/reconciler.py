@@ -11,7 +11,7 @@ from config.container import Runtime
 from db.models import InboundEvent
 from db.types import utcnow
 from domain.model import EventStatus
-from workers.actors import PIPELINE_QUEUE
+from workers.actors import NOTIFICATIONS_QUEUE, PIPELINE_QUEUE
 from workers.broker import waiting_messages
 from workers.steps.reconcile import find_stuck_work
 
@@ -25,13 +25,15 @@ def reconcile_once(runtime: Runtime, *, older_than_seconds: int) -> dict[str, in
     """Find stuck work and enqueue it again; returns how many of each kind were re-enqueued.
 
     While messages wait in the pipeline queue, an inbox event is only "stuck" after BACKLOG_PATIENCE times
-    longer: it is most likely waiting its turn, and re-sending it would only grow the backlog.
+    longer: it is most likely waiting its turn, and re-sending it would only grow the backlog. The same holds
+    for a queued notification while the notifications queue has a backlog (emails can lag the pipeline on
+    purpose, see `--notification-processes`).
     """
     now = utcnow()
-    backlog = waiting_messages(runtime.broker, PIPELINE_QUEUE) > 0
     with runtime.session_factory() as session, session.begin():
         stuck = find_stuck_work(session, older_than=timedelta(seconds=older_than_seconds), now=now,
-                                events_older_than=timedelta(seconds=older_than_seconds * (BACKLOG_PATIENCE if backlog else 1)),
+                                events_older_than=_patience(runtime, PIPELINE_QUEUE, older_than_seconds),
+                                sends_older_than=_patience(runtime, NOTIFICATIONS_QUEUE, older_than_seconds),
                                 send_claim_timeout=timedelta(seconds=runtime.settings.send_claim_timeout_seconds))
     for followup in stuck.followups:
         runtime.enqueue(followup)
@@ -41,6 +43,12 @@ def reconcile_once(runtime: Runtime, *, older_than_seconds: int) -> dict[str, in
     if any(counts.values()):
         log.info("reconciled", **counts)
     return counts
+
+
+def _patience(runtime: Runtime, queue_name: str, older_than_seconds: int) -> timedelta:
+    """How long work of this queue may wait: longer while the queue has messages waiting their turn."""
+    backlog = waiting_messages(runtime.broker, queue_name) > 0
+    return timedelta(seconds=older_than_seconds * (BACKLOG_PATIENCE if backlog else 1))
 
 
 def _mark_enqueued(runtime: Runtime, event_ids: list[str]) -> None:

@@ -36,11 +36,12 @@ class StuckWork:
 
 
 def find_stuck_work(session: Session, *, older_than: timedelta, now: datetime, events_older_than: timedelta | None = None,
-                    send_claim_timeout: timedelta = timedelta(minutes=5)) -> StuckWork:
+                    sends_older_than: timedelta | None = None, send_claim_timeout: timedelta = timedelta(minutes=5)) -> StuckWork:
     """Everything that should have moved on by now but has not (a send claimed longer ago than
     `send_claim_timeout` is taken to have died with its worker)."""
     cutoff = now - older_than
     events_cutoff = now - (events_older_than or older_than)
+    sends_cutoff = now - (sends_older_than or older_than)
     return StuckWork(
         events=_ids(session, select(InboundEvent.id).where(
             InboundEvent.status.in_([EventStatus.RECEIVED, EventStatus.ENQUEUED]),
@@ -49,7 +50,7 @@ def find_stuck_work(session: Session, *, older_than: timedelta, now: datetime, e
             Referral.settled_at.is_(None), or_(Referral.rolled_back_at < cutoff, Referral.created_at < cutoff)).limit(BATCH)).all())),
         distributions=_ids(session, select(Distribution.id).where(or_(
             (Distribution.status == DistributionStatus.QUEUED)
-            & (func.coalesce(Distribution.claimed_at, Distribution.created_at) < cutoff),
+            & (func.coalesce(Distribution.claimed_at, Distribution.created_at) < sends_cutoff),
             (Distribution.status == DistributionStatus.SENDING) & (Distribution.claimed_at < now - send_claim_timeout))).order_by(Distribution.id)),
         rewards=_ids(session, select(Reward.id).where(
             Reward.status == RewardStatus.PENDING, Reward.type.in_(list(AUTO_COMPLETING_TYPES)),
