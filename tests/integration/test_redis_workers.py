@@ -19,7 +19,7 @@ from config.container import Runtime
 from db.models import Activity, InboundEvent, Referral, Reward
 from tests.conftest import fresh_runtime, make_settings
 from tests.support.pipeline import body_of, native_event, native_headers, shopify_headers, shopify_order
-from tests.support.processes import child_pids, start_worker_pool, stop_worker_pool, wait_until
+from tests.support.processes import child_pids, poll, start_worker_pool, stop_worker_pool, wait_until
 from tests.support.seed import EACH_CREDITS, FIVE_POINTS, seed_campaign
 from workers.process import NOTIFICATIONS_NICENESS
 from tests.support.servers import unused_port
@@ -74,7 +74,7 @@ def test_an_order_flows_through_redis_and_worker_processes_to_an_email_and_activ
     assert [t for t in types if t in expected] == expected
 
 
-def test_notification_processes_send_the_emails_at_lower_cpu_priority_and_come_back_when_killed(redis_runtime, redis_settings, api, smtp_server, tmp_path):
+def test_notification_processes_alone_send_the_emails_at_lower_cpu_priority_and_come_back_when_killed(redis_runtime, redis_settings, api, smtp_server, tmp_path):
     seeded = seed_campaign(redis_runtime)
     log_file = tmp_path / "workers.log"
     pool = start_worker_pool(redis_settings, processes=1, threads=2, notification_processes=1, log_file=log_file)
@@ -87,11 +87,19 @@ def test_notification_processes_send_the_emails_at_lower_cpu_priority_and_come_b
         os.kill(notifier, signal.SIGKILL)
         wait_until(lambda: len(_started_roles(log_file)) == 3, timeout_s=60, message="the notifications process restarted")
         assert _started_roles(log_file)[-1] == "notifications"
+        niceness = {pid: _niceness(pid) for pid in _worker_children(pool.pid)}
+        assert _niceness_gap(niceness.values()) == NOTIFICATIONS_NICENESS
+        notifier = max(niceness, key=niceness.get)
+        os.kill(notifier, signal.SIGSTOP)  # frozen, not dead: only it may send, so nothing is sent until it resumes
         body = body_of(shopify_order(4343, code=seeded.code, email="friend@example.com"))
         assert api.post("/webhooks/shopify", content=body, headers=shopify_headers(body, webhook_id="split-1")).status_code == 202
+        wait_until(lambda: count(redis_runtime, Reward) == 1, timeout_s=60, message="the reward, by the pipeline process alone")
+        assert not poll(lambda: smtp_server.handler.delivered, timeout_s=2), "the pipeline process sent a notification"
+        os.kill(notifier, signal.SIGCONT)
         wait_until(lambda: len(smtp_server.handler.delivered) == 1, timeout_s=60, message="the reward email")
-        assert _niceness_gap(_niceness(pid) for pid in _worker_children(pool.pid)) == NOTIFICATIONS_NICENESS
     finally:
+        for pid in _worker_children(pool.pid):
+            os.kill(pid, signal.SIGCONT)
         stop_worker_pool(pool)
     assert smtp_server.handler.delivered[0].rcpt_tos == ["ann@example.com"]
 
