@@ -38,3 +38,18 @@ def opted_out(customer_metadata: Mapping) -> bool:
 
 def _truthy(value: object) -> bool:
     return value is True or str(value).lower() in ("true", "1", "yes")
+
+
+REFERRAL_TRIGGERS = frozenset({"referee_welcome", "customer_referred"})
+REWARD_TRIGGERS = frozenset({"customer_rewarded", "reward_completed"})
+ROLLED_BACK = "rolled_back"
+
+
+def stale_reason(trigger: str, reward_status: str | None, referral_status: str | None) -> str | None:
+    """Why a queued notification must not go out after all: what it announces was rolled back before it was
+    sent (an order refunded or cancelled while the email waited its turn). None to send it."""
+    if trigger in REWARD_TRIGGERS and reward_status == ROLLED_BACK:
+        return "the reward was rolled back before this notification was sent"
+    if trigger in REFERRAL_TRIGGERS and referral_status == ROLLED_BACK:
+        return "the referral was rolled back before this notification was sent"
+    return None

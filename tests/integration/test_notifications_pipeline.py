@@ -7,13 +7,16 @@ import pytest
 from dramatiq import Worker
 
 from config.container import Runtime, build_runtime
-from db.models import Activity, Customer, Distribution, FailedJob
+from sqlalchemy import select
+
+from db.models import Activity, Customer, Distribution, FailedJob, InboundEvent
 from tests.conftest import empty_database, make_settings
 from tests.support.counts import all_rows
-from tests.support.pipeline import body_of, drain, native_event, native_headers
-from tests.support.seed import seed_campaign
+from tests.support.pipeline import body_of, drain, drain_with_threads, native_event, native_headers
+from tests.support.seed import EACH_CREDITS, seed_campaign
 from tests.support.servers import WEBHOOK_SECRET
 from workers.steps.distributions import queue_notifications
+from workers.steps.events import process_event
 from fastapi.testclient import TestClient
 from api.app import create_app
 
@@ -161,3 +164,36 @@ def test_a_failed_distribution_can_be_resent_by_an_operator(smtp_runtime, smtp_s
     drain(smtp_runtime, include_delayed=True)
     assert all_rows(smtp_runtime, Distribution)[0].status == "sent"
     assert smtp_client.post(f"/api/v1/distributions/{distribution.id}/resend").status_code == 409
+
+
+def test_emails_about_a_referral_and_reward_rolled_back_before_they_left_are_skipped_and_say_why(database_url, tmp_path, smtp_server):
+    """The order is refunded while its emails still wait in the notifications queue (no worker yet)."""
+    runtime = build_runtime(make_settings(database_url, tmp_path, smtp_host="127.0.0.1", smtp_port=smtp_server.port, smtp_tls="none"))
+    empty_database(runtime)
+    seeded = seed_campaign(runtime, reward_hold_days=14, tiers=[EACH_CREDITS],
+                           notifications={"customer_referred": ["email"], "customer_rewarded": ["email"]})
+    try:
+        with TestClient(create_app(runtime)) as client:
+            order(client, seeded.code)
+            process_open_events(runtime)
+            assert [d.status for d in all_rows(runtime, Distribution)] == ["queued", "queued"]
+            refund = body_of(native_event("evt-refund", "order.refunded", order_id="o-1", source_id="c-1"))
+            assert client.post("/webhooks/events", content=refund, headers=native_headers(refund)).status_code == 202
+            process_open_events(runtime)
+        drain_with_threads(runtime, 2)
+    finally:
+        runtime.close()
+    assert smtp_server.handler.delivered == []
+    distributions = all_rows(runtime, Distribution)
+    assert sorted((d.trigger, d.status) for d in distributions) == [("customer_referred", "skipped"), ("customer_rewarded", "skipped")]
+    reasons = {d.trigger: d.last_error for d in distributions}
+    assert "referral was rolled back" in reasons["customer_referred"] and "reward was rolled back" in reasons["customer_rewarded"]
+    assert [a.type for a in all_rows(runtime, Activity) if a.category == "notification"] == []  # nothing was sent or failed
+
+
+def process_open_events(runtime: Runtime) -> None:
+    """Run the pipeline step for every inbox event not yet processed, here (its emails wait in the broker)."""
+    with runtime.session_factory() as session:
+        open_ids = session.scalars(select(InboundEvent.id).where(InboundEvent.status != "processed").order_by(InboundEvent.id)).all()
+    for event_id in open_ids:
+        runtime.runner.run(process_event, event_id)

@@ -1,6 +1,6 @@
 import pytest
 
-from domain.notify import CHANNELS, DEFAULT_CHANNELS, MARKETING_TRIGGERS, TRIGGERS, channels_for, opted_out, skip_reason
+from domain.notify import CHANNELS, DEFAULT_CHANNELS, MARKETING_TRIGGERS, TRIGGERS, channels_for, opted_out, skip_reason, stale_reason
 
 SPEC_TRIGGERS = {"code_published", "customer_referred", "customer_rewarded", "reward_completed", "referee_welcome"}
 
@@ -84,3 +84,19 @@ def test_a_customer_without_metadata_has_not_opted_out():
 
 def test_the_channels_are_email_and_webhook():
     assert CHANNELS == ("email", "webhook")
+
+
+@pytest.mark.parametrize("trigger, reward_status, referral_status, stale", [
+    ("customer_rewarded", "rolled_back", "active", "reward"),
+    ("reward_completed", "rolled_back", None, "reward"),
+    ("customer_referred", None, "rolled_back", "referral"),
+    ("referee_welcome", None, "rolled_back", "referral"),
+    ("customer_rewarded", "pending", "rolled_back", None),  # a reward's notification goes by the reward alone
+    ("customer_rewarded", "completed", None, None),
+    ("customer_referred", None, "active", None),
+    ("code_published", "rolled_back", "rolled_back", None),
+])
+def test_a_notification_whose_reward_or_referral_was_rolled_back_is_stale(trigger, reward_status, referral_status, stale):
+    reason = stale_reason(trigger, reward_status, referral_status)
+    assert (reason is None) == (stale is None)
+    assert stale is None or f"the {stale} was rolled back" in reason

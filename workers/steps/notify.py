@@ -26,7 +26,7 @@ from notifications.errors import PermanentSendError, TransientSendError
 from notifications.render import Renderer, TemplateError
 from notifications.senders import OutboxSender, SmtpConfig, SmtpSender, WebhookSender
 from workers.errors import is_transient
-from workers.steps.notify_context import render_context
+from workers.steps.notify_context import load_context
 
 FINISH_ATTEMPTS = 6
 SENT_ACTIVITY = {"email": activity.EMAIL_SENT, "webhook": activity.WEBHOOK_SENT}
@@ -97,13 +97,16 @@ class Notifier:
             return None
         prepared = Prepared(row.id, row.channel, row.recipient, None)
         try:
-            return replace(prepared, payload=self._payload(session, row))
+            loaded = load_context(session, self.settings, row)
+            if loaded.stale_reason is not None:  # what it announces was rolled back while it waited
+                self._finish(session, prepared, DistributionStatus.SKIPPED, loaded.stale_reason)
+                return None
+            return replace(prepared, payload=self._payload(session, row, loaded.context))
         except (TemplateError, PermanentSendError) as error:
             self._finish(session, prepared, DistributionStatus.FAILED, str(error))
             return None
 
-    def _payload(self, session: Session, row: Row) -> Any:
-        context = render_context(session, self.settings, row)
+    def _payload(self, session: Session, row: Row, context: dict[str, Any]) -> Any:
         if row.channel == "webhook":
             return _webhook_payload(row, context)
         rendered = self.renderer(_campaign_templates(session, row)).render(row.trigger, context)
@@ -123,7 +126,7 @@ class Notifier:
         row = session.execute(_FINISH, {"distribution_id": prepared.id, "new_status": status,
                                         "new_last_error": None if sent else detail[:2000],
                                         "new_sent_at": utcnow() if sent else None}).one_or_none()
-        if row is not None:
+        if row is not None and status != DistributionStatus.SKIPPED:  # SPEC's activity types name no skip
             _record_outcome_activity(session, row, status, detail)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import io
+from dataclasses import dataclass
 from typing import Any
 
 import segno
@@ -11,16 +12,32 @@ from sqlalchemy import String, bindparam, select, true
 from sqlalchemy.orm import Session, aliased
 
 from config.settings import Settings
-from db.models import Campaign, Code, Customer, Reward, Tier
+from db.models import Campaign, Code, Customer, Referral, Reward, Tier
+from domain.notify import stale_reason
 
 
-def render_context(session: Session, settings: Settings, distribution: Any) -> dict[str, Any]:
-    """The template context of SPEC's triggers for one distribution (a row of the distributions table)."""
+@dataclass(frozen=True)
+class Loaded:
+    """What one send reads: the template context, and why the notification must not go out after all (or None)."""
+
+    context: dict[str, Any]
+    stale_reason: str | None
+
+
+def load_context(session: Session, settings: Settings, distribution: Any) -> Loaded:
+    """The template context of SPEC's triggers for one distribution (a row of the distributions table), and
+    whether what it announces (its reward or referral) was rolled back while it waited."""
     refs = distribution.context
-    campaign, customer, held_code, reward, tier, referee = session.execute(_CONTEXT, {
+    campaign, customer, held_code, reward, tier, referee, referral_status = session.execute(_CONTEXT, {
         "campaign_id": distribution.campaign_id, "customer_id": distribution.customer_id,
-        "reward_id": refs.get("reward_id"), "referee_id": refs.get("referee_id")}).one()
-    code = refs.get("code") or held_code
+        "reward_id": refs.get("reward_id"), "referee_id": refs.get("referee_id"), "referral_id": refs.get("referral_id")}).one()
+    reason = stale_reason(distribution.trigger, reward.status if reward else None, referral_status)
+    return Loaded(_template_context(settings, distribution, campaign, customer, refs.get("code") or held_code, reward, tier, referee),
+                  reason)
+
+
+def _template_context(settings: Settings, distribution: Any, campaign: Campaign, customer: Customer, code: str | None,
+                      reward: Reward | None, tier: Tier | None, referee: Customer | None) -> dict[str, Any]:
     share_url = f"{settings.public_url.rstrip('/')}/r/{code}" if code else None
     return {
         "trigger": distribution.trigger,
@@ -40,11 +57,12 @@ def render_context(session: Session, settings: Settings, distribution: Any) -> d
 
 # Everything a template shows, in one round trip, built once (every send runs it): the campaign and the
 # customer by primary key, the code the customer holds (their share link), and the reward with its tier and
-# the referee when the distribution names them.
+# the referee when the distribution names them, and the status of the referral it announces.
 _Referee = aliased(Customer)
 _HELD_CODE = (select(Code.code).where(Code.campaign_id == Campaign.id, Code.holder_id == Customer.id)
               .order_by(Code.published_at).limit(1).scalar_subquery())
-_CONTEXT = (select(Campaign, Customer, _HELD_CODE, Reward, Tier, _Referee)
+_REFERRAL_STATUS = select(Referral.status).where(Referral.id == bindparam("referral_id", type_=String)).scalar_subquery()
+_CONTEXT = (select(Campaign, Customer, _HELD_CODE, Reward, Tier, _Referee, _REFERRAL_STATUS)
             .join_from(Campaign, Customer, true())
             .outerjoin(Reward, Reward.id == bindparam("reward_id", type_=String))
             .outerjoin(Tier, Tier.id == Reward.tier_id)
