@@ -13,7 +13,7 @@ from db.models import Customer, Order
 from db.types import utcnow
 from db.writes import upsert_dialect
 from domain.events import ShopEvent
-from domain.orders import OrderFacts, apply_event, facts_from_dict, facts_to_dict, status_label
+from domain.orders import OrderFacts, apply_event, facts_from_dict, facts_to_dict, is_older, status_label
 
 
 def record_order(session: Session, source: str, event: ShopEvent, customer: Customer | None) -> tuple[Order, OrderFacts, OrderFacts]:
@@ -27,7 +27,7 @@ def record_order(session: Session, source: str, event: ShopEvent, customer: Cust
     if order.id != values["id"]:
         before = facts_from_dict(order.facts)
         after = apply_event(before, event)
-        _update_row(order, event, customer, after)
+        _update_row(order, event, customer, after, newest=not is_older(before, event.occurred_at))
     _adjust_totals(session, order.customer_id, before, after)
     return order, before, after
 
@@ -40,7 +40,7 @@ def _new_order(source: str, event: ShopEvent, customer: Customer | None) -> tupl
     draft = Order(id=new_id("ord"), source=source, external_id=event.order.id, customer_id=None, amount=None, currency=None,
                   items=[], meta={}, codes=[], facts={}, status="created", refunded_amount=0, counted_amount=None,
                   paid_at=None, canceled_at=None, created_at=now, updated_at=now)
-    _update_row(draft, event, customer, after)
+    _update_row(draft, event, customer, after, newest=True)
     return {column.key: getattr(draft, column.key) for column in Order.__mapper__.column_attrs}, before, after
 
 
@@ -52,16 +52,18 @@ def _upsert_statement(dialect_name: str):
     return statement.returning(Order)
 
 
-def _update_row(order: Order, event: ShopEvent, customer: Customer | None, facts: OrderFacts) -> None:
+def _update_row(order: Order, event: ShopEvent, customer: Customer | None, facts: OrderFacts, *, newest: bool) -> None:
+    """Fold the event into the row; an event older than the order's state (`newest` False) adds its facts,
+    codes and refunds but does not take back the newer amount, items or metadata."""
     data = event.order
     now = utcnow()
     if customer is not None and order.customer_id is None:
         order.customer_id = customer.id
     if data.amount is not None and facts.amount == data.amount:
         order.amount, order.currency = data.amount, data.currency or order.currency
-    if data.items:
+    if data.items and newest:
         order.items = list(data.items)
-    if data.metadata:
+    if data.metadata and newest:
         order.meta = {**order.meta, **data.metadata}
     if event.codes:
         order.codes = sorted(set(order.codes) | set(event.codes))

@@ -2,7 +2,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+
 from domain.events import ShopEvent, OrderData
+
+UNDOING_STATUSES = ("refunded", "canceled", "refund_issued")
 
 
 @dataclass(frozen=True)
@@ -16,6 +20,7 @@ class OrderFacts:
     refunded_in_full: bool = False
     refunds: dict = field(default_factory=dict)
     refunded_total: int = 0
+    amount_as_of: str | None = None  # when the shop stated `amount` (ISO 8601, UTC); None: not known
 
     @property
     def refunded_amount(self) -> int:
@@ -45,7 +50,7 @@ def apply_event(facts: OrderFacts, event: ShopEvent) -> OrderFacts:
     order = event.order
     if order is None:
         return facts
-    facts = _with_amount(facts, order)
+    facts = _with_amount(facts, order, event.occurred_at)
     if order.status in ("created", "paid") or event.type in ("order.created", "order.paid"):
         facts = replace(facts, seen=True)
     if event.is_paid:
@@ -55,10 +60,37 @@ def apply_event(facts: OrderFacts, event: ShopEvent) -> OrderFacts:
     return _with_refund(facts, order)
 
 
-def _with_amount(facts: OrderFacts, order: OrderData) -> OrderFacts:
-    if order.amount is None or order.status in ("refunded", "canceled", "refund_issued") and facts.amount is not None:
+def _with_amount(facts: OrderFacts, order: OrderData, occurred_at: str | None) -> OrderFacts:
+    """The order's amount as of its newest state: webhooks arrive out of order, and an older state of the order
+    (an `orders/paid` retried after an edit's `orders/updated`) must not undo a newer one. A refund or cancellation
+    supplies the amount only until an order event does."""
+    if order.amount is None:
         return facts
-    return replace(facts, amount=order.amount)
+    if order.status in UNDOING_STATUSES:
+        return facts if facts.amount is not None else replace(facts, amount=order.amount)
+    if is_older(facts, occurred_at):
+        return facts
+    stated_at = _instant(occurred_at)
+    return replace(facts, amount=order.amount, amount_as_of=stated_at.isoformat() if stated_at else facts.amount_as_of)
+
+
+def is_older(facts: OrderFacts, occurred_at: str | None) -> bool:
+    """Whether an event shows an older state of the order than the one its amount comes from (events without a
+    time are taken as they come)."""
+    stated_at, known_at = _instant(occurred_at), _instant(facts.amount_as_of)
+    return stated_at is not None and known_at is not None and stated_at < known_at
+
+
+def _instant(text: str | None) -> datetime | None:
+    """An ISO 8601 time as an aware UTC datetime (a time without an offset, such as WooCommerce's `_gmt`
+    fields, is UTC); None when absent or unreadable."""
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
 
 
 def _with_refund(facts: OrderFacts, order: OrderData) -> OrderFacts:
@@ -94,7 +126,8 @@ def status_label(facts: OrderFacts) -> str:
 
 def facts_to_dict(facts: OrderFacts) -> dict:
     return {"amount": facts.amount, "seen": facts.seen, "paid": facts.paid, "canceled": facts.canceled,
-            "refunded_in_full": facts.refunded_in_full, "refunds": facts.refunds, "refunded_total": facts.refunded_total}
+            "refunded_in_full": facts.refunded_in_full, "refunds": facts.refunds, "refunded_total": facts.refunded_total,
+            "amount_as_of": facts.amount_as_of}
 
 
 def facts_from_dict(data: dict | None) -> OrderFacts:

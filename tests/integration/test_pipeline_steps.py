@@ -6,7 +6,7 @@ import threading
 import pytest
 from sqlalchemy import select, update
 
-from db.models import Activity, Code, Customer, InboundEvent, Redemption, Referral, Reward
+from db.models import Activity, Code, Customer, InboundEvent, Order, Redemption, Referral, Reward
 from domain.model import EventStatus
 from tests.support.counts import all_rows, row_counts
 from tests.support.pipeline import body_of, drain, drain_with_threads, native_event, native_headers, shopify_headers, shopify_order
@@ -161,6 +161,22 @@ def test_a_refund_that_arrives_before_its_order_leaves_no_live_reward(runtime, w
     assert not any(r.status == "active" for r in all_rows(runtime, Referral))
     sent = [d for d in all_rows(runtime, Activity) if d.type == "customer.email.sent"]
     assert sent == [] or all(a.data["trigger"] != "customer_rewarded" for a in sent)
+
+
+def test_an_older_state_of_an_order_delivered_late_does_not_take_back_its_newer_amount_or_items(runtime, worker, client):
+    def state(event_id: str, at: str, amount: int, sku: str) -> dict:
+        payload = native_event(event_id, "order.paid", order_id="o-1", amount=amount, email="friend1@example.com",
+                               source_id="c-1", status="paid", items=[{"sku": sku, "quantity": 1, "price": amount}])
+        return payload | {"created_at": at}
+
+    post_native(client, state("evt-edited", "2026-11-27T12:00:00Z", 15000, "SKU-EDITED"))
+    drain(runtime)
+    post_native(client, state("evt-first-retried", "2026-11-27T10:00:00Z", 12900, "SKU-FIRST"))
+    drain(runtime)
+    [order] = all_rows(runtime, Order)
+    assert (order.amount, [item["sku"] for item in order.items]) == (15000, ["SKU-EDITED"])
+    [customer] = all_rows(runtime, Customer, Customer.source_id == "c-1")
+    assert (customer.orders_count, customer.orders_amount) == (1, 15000)
 
 
 def test_a_partial_refund_keeps_the_redemption_and_the_order_counts_the_remainder(runtime, worker, client):

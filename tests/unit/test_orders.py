@@ -1,4 +1,6 @@
 import json
+from dataclasses import replace
+from datetime import datetime
 from functools import reduce
 
 from hypothesis import given
@@ -120,6 +122,44 @@ def test_a_refund_that_arrives_first_supplies_the_amount_until_the_order_arrives
     assert facts_after(refunded(1000)).amount == AMOUNT
 
 
+def at(event: ShopEvent, occurred_at: str) -> ShopEvent:
+    return replace(event, occurred_at=occurred_at)
+
+
+def test_an_older_state_of_the_order_arriving_late_does_not_take_back_a_newer_amount():
+    edited = at(paid(amount=15000), "2026-11-27T12:00:00Z")
+    retried_paid = at(paid(amount=AMOUNT), "2026-11-27T10:00:00Z")
+
+    assert facts_after(edited, retried_paid).amount == facts_after(retried_paid, edited).amount == 15000
+    assert facts_after(edited, retried_paid).counted_amount == 15000
+
+
+def test_times_with_different_offsets_are_compared_as_instants():
+    newer = at(paid(amount=15000), "2026-11-27T10:00:00-05:00")  # 15:00 UTC
+    older = at(paid(amount=AMOUNT), "2026-11-27T14:00:00Z")
+
+    assert facts_after(newer, older).amount == 15000
+    assert facts_after(newer).amount_as_of == "2026-11-27T15:00:00+00:00"
+
+
+def test_a_time_without_an_offset_is_utc_as_in_woocommerces_gmt_fields():
+    newer = at(paid(amount=15000), "2026-11-27T14:30:00")
+    older = at(paid(amount=AMOUNT), "2026-11-27T14:00:00+00:00")
+
+    assert facts_after(newer, older).amount == 15000
+
+
+def test_events_without_a_readable_time_are_taken_as_they_come():
+    assert facts_after(at(paid(amount=15000), "2026-11-27T12:00:00Z"), paid(amount=AMOUNT)).amount == AMOUNT
+    assert facts_after(at(paid(amount=15000), "2026-11-27T12:00:00Z"), at(paid(amount=AMOUNT), "yesterday")).amount == AMOUNT
+
+
+def test_a_refund_stamped_after_the_order_supplies_the_amount_only_until_the_order_arrives():
+    facts = facts_after(at(refunded(1000, amount=99999), "2026-11-28T09:00:00Z"), at(paid(), "2026-11-27T10:00:00Z"))
+
+    assert facts.amount == AMOUNT and facts.remaining_amount == AMOUNT - 1000
+
+
 def test_a_cancelled_order_reads_as_cancelled_even_when_also_refunded():
     assert status_label(facts_after(paid(), refunded(AMOUNT), canceled())) == "canceled"
 
@@ -223,8 +263,9 @@ def test_a_custom_event_converts_only_for_the_campaign_naming_it():
 
 
 def test_facts_survive_a_round_trip_through_json():
-    facts = facts_after(paid(), shopify_refund("r-1", 100), partially_refunded_while_paid(200), canceled())
+    facts = facts_after(at(paid(), "2026-11-27T10:00:00Z"), shopify_refund("r-1", 100), partially_refunded_while_paid(200), canceled())
 
+    assert facts.amount_as_of is not None
     assert facts_from_dict(json.loads(json.dumps(facts_to_dict(facts)))) == facts
 
 
@@ -233,6 +274,25 @@ def test_an_order_without_stored_facts_starts_from_nothing():
 
 
 # --- properties ---------------------------------------------------------------------------------
+
+
+@st.composite
+def edited_orders_events(draw) -> list[ShopEvent]:
+    """Events of one order whose amount was edited, each stamped with a distinct time, plus refunds."""
+    times = draw(st.lists(st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2027, 1, 1)), min_size=1, max_size=6, unique=True))
+    states = [at(draw(st.sampled_from([created, paid]))(draw(st.integers(1, 10**6))), moment.isoformat() + "Z") for moment in times]
+    refunds = [refunded(draw(st.integers(0, 1000)), amount=None), canceled()]
+    return states + draw(st.lists(st.sampled_from(refunds), max_size=2))
+
+
+@given(st.data())
+def test_the_amount_is_the_newest_states_whatever_order_the_events_arrive_in(data):
+    events = data.draw(edited_orders_events())
+    shuffled = data.draw(st.permutations(events))
+    newest = max((e for e in events if e.occurred_at), key=lambda e: datetime.fromisoformat(e.occurred_at))
+
+    assert facts_after(*shuffled) == facts_after(*events)
+    assert facts_after(*shuffled).amount == newest.order.amount
 
 
 @st.composite
