@@ -54,17 +54,17 @@ def _upsert_statement(dialect_name: str):
 
 def _update_row(order: Order, event: ShopEvent, customer: Customer | None, facts: OrderFacts, *, newest: bool) -> None:
     """Fold the event into the row; an event older than the order's state (`newest` False) adds its facts,
-    codes and refunds but does not take back the newer amount, items or metadata."""
+    codes and refunds, and fills in items or metadata the row lacks, but does not take back newer ones."""
     data = event.order
     now = utcnow()
     if customer is not None and order.customer_id is None:
         order.customer_id = customer.id
     if data.amount is not None and facts.amount == data.amount:
         order.amount, order.currency = data.amount, data.currency or order.currency
-    if data.items and newest:
+    if data.items and (newest or not order.items):
         order.items = list(data.items)
-    if data.metadata and newest:
-        order.meta = {**order.meta, **data.metadata}
+    if data.metadata:  # an older state fills in what the newer one lacks, and changes nothing it has
+        order.meta = {**order.meta, **data.metadata} if newest else {**data.metadata, **order.meta}
     if event.codes:
         order.codes = sorted(set(order.codes) | set(event.codes))
     order.facts = facts_to_dict(facts)

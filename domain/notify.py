@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Mapping
 
+from domain.model import ReferralStatus, RewardStatus
+
 TRIGGERS = ("code_published", "referee_welcome", "customer_referred", "customer_rewarded", "reward_completed")
 CHANNELS = ("email", "webhook")
 MARKETING_TRIGGERS = frozenset({"code_published", "referee_welcome", "customer_referred"})
@@ -14,6 +16,8 @@ DEFAULT_CHANNELS: Mapping[str, tuple[str, ...]] = {
     "reward_completed": (),
 }
 OPT_OUT_KEYS = ("unsubscribed", "marketing_opt_out")
+REFERRAL_TRIGGERS = frozenset({"referee_welcome", "customer_referred"})  # they announce a referral
+REWARD_TRIGGERS = frozenset({"customer_rewarded", "reward_completed"})  # they announce a reward
 
 
 def channels_for(settings: Mapping[str, list[str]] | None, trigger: str) -> tuple[str, ...]:
@@ -32,6 +36,16 @@ def skip_reason(trigger: str, channel: str, recipient: str | None, customer_meta
     return None
 
 
+def stale_reason(trigger: str, reward_status: str | None, referral_status: str | None) -> str | None:
+    """Why a queued notification must not go out after all: what it announces was rolled back before it was
+    sent (an order refunded or cancelled while the email waited its turn). None to send it."""
+    if trigger in REWARD_TRIGGERS and reward_status == RewardStatus.ROLLED_BACK:
+        return "the reward was rolled back before this notification was sent"
+    if trigger in REFERRAL_TRIGGERS and referral_status == ReferralStatus.ROLLED_BACK:
+        return "the referral was rolled back before this notification was sent"
+    return None
+
+
 def opted_out(customer_metadata: Mapping) -> bool:
     return any(_truthy(customer_metadata.get(key)) for key in OPT_OUT_KEYS)
 
@@ -39,17 +53,3 @@ def opted_out(customer_metadata: Mapping) -> bool:
 def _truthy(value: object) -> bool:
     return value is True or str(value).lower() in ("true", "1", "yes")
 
-
-REFERRAL_TRIGGERS = frozenset({"referee_welcome", "customer_referred"})
-REWARD_TRIGGERS = frozenset({"customer_rewarded", "reward_completed"})
-ROLLED_BACK = "rolled_back"
-
-
-def stale_reason(trigger: str, reward_status: str | None, referral_status: str | None) -> str | None:
-    """Why a queued notification must not go out after all: what it announces was rolled back before it was
-    sent (an order refunded or cancelled while the email waited its turn). None to send it."""
-    if trigger in REWARD_TRIGGERS and reward_status == ROLLED_BACK:
-        return "the reward was rolled back before this notification was sent"
-    if trigger in REFERRAL_TRIGGERS and referral_status == ROLLED_BACK:
-        return "the referral was rolled back before this notification was sent"
-    return None

@@ -1,7 +1,7 @@
 """An order's life as facts that only ever accumulate, whatever order its webhooks arrive in."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timezone
 
 from domain.events import ShopEvent, OrderData
@@ -62,7 +62,7 @@ def apply_event(facts: OrderFacts, event: ShopEvent) -> OrderFacts:
 
 def _with_amount(facts: OrderFacts, order: OrderData, occurred_at: str | None) -> OrderFacts:
     """The order's amount as of its newest state: webhooks arrive out of order, and an older state of the order
-    (an `orders/paid` retried after an edit's `orders/updated`) must not undo a newer one. A refund or cancellation
+    (a WooCommerce `order.updated` retried after a later edit's) must not undo a newer one. A refund or cancellation
     supplies the amount only until an order event does."""
     if order.amount is None:
         return facts
@@ -81,15 +81,27 @@ def is_older(facts: OrderFacts, occurred_at: str | None) -> bool:
     return stated_at is not None and known_at is not None and stated_at < known_at
 
 
+def stamped_no_later_than(event: ShopEvent, received_at: datetime) -> ShopEvent:
+    """The event with its time capped at when we received it: a shop's clock, or a wrong field, cannot date an
+    event in the future and so make every later real update of the order look older."""
+    stated_at, received = _instant(event.occurred_at), _utc(received_at)
+    if stated_at is None or stated_at <= received:
+        return event
+    return replace(event, occurred_at=received.isoformat())
+
+
 def _instant(text: str | None) -> datetime | None:
     """An ISO 8601 time as an aware UTC datetime (a time without an offset, such as WooCommerce's `_gmt`
     fields, is UTC); None when absent or unreadable."""
     if not text:
         return None
     try:
-        moment = datetime.fromisoformat(text)
+        return _utc(datetime.fromisoformat(text))
     except ValueError:
         return None
+
+
+def _utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
 
 
@@ -131,4 +143,8 @@ def facts_to_dict(facts: OrderFacts) -> dict:
 
 
 def facts_from_dict(data: dict | None) -> OrderFacts:
-    return OrderFacts(**(data or {}))
+    """Facts as stored; keys this version does not know (written by a newer one) are left out, not an error."""
+    return OrderFacts(**{key: value for key, value in (data or {}).items() if key in _FACT_NAMES})
+
+
+_FACT_NAMES = frozenset(fact.name for fact in fields(OrderFacts))

@@ -5,10 +5,9 @@ from typing import Iterator
 
 import pytest
 from dramatiq import Worker
-
-from config.container import Runtime, build_runtime
 from sqlalchemy import select
 
+from config.container import Runtime, build_runtime
 from db.models import Activity, Customer, Distribution, FailedJob, InboundEvent
 from tests.conftest import empty_database, make_settings
 from tests.support.counts import all_rows
@@ -166,28 +165,36 @@ def test_a_failed_distribution_can_be_resent_by_an_operator(smtp_runtime, smtp_s
     assert smtp_client.post(f"/api/v1/distributions/{distribution.id}/resend").status_code == 409
 
 
-def test_emails_about_a_referral_and_reward_rolled_back_before_they_left_are_skipped_and_say_why(database_url, tmp_path, smtp_server):
-    """The order is refunded while its emails still wait in the notifications queue (no worker yet)."""
-    runtime = build_runtime(make_settings(database_url, tmp_path, smtp_host="127.0.0.1", smtp_port=smtp_server.port, smtp_tls="none"))
+STALE_TRIGGERS = ("referee_welcome", "customer_referred", "customer_rewarded")
+
+
+@pytest.mark.parametrize("channel", ["email", "webhook"])
+def test_notifications_about_a_referral_and_reward_rolled_back_before_they_left_are_skipped_and_say_why(
+        database_url, tmp_path, smtp_server, webhook_server, channel):
+    """The order is refunded while its notifications still wait in the broker (no worker yet)."""
+    runtime = build_runtime(make_settings(database_url, tmp_path, smtp_host="127.0.0.1", smtp_port=smtp_server.port, smtp_tls="none",
+                                          outgoing_webhook_secret=WEBHOOK_SECRET))
     empty_database(runtime)
-    seeded = seed_campaign(runtime, reward_hold_days=14, tiers=[EACH_CREDITS],
-                           notifications={"customer_referred": ["email"], "customer_rewarded": ["email"]})
+    seeded = seed_campaign(runtime, reward_hold_days=14, tiers=[EACH_CREDITS], webhook_url=webhook_server.url,
+                           notifications={trigger: [channel] for trigger in STALE_TRIGGERS})
     try:
         with TestClient(create_app(runtime)) as client:
             order(client, seeded.code)
             process_open_events(runtime)
-            assert [d.status for d in all_rows(runtime, Distribution)] == ["queued", "queued"]
+            assert [d.status for d in all_rows(runtime, Distribution)] == ["queued"] * 3
             refund = body_of(native_event("evt-refund", "order.refunded", order_id="o-1", source_id="c-1"))
             assert client.post("/webhooks/events", content=refund, headers=native_headers(refund)).status_code == 202
             process_open_events(runtime)
         drain_with_threads(runtime, 2)
     finally:
         runtime.close()
-    assert smtp_server.handler.delivered == []
+    assert smtp_server.handler.delivered == [] and webhook_server.received == []
     distributions = all_rows(runtime, Distribution)
-    assert sorted((d.trigger, d.status) for d in distributions) == [("customer_referred", "skipped"), ("customer_rewarded", "skipped")]
+    assert sorted((d.trigger, d.channel, d.status, d.attempts) for d in distributions) == sorted(
+        (trigger, channel, "skipped", 0) for trigger in STALE_TRIGGERS)
     reasons = {d.trigger: d.last_error for d in distributions}
-    assert "referral was rolled back" in reasons["customer_referred"] and "reward was rolled back" in reasons["customer_rewarded"]
+    assert "referral was rolled back" in reasons["referee_welcome"] and "referral was rolled back" in reasons["customer_referred"]
+    assert "reward was rolled back" in reasons["customer_rewarded"]
     assert [a.type for a in all_rows(runtime, Activity) if a.category == "notification"] == []  # nothing was sent or failed
 
 

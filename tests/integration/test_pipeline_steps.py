@@ -163,18 +163,19 @@ def test_a_refund_that_arrives_before_its_order_leaves_no_live_reward(runtime, w
     assert sent == [] or all(a.data["trigger"] != "customer_rewarded" for a in sent)
 
 
-def test_an_older_state_of_an_order_delivered_late_does_not_take_back_its_newer_amount_or_items(runtime, worker, client):
-    def state(event_id: str, at: str, amount: int, sku: str) -> dict:
-        payload = native_event(event_id, "order.paid", order_id="o-1", amount=amount, email="friend1@example.com",
-                               source_id="c-1", status="paid", items=[{"sku": sku, "quantity": 1, "price": amount}])
+def test_an_older_state_of_an_order_delivered_late_does_not_take_back_its_newer_amount_items_or_metadata(runtime, worker, client):
+    def state(event_id: str, at: str, amount: int, sku: str, metadata: dict) -> dict:
+        payload = native_event(event_id, "order.paid", order_id="o-1", amount=amount, email="friend1@example.com", source_id="c-1",
+                               status="paid", items=[{"sku": sku, "quantity": 1, "price": amount}], metadata=metadata)
         return payload | {"created_at": at}
 
-    post_native(client, state("evt-edited", "2026-11-27T12:00:00Z", 15000, "SKU-EDITED"))
+    post_native(client, state("evt-edited", "2026-11-27T12:00:00Z", 15000, "SKU-EDITED", {"channel": "web"}))
     drain(runtime)
-    post_native(client, state("evt-first-retried", "2026-11-27T10:00:00Z", 12900, "SKU-FIRST"))
+    post_native(client, state("evt-first-retried", "2026-11-27T10:00:00Z", 12900, "SKU-FIRST", {"channel": "pos", "gift": "yes"}))
     drain(runtime)
     [order] = all_rows(runtime, Order)
     assert (order.amount, [item["sku"] for item in order.items]) == (15000, ["SKU-EDITED"])
+    assert order.meta == {"channel": "web", "gift": "yes"}  # the older state fills in only what the newer one lacks
     [customer] = all_rows(runtime, Customer, Customer.source_id == "c-1")
     assert (customer.orders_count, customer.orders_amount) == (1, 15000)
 

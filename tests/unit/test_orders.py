@@ -1,13 +1,13 @@
 import json
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timezone
 from functools import reduce
 
 from hypothesis import given
 from hypothesis import strategies as st
 
 from domain.events import OrderData, ShopEvent
-from domain.orders import OrderFacts, apply_event, converts, facts_from_dict, facts_to_dict, status_label
+from domain.orders import OrderFacts, apply_event, converts, facts_from_dict, facts_to_dict, stamped_no_later_than, status_label
 
 ORDER_ID = "o-1001"
 AMOUNT = 12900
@@ -154,6 +154,20 @@ def test_events_without_a_readable_time_are_taken_as_they_come():
     assert facts_after(at(paid(amount=15000), "2026-11-27T12:00:00Z"), at(paid(amount=AMOUNT), "yesterday")).amount == AMOUNT
 
 
+def test_a_time_in_the_future_is_capped_at_when_the_event_was_received():
+    received = datetime(2026, 11, 28, 9, 0, tzinfo=timezone.utc)
+    far_future = stamped_no_later_than(at(paid(amount=1), "9999-01-01T00:00:00Z"), received)
+
+    assert far_future.occurred_at == "2026-11-28T09:00:00+00:00"
+    assert facts_after(far_future, at(paid(amount=15000), "2026-11-28T10:00:00Z")).amount == 15000
+
+
+def test_a_time_in_the_past_or_unreadable_is_kept_as_it_is():
+    received = datetime(2026, 11, 28, 9, 0, tzinfo=timezone.utc)
+    for stated in ("2026-11-27T10:00:00Z", "yesterday", None):
+        assert stamped_no_later_than(at(paid(), stated), received).occurred_at == stated
+
+
 def test_a_refund_stamped_after_the_order_supplies_the_amount_only_until_the_order_arrives():
     facts = facts_after(at(refunded(1000, amount=99999), "2026-11-28T09:00:00Z"), at(paid(), "2026-11-27T10:00:00Z"))
 
@@ -267,6 +281,12 @@ def test_facts_survive_a_round_trip_through_json():
 
     assert facts.amount_as_of is not None
     assert facts_from_dict(json.loads(json.dumps(facts_to_dict(facts)))) == facts
+
+
+def test_facts_stored_by_a_newer_version_load_without_the_keys_this_one_does_not_know():
+    stored = facts_to_dict(facts_after(paid())) | {"a_later_fact": True}
+
+    assert facts_from_dict(stored) == facts_after(paid())
 
 
 def test_an_order_without_stored_facts_starts_from_nothing():

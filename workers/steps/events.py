@@ -13,6 +13,7 @@ from domain import activity
 from domain.codes import code_key
 from domain.events import ShopEvent
 from domain.model import EventStatus
+from domain.orders import stamped_no_later_than
 from workers import followups
 from workers.followups import FollowUp
 from workers.steps.rewards import settle_rewards
@@ -29,7 +30,7 @@ def process_event(session: Session, event_id: str) -> list[FollowUp]:
     row = session.connection().execute(_MARK_PROCESSED, {"event_id": event_id, "now": now}).one_or_none()
     if row is None:
         return _unfinished_followups(session, session.get(InboundEvent, event_id))
-    event = ShopEvent.from_dict(row.normalized)
+    event = stamped_no_later_than(ShopEvent.from_dict(row.normalized), row.received_at)
     customer = upsert_customer(session, event.customer) if event.customer else None
     codes = find_codes(session, event.codes)
     lock_referrers(session, codes)
@@ -49,7 +50,7 @@ def process_event(session: Session, event_id: str) -> list[FollowUp]:
 # commits with it or not at all. Built once; the body (which may be large) is not read back.
 _MARK_PROCESSED = (update(InboundEvent).where(InboundEvent.id == bindparam("event_id"), InboundEvent.status.in_(OPEN_STATUSES))
                    .values(status=EventStatus.PROCESSED, processed_at=bindparam("now", type_=InboundEvent.processed_at.type), error=None)
-                   .returning(InboundEvent.id, InboundEvent.source, InboundEvent.normalized))
+                   .returning(InboundEvent.id, InboundEvent.source, InboundEvent.normalized, InboundEvent.received_at))
 
 
 def settle_inline(session: Session, sends: list[FollowUp]) -> list[FollowUp]:

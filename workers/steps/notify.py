@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any, Callable
 
+import structlog
 from sqlalchemy import Row, bindparam, func, update
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -27,6 +28,8 @@ from notifications.render import Renderer, TemplateError
 from notifications.senders import OutboxSender, SmtpConfig, SmtpSender, WebhookSender
 from workers.errors import is_transient
 from workers.steps.notify_context import load_context
+
+log = structlog.get_logger("referrals.notify")
 
 FINISH_ATTEMPTS = 6
 SENT_ACTIVITY = {"email": activity.EMAIL_SENT, "webhook": activity.WEBHOOK_SENT}
@@ -99,7 +102,7 @@ class Notifier:
         try:
             loaded = load_context(session, self.settings, row)
             if loaded.stale_reason is not None:  # what it announces was rolled back while it waited
-                self._finish(session, prepared, DistributionStatus.SKIPPED, loaded.stale_reason)
+                _skip(session, row, loaded.stale_reason)
                 return None
             return replace(prepared, payload=self._payload(session, row, loaded.context))
         except (TemplateError, PermanentSendError) as error:
@@ -126,7 +129,7 @@ class Notifier:
         row = session.execute(_FINISH, {"distribution_id": prepared.id, "new_status": status,
                                         "new_last_error": None if sent else detail[:2000],
                                         "new_sent_at": utcnow() if sent else None}).one_or_none()
-        if row is not None and status != DistributionStatus.SKIPPED:  # SPEC's activity types name no skip
+        if row is not None:
             _record_outcome_activity(session, row, status, detail)
 
 
@@ -145,6 +148,17 @@ _FINISH = update(_DISTRIBUTIONS).where(
          last_error=bindparam("new_last_error", type_=_DISTRIBUTIONS.c.last_error.type),
          sent_at=func.coalesce(bindparam("new_sent_at", type_=_DISTRIBUTIONS.c.sent_at.type), _DISTRIBUTIONS.c.sent_at)
          ).returning(*_DISTRIBUTIONS.c)
+_SKIP = update(_DISTRIBUTIONS).where(
+    _DISTRIBUTIONS.c.id == bindparam("distribution_id"), _DISTRIBUTIONS.c.status == DistributionStatus.SENDING,
+).values(status=DistributionStatus.SKIPPED, last_error=bindparam("reason", type_=_DISTRIBUTIONS.c.last_error.type),
+         attempts=_DISTRIBUTIONS.c.attempts - 1)
+
+
+def _skip(session: Session, row: Row, reason: str) -> None:
+    """Give up a claimed distribution without sending it: `skipped` with the reason, the claim's attempt not counted
+    (nothing was attempted). SPEC's activity types name no skip; the rollback that caused it is in the activity."""
+    session.execute(_SKIP, {"distribution_id": row.id, "reason": reason})
+    log.info("notification_skipped", distribution_id=row.id, trigger=row.trigger, channel=row.channel, reason=reason)
 
 
 def _record_outcome_activity(session: Session, row: Row, status: DistributionStatus, detail: str) -> None:

@@ -32,22 +32,23 @@ def load_context(session: Session, settings: Settings, distribution: Any) -> Loa
         "campaign_id": distribution.campaign_id, "customer_id": distribution.customer_id,
         "reward_id": refs.get("reward_id"), "referee_id": refs.get("referee_id"), "referral_id": refs.get("referral_id")}).one()
     reason = stale_reason(distribution.trigger, reward.status if reward else None, referral_status)
-    return Loaded(_template_context(settings, distribution, campaign, customer, refs.get("code") or held_code, reward, tier, referee),
-                  reason)
+    context = _template_context(settings, distribution.trigger, campaign=campaign, customer=customer,
+                                code=refs.get("code") or held_code, reward=reward, tier=tier, referee=referee)
+    return Loaded(context, reason)
 
 
-def _template_context(settings: Settings, distribution: Any, campaign: Campaign, customer: Customer, code: str | None,
+def _template_context(settings: Settings, trigger: str, *, campaign: Campaign, customer: Customer, code: str | None,
                       reward: Reward | None, tier: Tier | None, referee: Customer | None) -> dict[str, Any]:
     share_url = f"{settings.public_url.rstrip('/')}/r/{code}" if code else None
     return {
-        "trigger": distribution.trigger,
+        "trigger": trigger,
         "campaign": {"id": campaign.id, "name": campaign.name, "referee_reward": campaign.referee_reward,
                      "reward_hold_days": campaign.reward_hold_days},
         "customer": {"id": customer.id, "name": customer.name, "email": customer.email, "locale": customer.locale,
                      "metadata": customer.meta},
         "code": code,
         "share_url": share_url,
-        "qr_png": qr_png(share_url) if distribution.trigger == "code_published" and share_url else None,
+        "qr_png": qr_png(share_url) if trigger == "code_published" and share_url else None,
         "reward": _reward(reward, tier),
         "referee": {"name": referee.name, "email": referee.email} if referee else None,
         "unsubscribe_url": unsubscribe_url(settings, customer.id),
