@@ -7,11 +7,12 @@ import time
 import traceback
 from datetime import datetime, timezone
 
-from bench import e2e, intake, latency, reads, report, roundtrips
+from bench import batching, e2e, intake, latency, reads, report, roundtrips
 from bench.config import Config
 from bench.infra import ROOT, machine
 
-BENCHMARKS = {"roundtrips": roundtrips.run, "intake": intake.run, "e2e": e2e.run, "latency": latency.run, "reads": reads.run}
+BENCHMARKS = {"roundtrips": roundtrips.run, "intake": intake.run, "e2e": e2e.run, "latency": latency.run, "reads": reads.run,
+              "batching": batching.run}
 RESULTS_DIR = ROOT / "bench" / "results"
 WORK_DIR = ROOT / "var" / "bench"
 

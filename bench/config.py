@@ -30,6 +30,9 @@ class Config:
     latency_rate: int = 100
     latency_lower_rate: int = 50
     latency_seconds: float = 30.0
+    # batching: what set-based writes would save PostgreSQL per order (same size in quick runs: about 20 s)
+    batching_orders: int = 300
+    batching_batch: int = 100
     # reads
     redemptions: int = 1_000_000
     activities: int = 5_000_000

@@ -42,6 +42,8 @@ TARGETS = (
     Target("reads_p95_ms", "dashboard reads, worst p95", 50, LE, " ms"),
     Target("worker_rss_mb", "worker process peak RSS", 150, LE, " MB"),
     Target("sql_statements_per_order", "SQL statements per referral order"),
+    Target("pg_cpu_ms_per_order", "PostgreSQL CPU per order, one event per transaction", unit=" ms"),
+    Target("pg_cpu_ms_per_order_set_based", "the same rows set-based, 100 orders per transaction", unit=" ms"),
 )
 
 

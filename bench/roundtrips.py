@@ -5,11 +5,9 @@ order, run in-process (stub broker, one worker thread, `.eml` outbox) against Po
 """
 from __future__ import annotations
 
-import tempfile
 import warnings
 from collections import Counter, defaultdict
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Iterator
 
 from dramatiq import Middleware, Worker
@@ -17,12 +15,8 @@ from sqlalchemy import event
 
 from api.app import create_app
 from bench.config import Config
-from bench.infra import postgres_database
-from config.container import build_runtime
-from config.logging import configure_logging
-from config.settings import Settings
-from db.migrate import upgrade
-from tests.support.pipeline import SHOPIFY_SECRET, body_of, shopify_headers, shopify_order
+from bench.infra import in_process_runtime
+from tests.support.pipeline import body_of, shopify_headers, shopify_order
 from tests.support.seed import EACH_CREDITS, FIVE_POINTS, seed_campaign
 
 with warnings.catch_warnings():
@@ -48,15 +42,8 @@ class _Attribution(Middleware):
 
 
 def run(config: Config) -> dict:
-    configure_logging("console", "WARNING")
-    with postgres_database("roundtrips") as database_url, tempfile.TemporaryDirectory() as outbox:
-        runtime = build_runtime(Settings(_env_file=None, database_url=database_url, shopify_secret=SHOPIFY_SECRET,
-                                         outbox_dir=Path(outbox), log_level="WARNING", db_pool_size=2))
-        upgrade(runtime.engine)
-        try:
-            per_step = _count_one_order(runtime)
-        finally:
-            runtime.close()
+    with in_process_runtime("roundtrips") as runtime:
+        per_step = _count_one_order(runtime)
     totals = Counter()
     for counts in per_step.values():
         totals.update({name: value for name, value in counts.items() if name != "sql"})
