@@ -52,4 +52,3 @@ def opted_out(customer_metadata: Mapping) -> bool:
 
 def _truthy(value: object) -> bool:
     return value is True or str(value).lower() in ("true", "1", "yes")
-
