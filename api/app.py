@@ -17,7 +17,7 @@ from api.metrics import build_metrics, metrics_router
 from api.unsubscribe import unsubscribe_router
 from api.v1 import v1_router
 from api.webhooks import webhook_router
-from config.container import Runtime
+from bootstrap.runtime import Runtime
 
 log = structlog.get_logger("referrals.http")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from api.app import create_app
-from config.container import build_runtime
+from bootstrap.runtime import build_runtime
 from config.logging import configure_logging
 from config.process import freeze_startup_objects
 from config.settings import Settings

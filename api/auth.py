@@ -1,28 +1,15 @@
 """Bearer-token authentication for the JSON API: REFERRALS_API_TOKEN or a token made by `referrals tokens create`."""
 from __future__ import annotations
 
-import hashlib
 import hmac
-import secrets
 
 from fastapi import Request
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from api.errors import ApiError
-from db.ids import new_id
+from app.access import hash_token
 from db.models import ApiToken
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def create_token(session, name: str) -> str:
-    """Store a new token's hash and return the token itself (shown once)."""
-    token = "rp_" + secrets.token_urlsafe(32)
-    session.add(ApiToken(id=new_id("tok"), name=name, token_hash=hash_token(token)))
-    return token
 
 
 async def require_token(request: Request) -> None:

@@ -10,26 +10,23 @@ from typing import Callable, Mapping, Sequence
 import structlog
 from fastapi import Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import select, tuple_, update
 from sqlalchemy.exc import DataError, OperationalError
 
 from api.errors import error_response
 from api.inbox_writer import Written
 from api.signatures import native_signed, shopify_signed, woocommerce_signed
-from config.container import Runtime
+from bootstrap.runtime import Runtime
 from config.settings import Settings
 from db.ids import new_id
-from db.models import InboundEvent
 from db.types import utcnow
-from db.writes import insert_ignore_many
 from domain.events import ParsedWebhook, Unparseable
 from domain.model import EventStatus
-from domain.platforms import native, shopify, woocommerce
-from workers import followups
+from domain.platforms import woocommerce
+from domain.platforms.registry import PARSERS
+from app import inbox
+from app.followups import FollowUp
 
 MAX_BODY_BYTES = 1024 * 1024
-INBOX_COLUMNS = ("id", "source", "external_id", "topic", "body", "headers", "normalized", "status", "error", "attempts",
-                 "received_at", "enqueued_at", "processed_at")
 KEPT_HEADERS = ("x-shopify-topic", "x-shopify-shop-domain", "x-shopify-webhook-id", "x-wc-webhook-topic",
                 "x-wc-webhook-delivery-id", "x-wc-webhook-source", "content-type")
 OUTCOME_BY_STATUS = {EventStatus.ENQUEUED: "accepted", EventStatus.RECEIVED: "accepted", EventStatus.REJECTED: "rejected",
@@ -45,9 +42,9 @@ class Source:
 
 
 SOURCES = {
-    "shopify": Source("shopify", shopify_signed, shopify.parse),
-    "woocommerce": Source("woocommerce", woocommerce_signed, woocommerce.parse),
-    "events": Source("events", native_signed, native.parse),
+    "shopify": Source("shopify", shopify_signed, PARSERS["shopify"]),
+    "woocommerce": Source("woocommerce", woocommerce_signed, PARSERS["woocommerce"]),
+    "events": Source("events", native_signed, PARSERS["events"]),
 }
 
 
@@ -122,28 +119,31 @@ class Received:
 
 
 def store_batch(runtime: Runtime, received: Sequence[Received]) -> Written:
-    """Store the rows in one transaction (deduplicated); then enqueue the new ones. Runs in the inbox writer's thread.
-    A batch the database refuses as a whole (a value it cannot store) is stored row by row, so only that row is rejected."""
+    """Store the rows in one unit of work (deduplicated); its follow-ups (the new events' messages) are sent once it has
+    committed, by the inbox writer's after-commit threads (`Written.then`), so the next batch's commit overlaps them.
+    Runs in the inbox writer's thread. A batch the database refuses as a whole (a value it cannot store) is stored row
+    by row, so only that row is rejected."""
     try:
-        existing = _insert_all(runtime, [item.row for item in received])
         rows = [item.row for item in received]
+        existing, sends = _insert_all(runtime, rows)
     except DataError:
-        rows, existing = _store_one_by_one(runtime, received)
+        rows, existing, sends = _store_one_by_one(runtime, received)
     stored = [_stored(row, existing.get(row["id"])) for row in rows]
-    new_events = [item.event_id for item in stored if item.inserted and item.status == EventStatus.ENQUEUED]
-    return Written(stored, functools.partial(_enqueue_all, runtime, new_events) if new_events else None)
+    return Written(stored, functools.partial(_send_all, runtime, sends) if sends else None)
 
 
-def _store_one_by_one(runtime: Runtime, received: Sequence[Received]) -> tuple[list[dict], dict[str, str]]:
-    rows, existing = [], {}
+def _store_one_by_one(runtime: Runtime, received: Sequence[Received]) -> tuple[list[dict], dict[str, str], list[FollowUp]]:
+    rows, existing, sends = [], {}, []
     for item in received:
         try:
-            existing |= _insert_all(runtime, [item.row])
+            found, more = _insert_all(runtime, [item.row])
             rows.append(item.row)
         except DataError as error:  # e.g. a NUL inside a JSON string: keep it as rejected
             rows.append(_unstorable(item.row, item.body, error))
-            existing |= _insert_all(runtime, [rows[-1]])
-    return rows, existing
+            found, more = _insert_all(runtime, [rows[-1]])
+        existing |= found
+        sends += more
+    return rows, existing, sends
 
 
 def _stored(row: dict, existing_id: str | None) -> Stored:
@@ -152,21 +152,11 @@ def _stored(row: dict, existing_id: str | None) -> Stored:
     return Stored(row["id"], True, row["status"], row["error"])
 
 
-def _insert_all(runtime: Runtime, rows: list[dict]) -> dict[str, str]:
-    """Insert the inbox rows; for each row not inserted (its event key is stored already), the id stored under it."""
-    rows = [{column: row.get(column) for column in INBOX_COLUMNS} for row in rows]
-    with runtime.session_factory() as session, session.begin():
-        inserted = insert_ignore_many(session, InboundEvent, rows)
-        duplicates = [row for row in rows if row["id"] not in inserted]
-        return _stored_ids(session, duplicates) if duplicates else {}
-
-
-def _stored_ids(session, duplicates: list[dict]) -> dict[str, str]:
-    keys = {(row["source"], row["external_id"]) for row in duplicates}
-    query = (select(InboundEvent.source, InboundEvent.external_id, InboundEvent.id)
-             .where(tuple_(InboundEvent.source, InboundEvent.external_id).in_(sorted(keys))))
-    found = {(source, external_id): event_id for source, external_id, event_id in session.execute(query)}
-    return {row["id"]: found[row["source"], row["external_id"]] for row in duplicates}
+def _insert_all(runtime: Runtime, rows: list[dict]) -> tuple[dict[str, str], list[FollowUp]]:
+    """Insert the inbox rows: the ids stored under the rows' event keys already, and the messages to send."""
+    with runtime.units(send_after_commit=False) as uow:
+        existing = inbox.store_events(uow, rows)
+    return existing, uow.followups
 
 
 def _unstorable(row: dict, body: bytes, error: DataError) -> dict:
@@ -203,23 +193,17 @@ def _topic(headers: Mapping[str, str]) -> str | None:
     return headers.get("x-shopify-topic") or headers.get("x-wc-webhook-topic")
 
 
-def _enqueue_all(runtime: Runtime, event_ids: list[str]) -> None:
-    for event_id in event_ids:
-        _enqueue(runtime, event_id)
+def _send_all(runtime: Runtime, sends: list[FollowUp]) -> None:
+    for followup in sends:
+        _send(runtime, followup)
 
 
-def _enqueue(runtime: Runtime, event_id: str) -> None:
-    """Enqueue the stored event (already marked `enqueued`, saving a round trip); if the broker is down,
-    mark it back `received` — the reconciler enqueues it later either way."""
+def _send(runtime: Runtime, followup: FollowUp) -> None:
+    """Enqueue a stored event (already marked `enqueued`, saving a round trip); if the broker is down, mark it back
+    `received`: the reconciler enqueues it later either way."""
     try:
-        runtime.enqueue(followups.process(event_id))
+        runtime.enqueue(followup)
     except Exception as error:  # noqa: BLE001 - the event is durable; the reconciler will enqueue it
+        event_id = followup.args[0]
         log.warning("webhook.enqueue_failed", event_id=event_id, error=str(error))
-        _mark_received(runtime, event_id)
-
-
-def _mark_received(runtime: Runtime, event_id: str) -> None:
-    with runtime.session_factory() as session, session.begin():
-        session.execute(update(InboundEvent)
-                        .where(InboundEvent.id == event_id, InboundEvent.status == EventStatus.ENQUEUED)
-                        .values(status=EventStatus.RECEIVED, enqueued_at=None))
+        runtime.units.run(inbox.mark_received, event_id)

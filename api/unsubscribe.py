@@ -4,8 +4,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from db.models import Customer
-from workers.steps.notify_context import customer_of_token
+from app.customers import opt_out
+from app.pipeline.notify_context import customer_of_token
 
 PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{title}</title></head>
 <body style="font-family:sans-serif;max-width:32rem;margin:4rem auto;color:#111"><h1>{title}</h1><p>{message}</p></body></html>"""
@@ -19,18 +19,9 @@ def unsubscribe_router() -> APIRouter:
     def unsubscribe(token: str, request: Request) -> HTMLResponse:
         runtime = request.app.state.runtime
         customer_id = customer_of_token(runtime.settings, token)
-        if customer_id is None or not _opt_out(runtime, customer_id):
+        if customer_id is None or not runtime.units.run(opt_out, customer_id):
             return HTMLResponse(PAGE.format(title="Link not valid", message="This unsubscribe link is not valid."), status_code=404)
         return HTMLResponse(PAGE.format(title="You are unsubscribed",
                                         message="You will no longer receive referral program invitations or updates."))
 
     return router
-
-
-def _opt_out(runtime, customer_id: str) -> bool:
-    with runtime.session_factory() as session, session.begin():
-        customer = session.get(Customer, customer_id, with_for_update=True)
-        if customer is None:
-            return False
-        customer.meta = {**customer.meta, "unsubscribed": True}
-    return True

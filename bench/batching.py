@@ -25,11 +25,11 @@ from bench.config import Config
 from bench.cpu import backends_of, metered
 from bench.infra import in_process_runtime
 from bench.orders import seed_referrers
-from config.container import Runtime
+from bootstrap.runtime import Runtime
 from db.models import Base, Code, InboundEvent
 from domain.model import EventStatus
 from tests.support.pipeline import body_of, shopify_headers, shopify_order
-from workers.steps.events import process_event
+from app.pipeline.events import process_event
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # starlette's TestClient warns about httpx on import
@@ -89,8 +89,8 @@ def _post(client: TestClient, codes: list[str], *, first: int, count: int) -> li
 def _process(runtime: Runtime, event_ids: list[str]) -> None:
     """Today's pipeline step, one event per transaction (its follow-ups are dropped: no emails here)."""
     for event_id in event_ids:
-        with runtime.runner.session_factory() as session, session.begin():
-            process_event(session, event_id)
+        with runtime.pipeline_units(send_after_commit=False) as uow:
+            process_event(uow, event_id)
 
 
 def _measuring_engine(engine: Engine) -> Engine:

@@ -19,9 +19,9 @@ from typing import Iterator
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
-from config.container import build_runtime  # noqa: E402
+from bootstrap.runtime import build_runtime  # noqa: E402
 from config.settings import Settings  # noqa: E402
-from db import campaigns, codes  # noqa: E402
+from app import campaigns, codes  # noqa: E402
 from db.migrate import upgrade  # noqa: E402
 from db.queries.export import codes_csv  # noqa: E402
 from domain.codes import CODE_CSV_HEADER, generate_codes, parse_code_config  # noqa: E402
@@ -43,8 +43,7 @@ def timed(label: str, results: dict[str, float]) -> Iterator[None]:
 
 
 def new_campaign(runtime, name: str, pattern: str) -> str:
-    with runtime.unit_of_work() as (session, _):
-        return campaigns.create(session, {"name": name, "code_config": {"pattern": pattern}}).id
+    return runtime.units.run(campaigns.create, {"name": name, "code_config": {"pattern": pattern}}).id
 
 
 def fresh_csv(count: int) -> str:
@@ -69,8 +68,8 @@ def export_peak_memory(runtime, campaign_id: str) -> int:
 def run(runtime, count: int) -> dict[str, float]:
     results: dict[str, float] = {}
     generated = new_campaign(runtime, "Bench generate", "REF-####-????")
-    with timed(f"generate {count:,} codes", results), runtime.unit_of_work() as (session, _):
-        assert codes.generate(session, generated, count) == count
+    with timed(f"generate {count:,} codes", results):
+        assert runtime.units.run(codes.generate, generated, count) == count
     export_path = Path(tempfile.mkstemp(suffix=".csv")[1])
     with timed(f"export {count:,} codes (streamed CSV)", results), export_path.open("w") as out:
         for chunk in codes_csv(runtime.session_factory, generated):
@@ -80,10 +79,10 @@ def run(runtime, count: int) -> dict[str, float]:
     imported = new_campaign(runtime, "Bench import", "IMP-########-??")
     source = fresh_csv(count)
     with timed(f"import {count:,} new codes from CSV", results):
-        report = codes.run_import(runtime.unit_of_work, imported, io.StringIO(source))
+        report = codes.run_import(runtime.units, imported, io.StringIO(source))
     assert report.imported == count and not report.errors, report.to_dict()["errors"][:3]
     with timed(f"re-import the {count:,}-code export (updates)", results), export_path.open() as exported:
-        report = codes.run_import(runtime.unit_of_work, generated, exported)
+        report = codes.run_import(runtime.units, generated, exported)
     assert report.updated == count and not report.errors
     export_path.unlink()
     return results

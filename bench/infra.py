@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from config.container import Runtime, build_runtime
+from bootstrap.runtime import Runtime, build_runtime
 from config.logging import configure_logging
 from config.settings import Settings
 from db.migrate import upgrade

@@ -11,7 +11,7 @@ import redis
 from bench.config import Config
 from bench.infra import VENV_BIN, postgres_database, private_redis_database
 from bench.launcher import Launched, free_port, launched, log_mentions, peak_rss_mb, port_open
-from config.container import Runtime, build_runtime
+from bootstrap.runtime import Runtime, build_runtime
 from config.settings import Settings
 from db.migrate import upgrade
 from tests.support.pipeline import SHOPIFY_SECRET

@@ -14,8 +14,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from rich.table import Table
 
 from cli.settings import operator_runtime
-from config.container import Runtime
-from db import campaigns, codes
+from bootstrap.runtime import Runtime
+from app import campaigns, codes
 from db.queries import campaigns as campaign_queries, serializers
 from db.queries.export import codes_csv, codes_csv_rows
 from db.queries.lookups import live_campaign
@@ -75,8 +75,8 @@ def create_campaign(
     """Create a campaign and print its id."""
     values = {"name": name, "code_config": {"pattern": pattern}, "conversion": conversion,
               "reward_hold_days": hold_days, "join_once": join_once}
-    with operator_runtime() as runtime, runtime.unit_of_work() as (session, _sends):
-        campaign = campaigns.create(session, values)
+    with operator_runtime() as runtime:
+        campaign = runtime.units.run(campaigns.create, values)
     typer.echo(campaign.id)
 
 
@@ -97,8 +97,7 @@ def generate_codes(campaign_id: str, count: int = typer.Option(..., "--count", m
     with operator_runtime() as runtime, _progress() as bar:
         _require_campaign(runtime, campaign_id)
         task = bar.add_task("generating", total=count)
-        with runtime.unit_of_work() as (session, _sends):
-            created = codes.generate(session, campaign_id, count, progress=_advance(bar, task))
+        created = runtime.units.run(codes.generate, campaign_id, count, progress=_advance(bar, task))
     typer.echo(f"created {created} codes")
 
 
@@ -113,7 +112,7 @@ def import_codes(
     with operator_runtime() as runtime, _progress() as bar, file.open(encoding="utf-8-sig", newline="") as lines:
         _require_campaign(runtime, campaign_id)
         task = bar.add_task("importing", total=total)
-        report = codes.run_import(runtime.unit_of_work, campaign_id, lines, on_error=on_error.value,
+        report = codes.run_import(runtime.units, campaign_id, lines, on_error=on_error.value,
                                   progress=_advance(bar, task))
     _print_report(report.to_dict(), on_error)
 

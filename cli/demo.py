@@ -13,8 +13,8 @@ from rich.console import Console
 
 from cli.embedded import embedded_settings
 from cli.settings import load_settings, secrets_file
-from config.container import build_runtime
-from db.demo import seed_demo
+from bootstrap.runtime import build_runtime
+from app.demo import seed_demo
 from db.migrate import upgrade
 
 demo_app = typer.Typer(help="The demo campaign: seed it, then send it an order.", invoke_without_command=True)
@@ -28,8 +28,7 @@ def seed(ctx: typer.Context) -> None:
         return
     runtime = build_runtime(load_settings())
     upgrade(runtime.engine)
-    with runtime.session_factory() as session, session.begin():
-        demo = seed_demo(session)
+    demo = runtime.units.run(seed_demo)
     runtime.close()
     console.print(f"Demo campaign {demo.campaign_id}: {demo.referrer_email} holds code [bold]{demo.referrer_code}[/bold]")
 
@@ -65,8 +64,7 @@ def send_order(
 def _demo(settings):
     runtime = build_runtime(settings)
     upgrade(runtime.engine)
-    with runtime.session_factory() as session, session.begin():
-        demo = seed_demo(session)
+    demo = runtime.units.run(seed_demo)
     runtime.close()
     return demo
 

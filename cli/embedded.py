@@ -10,11 +10,11 @@ from dramatiq import Worker
 from rich.console import Console
 
 from api.app import create_app
-from config.container import build_runtime
+from bootstrap.runtime import build_runtime
 from config.logging import configure_logging
 from config.process import freeze_startup_objects
 from config.settings import Settings
-from db.demo import seed_demo
+from app.demo import seed_demo
 from db.migrate import upgrade
 from workers.reconciler import PeriodicReconciler
 
@@ -39,8 +39,7 @@ def run_embedded(settings: Settings, *, host: str, port: int, threads: int, cons
         settings = settings.model_copy(update={"public_url": f"http://{host}:{port}"})
     runtime = build_runtime(settings)
     upgrade(runtime.engine)
-    with runtime.session_factory() as session, session.begin():
-        demo = seed_demo(session)
+    demo = runtime.units.run(seed_demo)
     worker = Worker(runtime.broker, worker_threads=threads)
     worker.start()
     reconciler = PeriodicReconciler(runtime, interval=settings.reconcile_interval_seconds,

@@ -11,7 +11,8 @@ from cli.demo import demo_app
 from cli.ops import events_app, jobs_app
 from cli.embedded import embedded_settings, run_embedded
 from cli.settings import load_settings, require_redis, secrets_file
-from config.container import build_runtime
+from app.access import create_token
+from bootstrap.runtime import build_runtime
 from db.migrate import current_revision, upgrade
 
 app = typer.Typer(help="Referral Pipeline: a self-hosted referral-program engine.", no_args_is_help=True)
@@ -63,7 +64,7 @@ def worker(
 
     settings = load_settings()
     require_redis(settings, "worker")
-    run_worker_pool(settings, processes=processes, threads=threads, metrics_port=metrics_port,
+    run_worker_pool(build_runtime, settings, processes=processes, threads=threads, metrics_port=metrics_port,
                     notification_processes=notification_processes)
 
 
@@ -95,10 +96,7 @@ def reconcile(older_than: int = typer.Option(60, "--older-than", min=0, help="se
 @tokens_app.command("create")
 def tokens_create(name: str = typer.Option("default", help="a label to recognise the token by")) -> None:
     """Create an API token; it is shown once."""
-    from api.auth import create_token
-
     runtime = build_runtime(load_settings())
-    with runtime.session_factory() as session, session.begin():
-        token = create_token(session, name)
+    token = runtime.units.run(create_token, name)
     runtime.close()
     console.print(token)

@@ -7,10 +7,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from api.v1.operations import PARSERS, retry
 from cli.settings import operator_runtime
-from config.container import Runtime
-from db import operator
+from bootstrap.runtime import Runtime
+from app import operations
 from db.models import FailedJob
 from db.queries import lists, serializers
 from db.queries.lookups import get
@@ -59,7 +58,7 @@ def jobs_retry(job_id: str = typer.Argument(None, help="one job; omit with --all
         console.print("[red]Give a job id, or --all (optionally with --actor).[/red]")
         raise typer.Exit(2)
     with operator_runtime() as runtime:
-        retried = retry(runtime, job_id=job_id, actor=actor)
+        retried = runtime.units.run(operations.retry_jobs, job_id=job_id, actor=actor)
     console.print(f"Retried {len(retried)} job(s).")
 
 
@@ -71,12 +70,12 @@ def jobs_purge(job_id: str = typer.Argument(None, help="one job; omit to purge b
     if (job_id is None) == (older_than_days is None):
         console.print("[red]Give a job id, or --older-than-days N.[/red]")
         raise typer.Exit(2)
-    with operator_runtime() as runtime, runtime.unit_of_work() as (session, _sends):
+    with operator_runtime() as runtime, runtime.units() as uow:
         if job_id:
-            operator.purge_job(session, job_id)
+            operations.purge_job(uow, job_id)
             count = 1
         else:
-            count = operator.purge_jobs(session, datetime.now(timezone.utc) - timedelta(days=older_than_days), actor=actor)
+            count = operations.purge_jobs(uow, datetime.now(timezone.utc) - timedelta(days=older_than_days), actor=actor)
     console.print(f"Purged {count} job(s).")
 
 
@@ -94,6 +93,5 @@ def events_list(status: str = typer.Option(None, help="received, enqueued, proce
 def events_replay(event_id: str) -> None:
     """Process a rejected (parsed anew), failed or stuck event again."""
     with operator_runtime() as runtime:
-        with runtime.unit_of_work() as (session, sends):
-            row = serializers.event(operator.replay_event(session, sends, event_id, PARSERS))
+        row = serializers.event(runtime.units.run(operations.replay_event, event_id))
     console.print(f"Event {row['id']} is {row['status']}.")

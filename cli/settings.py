@@ -9,7 +9,7 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 
-from config.container import Runtime, build_runtime
+from bootstrap.runtime import Runtime, build_runtime
 from config.settings import Settings
 from db.queries.errors import OperatorError
 

@@ -9,7 +9,6 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.campaign_config import CONFIG_CACHE, ConfigCache
-from db.writes import ACTIVITIES_AT_COMMIT, forget_transaction, write_pending_activities
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -25,17 +24,14 @@ def build_engine(database_url: str, *, pool_size: int = 10) -> Engine:
 
 
 def build_session_factory(engine: Engine, *, hold_loaded: bool = False) -> sessionmaker[Session]:
-    """Sessions whose recorded activities are written at commit in one statement, sharing one cache of
-    campaigns' tiers and rules (`db.campaign_config`).
+    """Sessions sharing one cache of campaigns' tiers and rules (`db.campaign_config`).
 
     `hold_loaded` (worker steps): the session keeps every row it loaded until it closes. SQLAlchemy's identity
     map holds rows weakly, so a campaign or customer a step loaded and let go of was read again by the next
     `session.get`; a step's transaction is short and small, so holding them costs nothing. Not for sessions
     that stream (CSV exports), which must let rows go.
     """
-    factory = sessionmaker(engine, expire_on_commit=False, info={ACTIVITIES_AT_COMMIT: True, CONFIG_CACHE: ConfigCache()})
-    event.listen(factory, "before_commit", write_pending_activities)
-    event.listen(factory, "after_soft_rollback", forget_transaction)
+    factory = sessionmaker(engine, expire_on_commit=False, info={CONFIG_CACHE: ConfigCache()})
     if hold_loaded:
         event.listen(factory, "loaded_as_persistent", _hold)
     return factory

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import delete
 
 from api.app import create_app
-from config.container import Runtime, build_runtime
+from bootstrap.runtime import Runtime, build_runtime
 from config.settings import Settings
 from db.migrate import upgrade
 from db.models import Base

@@ -12,8 +12,8 @@ from config.settings import Settings
 from db.models import Distribution, InboundEvent
 from domain.model import DistributionStatus, EventStatus
 from workers.errors import retry_when
-from workers.runner import StepRunner
-from workers.steps import events, rewards
+from app.pipeline import events, rewards
+from app.unit_of_work import UnitsOfWork
 
 PIPELINE_QUEUE = "referrals"
 NOTIFICATIONS_QUEUE = "notifications"
@@ -22,18 +22,18 @@ NOTIFICATIONS_QUEUE = "notifications"
 PIPELINE_PRIORITY, NOTIFICATIONS_PRIORITY = 0, 10
 
 
-def register_actors(broker: Broker, runner: StepRunner, send_distribution: Callable[[str], Any], settings: Settings) -> dict[str, Actor]:
+def register_actors(broker: Broker, units: UnitsOfWork, send_distribution: Callable[[str], Any], settings: Settings) -> dict[str, Actor]:
     """Declare every actor on `broker`; nothing is registered at import time."""
     options = {"broker": broker, "retry_when": retry_when(settings.max_retries), "min_backoff": 250, "max_backoff": 60_000}
 
     def process_event(event_id: str) -> None:
-        runner.run(events.process_event, event_id)
+        units.run(events.process_event, event_id)
 
     def settle_rewards(campaign_id: str, referrer_id: str) -> None:
-        runner.run(rewards.settle_rewards, campaign_id, referrer_id)
+        units.run(rewards.settle_rewards, campaign_id, referrer_id)
 
     def complete_reward(reward_id: str) -> None:
-        runner.run(rewards.complete_reward, reward_id)
+        units.run(rewards.complete_reward, reward_id)
 
     pipeline = [process_event, settle_rewards, complete_reward]
     actors = {fn.__name__: dramatiq.actor(fn, actor_name=fn.__name__, queue_name=PIPELINE_QUEUE,

@@ -8,11 +8,11 @@ import signal
 import threading
 import time
 from dataclasses import dataclass
+from typing import Any, Callable
 
 import structlog
 from dramatiq import Worker
 
-from config.container import build_runtime
 from config.logging import configure_logging
 from config.process import freeze_startup_objects
 from config.settings import Settings
@@ -24,6 +24,7 @@ from workers.reconciler import PeriodicReconciler
 log = structlog.get_logger("referrals.worker")
 RESTART_PAUSE_SECONDS = 1.0
 NOTIFICATIONS_NICENESS = 10
+BuildRuntime = Callable[[Settings], Any]  # bootstrap.runtime.build_runtime, handed down by the entry point
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,7 @@ def pool_roles(processes: int, notification_processes: int) -> list[Role]:
     return [PIPELINE] * processes + [NOTIFICATIONS] * notification_processes
 
 
-def run_worker_process(settings: Settings, threads: int, role: Role) -> None:
+def run_worker_process(build_runtime: BuildRuntime, settings: Settings, threads: int, role: Role) -> None:
     """One worker process: consume the role's queues with `threads` threads until SIGTERM/SIGINT."""
     if role.niceness:
         os.nice(role.niceness)
@@ -66,21 +67,22 @@ def run_worker_process(settings: Settings, threads: int, role: Role) -> None:
     runtime.close()
 
 
-def run_worker_pool(settings: Settings, *, processes: int, threads: int, metrics_port: int = 0,
+def run_worker_pool(build_runtime: BuildRuntime, settings: Settings, *, processes: int, threads: int, metrics_port: int = 0,
                     notification_processes: int = 0) -> None:
     """Supervise the worker processes, serve their metrics, and run the periodic reconciler here."""
     configure_logging(settings.log_format, settings.log_level)
     metrics_dir = prepare_multiprocess_dir()
     serve_pool_metrics(metrics_port, metrics_dir)
     context = multiprocessing.get_context("spawn")
-    children = [_Child(role, _spawn(context, settings, threads, role)) for role in pool_roles(processes, notification_processes)]
+    start = _Starter(context, build_runtime, settings, threads)
+    children = [_Child(role, start(role)) for role in pool_roles(processes, notification_processes)]
     runtime = build_runtime(settings)
     reconciler = PeriodicReconciler(runtime, interval=settings.reconcile_interval_seconds,
                                     older_than_seconds=settings.reconcile_older_than_seconds)
     reconciler.start()
     stop = _stop_event()
     while not stop.wait(0.5):
-        children = [_respawn_if_dead(context, child, settings, threads) for child in children]
+        children = [_respawn_if_dead(start, child) for child in children]
     reconciler.stop()
     _terminate(children)
     runtime.close()
@@ -93,19 +95,29 @@ class _Child:
     process: multiprocessing.process.BaseProcess
 
 
-def _spawn(context, settings: Settings, threads: int, role: Role):
-    process = context.Process(target=run_worker_process, args=(settings, threads, role), name=f"referrals-worker-{role.name}")
-    process.start()
-    return process
+@dataclass(frozen=True)
+class _Starter:
+    """Starts one worker process of a role."""
+
+    context: Any
+    build_runtime: BuildRuntime
+    settings: Settings
+    threads: int
+
+    def __call__(self, role: Role) -> multiprocessing.process.BaseProcess:
+        process = self.context.Process(target=run_worker_process, args=(self.build_runtime, self.settings, self.threads, role),
+                                       name=f"referrals-worker-{role.name}")
+        process.start()
+        return process
 
 
-def _respawn_if_dead(context, child: _Child, settings: Settings, threads: int) -> _Child:
+def _respawn_if_dead(start: _Starter, child: _Child) -> _Child:
     if child.process.is_alive():
         return child
     log.warning("worker.died", pid=child.process.pid, exitcode=child.process.exitcode, role=child.role.name)
     forget_process(child.process.pid)
     time.sleep(RESTART_PAUSE_SECONDS)
-    return _Child(child.role, _spawn(context, settings, threads, child.role))
+    return _Child(child.role, start(child.role))
 
 
 def _terminate(children: list[_Child]) -> None:

@@ -3,22 +3,30 @@ from __future__ import annotations
 
 import threading
 from datetime import timedelta
+from typing import Protocol
 
 import structlog
-from sqlalchemy import update
+from dramatiq import Broker
 
-from config.container import Runtime
-from db.models import InboundEvent
+from app.pipeline.reconcile import reconcile
+from app.unit_of_work import UnitsOfWork
+from config.settings import Settings
 from db.types import utcnow
-from domain.model import EventStatus
 from workers.actors import NOTIFICATIONS_QUEUE, PIPELINE_QUEUE
 from workers.broker import waiting_messages
-from workers.steps.reconcile import find_stuck_work
 
 log = structlog.get_logger("referrals.reconciler")
 
 
 BACKLOG_PATIENCE = 10
+
+
+class Runtime(Protocol):
+    """What reconciling needs of the runtime (`bootstrap.runtime.Runtime` has it)."""
+
+    settings: Settings
+    broker: Broker
+    units: UnitsOfWork
 
 
 def reconcile_once(runtime: Runtime, *, older_than_seconds: int) -> dict[str, int]:
@@ -29,16 +37,11 @@ def reconcile_once(runtime: Runtime, *, older_than_seconds: int) -> dict[str, in
     for a queued notification while the notifications queue has a backlog (emails can lag the pipeline on
     purpose, see `--notification-processes`).
     """
-    now = utcnow()
-    with runtime.session_factory() as session, session.begin():
-        stuck = find_stuck_work(session, older_than=timedelta(seconds=older_than_seconds), now=now,
-                                events_older_than=_patience(runtime, PIPELINE_QUEUE, older_than_seconds),
-                                sends_older_than=_patience(runtime, NOTIFICATIONS_QUEUE, older_than_seconds),
-                                send_claim_timeout=timedelta(seconds=runtime.settings.send_claim_timeout_seconds))
-    for followup in stuck.followups:
-        runtime.enqueue(followup)
-    if stuck.events:
-        _mark_enqueued(runtime, stuck.events)
+    with runtime.units() as uow:
+        stuck = reconcile(uow, older_than=timedelta(seconds=older_than_seconds), now=utcnow(),
+                          events_older_than=_patience(runtime, PIPELINE_QUEUE, older_than_seconds),
+                          sends_older_than=_patience(runtime, NOTIFICATIONS_QUEUE, older_than_seconds),
+                          send_claim_timeout=timedelta(seconds=runtime.settings.send_claim_timeout_seconds))
     counts = stuck.counts()
     if any(counts.values()):
         log.info("reconciled", **counts)
@@ -49,14 +52,6 @@ def _patience(runtime: Runtime, queue_name: str, older_than_seconds: int) -> tim
     """How long work of this queue may wait: longer while the queue has messages waiting their turn."""
     backlog = waiting_messages(runtime.broker, queue_name) > 0
     return timedelta(seconds=older_than_seconds * (BACKLOG_PATIENCE if backlog else 1))
-
-
-def _mark_enqueued(runtime: Runtime, event_ids: list[str]) -> None:
-    """Stamp the re-enqueue time, so one event is re-sent at most once per `older_than` window."""
-    with runtime.session_factory() as session, session.begin():
-        session.execute(update(InboundEvent)
-                        .where(InboundEvent.id.in_(event_ids), InboundEvent.status.in_([EventStatus.RECEIVED, EventStatus.ENQUEUED]))
-                        .values(status=EventStatus.ENQUEUED, enqueued_at=utcnow()))
 
 
 class PeriodicReconciler(threading.Thread):

@@ -8,7 +8,7 @@ from fastapi import Query, Response
 from api.v1 import responses as shapes
 from api.v1.common import PageDep, RuntimeDep, csv_response, json_or_csv, page, read, returns, router, write
 from api.v1.schemas import CampaignIn, CampaignPatch
-from db import campaigns as commands
+from app import campaigns as commands
 from db.queries import campaigns as queries, lists, serializers
 from db.queries.export import listing_csv
 from db.queries.lookups import live_campaign

@@ -12,9 +12,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from api.v1 import responses as shapes
-from api.v1.common import RuntimeDep, PageDep, csv_response, page, read, returns, router, write, write_enqueuing
+from api.v1.common import RuntimeDep, PageDep, csv_response, page, read, returns, router, write
 from api.v1.schemas import CountIn, PublishIn, RuleIn
-from db import campaigns, codes as commands
+from app import campaigns, codes as commands
 from db.queries import campaigns as queries, serializers
 from db.queries.errors import Invalid
 from db.queries.export import codes_csv
@@ -56,7 +56,7 @@ def _campaign_codes(api) -> None:
     async def import_codes(campaign_id: str, request: Request, runtime: RuntimeDep,
                            on_error: Literal["skip", "abort"] = "skip") -> dict:
         lines = await _uploaded_csv(request)
-        report = await run_in_threadpool(commands.run_import, runtime.unit_of_work, campaign_id, lines, on_error=on_error)
+        report = await run_in_threadpool(commands.run_import, runtime.units, campaign_id, lines, on_error=on_error)
         return report.to_dict()
 
     @api.get("/campaigns/{campaign_id}/codes/export", summary="Export codes as CSV (or a Mailchimp audience)",
@@ -68,7 +68,7 @@ def _campaign_codes(api) -> None:
     @api.post("/campaigns/{campaign_id}/referrers", status_code=201, summary="Invite a referrer: publish a code to a customer",
               responses=_published("join_once: the customer already holds this code"))
     def invite(campaign_id: str, body: PublishIn, runtime: RuntimeDep) -> JSONResponse:
-        code, published = write_enqueuing(runtime, commands.invite, campaign_id, body.customer.data(), body.channel)
+        code, published = write(runtime, commands.invite, campaign_id, body.customer.data(), body.channel)
         return JSONResponse(serializers.publication(code), status_code=201 if published else 200)
 
 
@@ -85,7 +85,7 @@ def _code_page(api) -> None:
     @api.post("/codes/{code}/publish", status_code=201, summary="Publish this code to a customer",
               responses=_published("the customer already holds this code"))
     def publish(code: str, body: PublishIn, runtime: RuntimeDep) -> JSONResponse:
-        row, published = write_enqueuing(runtime, commands.publish, code, body.customer.data(), body.channel)
+        row, published = write(runtime, commands.publish, code, body.customer.data(), body.channel)
         return JSONResponse(serializers.publication(row), status_code=201 if published else 200)
 
     @api.get("/codes/{code}/qr.svg", summary="QR code of the share link, SVG", response_class=Response, responses=SVG)

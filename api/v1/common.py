@@ -14,7 +14,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 from api.errors import ApiError
 from api.pagination import PageParams, page_params, paginate
 from api.v1.responses import ErrorBody
-from config.container import Runtime
+from bootstrap.runtime import Runtime
 from db.queries import Listing
 from db.queries.errors import Conflict, Invalid, NotFound, OperatorError
 
@@ -68,15 +68,8 @@ def read(runtime: Runtime, query: Callable[..., Any], *args: Any, **kwargs: Any)
 
 
 def write(runtime: Runtime, command: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """Run a write command in a unit of work."""
-    with runtime.unit_of_work() as (session, _sends):
-        return command(session, *args, **kwargs)
-
-
-def write_enqueuing(runtime: Runtime, command: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """Run a write command that asks for follow-ups; they are enqueued once it has committed."""
-    with runtime.unit_of_work() as (session, sends):
-        return command(session, sends, *args, **kwargs)
+    """Run an application command (`app/`) in its unit of work: committed, then its follow-ups sent."""
+    return runtime.units.run(command, *args, **kwargs)
 
 
 def page(runtime: Runtime, listing: Listing | Callable[[Any], Listing], params: PageParams) -> dict[str, Any]:

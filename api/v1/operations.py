@@ -7,19 +7,16 @@ from typing import Annotated, Literal
 from fastapi import Query, Response
 from pydantic import BeforeValidator
 
-from api.intake import SOURCES
 from api.v1 import responses as shapes
-from api.v1.common import PageDep, RuntimeDep, page, read, returns, router, write, write_enqueuing
+from api.v1.common import PageDep, RuntimeDep, page, read, returns, router, write
 from api.v1.schemas import text_only
-from config.container import Runtime
-from db import operator
+from app import operations
 from db.models import FailedJob, InboundEvent
 from db.queries import lists, serializers
 from db.queries.errors import Invalid
 from db.queries.lookups import get
 
 EventStatus = Literal["received", "enqueued", "processed", "rejected", "failed"]
-PARSERS = {name: source.parse for name, source in SOURCES.items()}
 
 
 def operations_router():
@@ -42,7 +39,7 @@ def _events(api) -> None:
     @api.post("/events/{event_id}/replay", summary="Process a rejected, failed or stuck event again",
               responses=returns(shapes.Event))
     def replay_event(event_id: str, runtime: RuntimeDep) -> dict:
-        return serializers.event(write_enqueuing(runtime, operator.replay_event, event_id, PARSERS))
+        return serializers.event(write(runtime, operations.replay_event, event_id))
 
 
 def _jobs(api) -> None:
@@ -54,7 +51,7 @@ def _jobs(api) -> None:
     @api.post("/jobs/failed/retry", summary="Retry every failed job not retried yet (or one actor's)",
               responses=returns(shapes.JobsRetried))
     def retry_all(runtime: RuntimeDep, actor: str | None = None) -> dict:
-        jobs = retry(runtime, actor=actor)
+        jobs = write(runtime, operations.retry_jobs, actor=actor)
         return {"retried": len(jobs), "data": [serializers.failed_job(job) for job in jobs]}
 
     @api.get("/jobs/failed/{job_id}", summary="One failed job with its traceback",
@@ -65,11 +62,11 @@ def _jobs(api) -> None:
     @api.post("/jobs/failed/{job_id}/retry", summary="Send a failed job's message again",
               responses=returns(shapes.FailedJobDetail))
     def retry_one(job_id: str, runtime: RuntimeDep) -> dict:
-        return serializers.failed_job_detail(retry(runtime, job_id=job_id)[0])
+        return serializers.failed_job_detail(write(runtime, operations.retry_jobs, job_id=job_id)[0])
 
     @api.delete("/jobs/failed/{job_id}", status_code=204, summary="Forget a failed job")
     def purge_one(job_id: str, runtime: RuntimeDep) -> Response:
-        write(runtime, operator.purge_job, job_id)
+        write(runtime, operations.purge_job, job_id)
         return Response(status_code=204)
 
     @api.delete("/jobs/failed", summary="Purge failed jobs that failed before a time",
@@ -78,12 +75,4 @@ def _jobs(api) -> None:
               actor: str | None = None) -> dict:
         if before.tzinfo is None:
             raise Invalid("before: must carry a timezone (use Z for UTC)")
-        return {"deleted": write(runtime, operator.purge_jobs, before, actor=actor)}
-
-
-def retry(runtime: Runtime, *, job_id: str | None = None, actor: str | None = None) -> list[FailedJob]:
-    """Mark jobs retried in one transaction, then send their messages once it has committed."""
-    jobs, messages = write(runtime, operator.retry_jobs, runtime.actors, job_id=job_id, actor=actor)
-    for message in messages:
-        runtime.broker.enqueue(message)
-    return jobs
+        return {"deleted": write(runtime, operations.purge_jobs, before, actor=actor)}

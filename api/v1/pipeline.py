@@ -4,13 +4,13 @@ from __future__ import annotations
 from typing import Literal
 
 from api.v1 import responses as shapes
-from api.v1.common import PageDep, RuntimeDep, page, read, returns, router, write, write_enqueuing
+from api.v1.common import PageDep, RuntimeDep, page, read, returns, router, write
 from api.v1.schemas import ValidationIn
-from db import operator
+from app import operations
 from db.models import Customer, Redemption, Reward
 from db.queries import lists, serializers
 from db.queries.lookups import get
-from db.queries.validations import Check, validate
+from app.validations import Check, validate
 
 RedemptionStatus = Literal["succeeded", "failed", "rolled_back"]
 
@@ -24,7 +24,7 @@ def pipeline_router():
     @api.post("/distributions/{distribution_id}/resend", tags=["notifications"], responses=returns(shapes.Distribution),
               summary="Send a failed notification again")
     def resend_distribution(distribution_id: str, runtime: RuntimeDep) -> dict:
-        return serializers.distribution(write_enqueuing(runtime, operator.resend_distribution, distribution_id))
+        return serializers.distribution(write(runtime, operations.resend_distribution, distribution_id))
 
     @api.post("/validations", tags=["validations"], responses=returns(shapes.Validation),
               summary="Would this code redeem for this customer and order? (no writes)")
@@ -51,7 +51,7 @@ def _redemptions(api) -> None:
     @api.post("/redemptions/{redemption_id}/rollback", summary="Roll back a succeeded redemption and its referral",
               responses=returns(shapes.RedemptionDetail))
     def rollback_redemption(redemption_id: str, runtime: RuntimeDep) -> dict:
-        return serializers.redemption_detail(write_enqueuing(runtime, operator.rollback_redemption, redemption_id))
+        return serializers.redemption_detail(write(runtime, operations.rollback_redemption, redemption_id))
 
 
 def _rewards(api) -> None:
@@ -62,12 +62,12 @@ def _rewards(api) -> None:
     @api.post("/rewards/{reward_id}/complete", summary="Complete a pending reward (material, or held)",
               responses=returns(shapes.Reward))
     def complete_reward(reward_id: str, runtime: RuntimeDep) -> dict:
-        return serializers.reward(write_enqueuing(runtime, operator.complete_reward, reward_id))
+        return serializers.reward(write(runtime, operations.complete_reward, reward_id))
 
     @api.post("/rewards/{reward_id}/rollback", summary="Roll back a reward (completed balances are reversed)",
               responses=returns(shapes.Reward))
     def rollback_reward(reward_id: str, runtime: RuntimeDep) -> dict:
-        return serializers.reward(write(runtime, operator.rollback_reward, reward_id))
+        return serializers.reward(write(runtime, operations.rollback_reward, reward_id))
 
 
 def _customers(api) -> None:

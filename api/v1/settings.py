@@ -4,9 +4,9 @@ from __future__ import annotations
 from fastapi import Path, Response
 
 from api.v1 import responses as shapes
-from api.v1.common import RuntimeDep, read, returns, router, write, write_enqueuing
+from api.v1.common import RuntimeDep, read, returns, router, write
 from api.v1.schemas import LogicIn, PreviewIn, RuleIn, RulePatch, TemplateIn, TierIn, TierPatch
-from db import campaigns as commands
+from app import campaigns as commands
 from db.queries import campaigns as queries, serializers
 
 Trigger = Path(description="code_published, referee_welcome, customer_referred, customer_rewarded or reward_completed",
@@ -26,7 +26,7 @@ def settings_router():
 def _tiers(api) -> None:
     @api.post("/tiers", status_code=201, summary="Add a referral tier", responses=returns(shapes.Tier, 201))
     def add_tier(campaign_id: str, body: TierIn, runtime: RuntimeDep) -> dict:
-        return serializers.tier(write_enqueuing(runtime, commands.add_tier, campaign_id, body.model_dump()))
+        return serializers.tier(write(runtime, commands.add_tier, campaign_id, body.model_dump()))
 
     @api.get("/tiers", summary="The campaign's tiers, by threshold", responses=returns(shapes.Page[shapes.Tier]))
     def list_tiers(campaign_id: str, runtime: RuntimeDep) -> dict:
@@ -35,7 +35,7 @@ def _tiers(api) -> None:
     @api.patch("/tiers/{tier_id}", summary="Edit a tier (applies to every referrer's live referrals)",
                responses=returns(shapes.Tier))
     def edit_tier(campaign_id: str, tier_id: str, body: TierPatch, runtime: RuntimeDep) -> dict:
-        return serializers.tier(write_enqueuing(runtime, commands.update_tier, campaign_id, tier_id, body.given()))
+        return serializers.tier(write(runtime, commands.update_tier, campaign_id, tier_id, body.given()))
 
     @api.delete("/tiers/{tier_id}", status_code=204, summary="Remove a tier (rewards it gave stay)")
     def delete_tier(campaign_id: str, tier_id: str, runtime: RuntimeDep) -> Response:
@@ -87,4 +87,4 @@ def _templates(api) -> None:
     @api.post("/templates/{trigger}/preview", summary="Render a trigger's message with a sample context",
               responses=returns(shapes.Preview))
     def preview(campaign_id: str, runtime: RuntimeDep, body: PreviewIn | None = None, trigger: str = Trigger) -> dict:
-        return read(runtime, queries.preview, campaign_id, trigger, body.locale if body else None)
+        return read(runtime, commands.preview, campaign_id, trigger, body.locale if body else None)

@@ -8,10 +8,7 @@ from sqlalchemy.orm import Session
 
 from db.models import Activity, Campaign, CampaignReferrer, Code, Customer, Tier, ValidationRule
 from db.queries import Listing, serializers
-from db.queries.errors import Invalid, NotFound
 from db.queries.lookups import code_by_text, live_campaign
-from notifications.context import TRIGGERS, sample_context
-from notifications.render import Renderer, TemplateError
 
 TOP_REFERRERS = 5
 RECENT_ACTIVITY = 10
@@ -103,22 +100,6 @@ def templates(session: Session, campaign_id: str) -> dict[str, Any]:
     campaign = live_campaign(session, campaign_id)
     overrides = sorted((campaign.templates or {}).items())
     return {"data": [{"name": name, "source": source} for name, source in overrides], "next_cursor": None}
-
-
-def preview(session: Session, campaign_id: str, trigger: str, locale: str | None = None) -> dict[str, str]:
-    """A trigger's message rendered with the campaign's overrides and a sample context (with the campaign's own name)."""
-    campaign = live_campaign(session, campaign_id)
-    if trigger not in TRIGGERS:
-        raise NotFound("trigger", trigger)
-    context = sample_context(trigger)
-    context["campaign"] = {**context["campaign"], "id": campaign.id, "name": campaign.name,
-                           "referee_reward": campaign.referee_reward or context["campaign"]["referee_reward"],
-                           "reward_hold_days": campaign.reward_hold_days}
-    try:
-        rendered = Renderer(overrides=campaign.templates).render(trigger, context, locale=locale)
-    except TemplateError as error:
-        raise Invalid(f"template {error}") from None
-    return {"subject": rendered.subject, "text": rendered.text, "html": rendered.html}
 
 
 def code_rules(session: Session, text: str) -> dict[str, Any]:

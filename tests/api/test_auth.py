@@ -5,7 +5,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.auth import create_token
+from app.access import create_token
 
 PATHS = ["/api/v1/campaigns", "/api/v1/redemptions", "/api/v1/customers", "/api/v1/events", "/api/v1/jobs/failed"]
 
@@ -30,8 +30,7 @@ def test_a_wrong_token_is_refused_with_401(anonymous):
 
 
 def test_a_token_made_by_tokens_create_is_accepted(anonymous, runtime):
-    with runtime.session_factory() as session, session.begin():
-        token = create_token(session, "ci")
+    token = runtime.units.run(create_token, "ci")
     assert anonymous.get("/api/v1/campaigns", headers={"Authorization": f"Bearer {token}"}).status_code == 200
 
 

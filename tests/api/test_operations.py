@@ -13,7 +13,7 @@ from db.models import InboundEvent
 from db.types import utcnow
 from domain.platforms import native
 from tests.api.helpers import create_campaign, invite, send_event
-from workers import followups
+from app import followups
 from workers.middleware import FailedJobs
 from tests.support.pipeline import body_of, drain, native_event
 

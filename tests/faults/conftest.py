@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from config.container import Runtime
+from bootstrap.runtime import Runtime
 from config.settings import Settings
 from tests.conftest import fresh_runtime, make_settings
 from tests.support.faults import RestartableSmtpServer, worker_children

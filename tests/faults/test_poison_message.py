@@ -13,7 +13,7 @@ from tests.faults.workload import referral_workload, seed_program
 from tests.support.databases import backend
 from tests.support.faults import deliver_all, outcome, wait_until_quiet
 from tests.support.processes import wait_until
-from workers import followups
+from app import followups
 
 pytestmark = pytest.mark.slow
 CORRUPT_SHAPES = {

@@ -22,7 +22,7 @@ from dramatiq import Worker
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from config.container import Runtime, build_runtime
+from bootstrap.runtime import Runtime, build_runtime
 from config.settings import Settings
 from db.ids import new_id
 from db.models import Customer, FailedJob, InboundEvent, Redemption, Reward, ValidationRule

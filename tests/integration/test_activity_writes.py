@@ -1,38 +1,45 @@
-"""Activities recorded in a transaction are written once, at its commit, and never for a rolled-back one."""
+"""A unit of work writes its activities once, at its commit, and sends its follow-ups only after that commit;
+a rolled-back one writes and sends nothing."""
 from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
+from app import followups
+from app.unit_of_work import UnitsOfWork
 from db.models import Activity
-from db.writes import record_activity
 
 
-def _record(session, key: str) -> None:
-    record_activity(session, "customer.referred", campaign_id=None, customer_id=None, data={"n": key}, key=key)
+class Refused(Exception):
+    """Raised inside a unit of work to roll it back."""
+
+
+def _record(uow, key: str) -> None:
+    uow.record("customer.referred", campaign_id=None, customer_id=None, data={"n": key}, key=key)
+
+
+def _activities(runtime) -> list[str]:
+    with runtime.session_factory() as session:
+        return sorted(row.data["n"] for row in session.scalars(select(Activity)))
 
 
 def test_activities_are_written_at_commit_in_one_go(runtime):
-    with runtime.session_factory() as session, session.begin():
-        _record(session, "a")
-        _record(session, "b")
-        assert session.scalars(select(Activity)).all() == []  # not yet: they wait for the commit
-    with runtime.session_factory() as session:
-        assert sorted(row.data["n"] for row in session.scalars(select(Activity))) == ["a", "b"]
+    with runtime.units() as uow:
+        _record(uow, "a")
+        _record(uow, "b")
+        assert uow.session.scalars(select(Activity)).all() == []  # not yet: they wait for the commit
+    assert _activities(runtime) == ["a", "b"]
 
 
-def test_a_rolled_back_transaction_writes_no_activity_and_the_next_one_starts_clean(runtime):
-    with runtime.session_factory() as session:
-        with session.begin():
-            _record(session, "lost")
-            session.rollback()
-        with session.begin():
-            _record(session, "kept")
-    with runtime.session_factory() as session:
-        assert [row.data["n"] for row in session.scalars(select(Activity))] == ["kept"]
-
-
-def test_a_session_that_would_not_write_them_refuses_activities(runtime):
-    with Session(runtime.engine) as session, pytest.raises(RuntimeError, match="build_session_factory"):
-        _record(session, "nowhere")
+def test_follow_ups_are_sent_after_the_commit_and_never_for_a_rolled_back_unit(runtime):
+    sent = []
+    units = UnitsOfWork(runtime.session_factory, lambda followup: sent.append((followup, _activities(runtime))))
+    with pytest.raises(Refused), units() as uow:
+        _record(uow, "lost")
+        uow.then(followups.process("evt_lost"))
+        raise Refused()
+    with units() as uow:
+        _record(uow, "kept")
+        uow.then(followups.process("evt_kept"))
+        assert sent == []
+    assert sent == [(followups.process("evt_kept"), ["kept"])]  # sent once the activity was committed

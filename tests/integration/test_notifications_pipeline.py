@@ -7,15 +7,15 @@ import pytest
 from dramatiq import Worker
 from sqlalchemy import select
 
-from config.container import Runtime, build_runtime
+from bootstrap.runtime import Runtime, build_runtime
 from db.models import Activity, Customer, Distribution, FailedJob, InboundEvent
 from tests.conftest import empty_database, make_settings
 from tests.support.counts import all_rows
 from tests.support.pipeline import body_of, drain, drain_with_threads, native_event, native_headers
 from tests.support.seed import EACH_CREDITS, seed_campaign
 from tests.support.servers import WEBHOOK_SECRET
-from workers.steps.distributions import queue_notifications
-from workers.steps.events import process_event
+from app.pipeline.distributions import queue_notifications
+from app.pipeline.events import process_event
 from fastapi.testclient import TestClient
 from api.app import create_app
 
@@ -118,11 +118,11 @@ def test_a_campaign_can_send_rewards_as_signed_outgoing_webhooks(smtp_runtime, w
 
 def test_an_invited_referrer_gets_their_code_with_an_inline_qr_image(smtp_runtime, smtp_server):
     seeded = seed_campaign(smtp_runtime)
-    with smtp_runtime.unit_of_work() as (session, sends):
+    with smtp_runtime.units() as uow:
         from db.models import Campaign
 
-        campaign, referrer = session.get(Campaign, seeded.campaign_id), session.get(Customer, seeded.referrer_id)
-        sends += queue_notifications(session, campaign, referrer, "code_published", "invite-1", {"code": seeded.code})
+        campaign, referrer = uow.session.get(Campaign, seeded.campaign_id), uow.session.get(Customer, seeded.referrer_id)
+        queue_notifications(uow, campaign, referrer, "code_published", "invite-1", {"code": seeded.code})
     drain(smtp_runtime, include_delayed=True)
     [delivered] = smtp_server.handler.delivered
     images = [part for part in delivered.message.walk() if part.get_content_type() == "image/png"]
@@ -203,4 +203,4 @@ def process_open_events(runtime: Runtime) -> None:
     with runtime.session_factory() as session:
         open_ids = session.scalars(select(InboundEvent.id).where(InboundEvent.status != "processed").order_by(InboundEvent.id)).all()
     for event_id in open_ids:
-        runtime.runner.run(process_event, event_id)
+        runtime.pipeline_units.run(process_event, event_id)

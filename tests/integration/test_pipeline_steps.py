@@ -11,8 +11,8 @@ from domain.model import EventStatus
 from tests.support.counts import all_rows, row_counts
 from tests.support.pipeline import body_of, drain, drain_with_threads, native_event, native_headers, shopify_headers, shopify_order
 from tests.support.seed import EACH_CREDITS, FIVE_POINTS, seed_campaign
-from workers.steps.events import process_event
-from workers.steps.rewards import settle_rewards
+from app.pipeline.events import process_event
+from app.pipeline.rewards import settle_rewards
 
 
 def post_native(client, payload: dict):
@@ -228,8 +228,8 @@ def test_every_step_run_twice_leaves_the_same_rows(runtime, client):
 
 def run_step_twice(runtime, step, *args) -> None:
     for _ in range(2):
-        with runtime.session_factory() as session, session.begin():
-            step(session, *args)
+        with runtime.pipeline_units(send_after_commit=False) as uow:
+            step(uow, *args)
 
 
 def test_the_same_event_processed_by_two_workers_at_once_has_one_set_of_effects(runtime, client):
@@ -249,8 +249,8 @@ def run_concurrently(runtime, calls, errors: list) -> None:
     def call(step, args):
         barrier.wait()
         try:
-            with runtime.session_factory() as session, session.begin():
-                step(session, *args)
+            with runtime.pipeline_units(send_after_commit=False) as uow:
+                step(uow, *args)
         except Exception as error:  # noqa: BLE001 - collected and asserted
             errors.append(error)
 
@@ -264,12 +264,12 @@ def run_concurrently(runtime, calls, errors: list) -> None:
 def test_a_processed_event_rerun_asks_again_for_a_settlement_that_never_ran(runtime, client):
     seeded = seed_campaign(runtime)
     event_id = post_native(client, paid(1, seeded.code)).json()["event_id"]
-    with runtime.session_factory() as session, session.begin():
-        process_event(session, event_id)
-        session.execute(update(Referral).values(settled_at=None))
-    with runtime.session_factory() as session, session.begin():
-        again = process_event(session, event_id)
-    assert [(f.actor, f.args) for f in again] == [("settle_rewards", (seeded.campaign_id, seeded.referrer_id))]
+    with runtime.units(send_after_commit=False) as uow:
+        process_event(uow, event_id)
+        uow.session.execute(update(Referral).values(settled_at=None))
+    with runtime.units(send_after_commit=False) as again:
+        process_event(again, event_id)
+    assert [(f.actor, f.args) for f in again.followups] == [("settle_rewards", (seeded.campaign_id, seeded.referrer_id))]
 
 
 @pytest.mark.slow

@@ -8,7 +8,7 @@ from dramatiq import Message
 from db.ids import new_id
 from db.models import Distribution
 from db.types import utcnow
-from workers import followups
+from app import followups
 from workers.actors import NOTIFICATIONS_QUEUE
 from workers.reconciler import BACKLOG_PATIENCE, reconcile_once
 

@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from api.app import create_app
-from config.container import Runtime
+from bootstrap.runtime import Runtime
 from db.models import Activity, InboundEvent, Referral, Reward
 from tests.conftest import fresh_runtime, make_settings
 from tests.support.pipeline import body_of, native_event, native_headers, shopify_headers, shopify_order

@@ -12,8 +12,8 @@ from domain.codes import code_key
 from tests.support.counts import all_rows
 from tests.support.pipeline import body_of, drain, native_event, native_headers
 from tests.support.seed import seed_campaign
-from workers.steps.reconcile import find_stuck_work
-from workers.steps.rewards import complete_reward, roll_back_reward
+from app.pipeline.reconcile import find_stuck_work
+from app.pipeline.rewards import complete_reward, roll_back_reward
 
 
 def referral_order(client, code: str, n: int = 1) -> None:
@@ -27,9 +27,11 @@ def tier(reward: dict) -> list[dict]:
     return [{"name": "Each friend", "kind": "each", "threshold": 1, "reward": reward}]
 
 
-def run(runtime, step, *args):
-    with runtime.session_factory() as session, session.begin():
-        return step(session, *args)
+def run(runtime, step, *args) -> list:
+    """Run a pipeline step in its own unit of work; the follow-ups it asked for (not sent)."""
+    with runtime.pipeline_units(send_after_commit=False) as uow:
+        step(uow, *args)
+    return uow.followups
 
 
 def balance(runtime, customer_id: str, kind: str) -> int:
@@ -101,29 +103,29 @@ def test_rolling_back_a_completed_credit_reward_writes_a_reversing_ledger_entry(
     referral_order(client, seeded.code)
     drain(runtime)
     [reward] = all_rows(runtime, Reward)
-    with runtime.session_factory() as session, session.begin():
-        roll_back_reward(session, session.get(Reward, reward.id), utcnow(), reason="operator")
+    with runtime.units() as uow:
+        roll_back_reward(uow, uow.session.get(Reward, reward.id), utcnow(), reason="operator")
     assert balance(runtime, seeded.referrer_id, "credits") == 0
     assert [e.amount for e in all_rows(runtime, LedgerEntry)] == [1000, -1000]
 
 
 def test_rolling_back_a_coupon_that_was_already_used_is_recorded_as_clawback_failed(runtime, worker, client):
     coupon_referral(runtime, client, pool_codes=["GIFT-1"])
-    with runtime.session_factory() as session, session.begin():
-        session.execute(update(Code).where(Code.code == "GIFT-1").values(redeemed_count=1))
-        roll_back_reward(session, session.scalars(select(Reward)).one(), utcnow(), reason="operator")
+    with runtime.units() as uow:
+        uow.session.execute(update(Code).where(Code.code == "GIFT-1").values(redeemed_count=1))
+        roll_back_reward(uow, uow.session.scalars(select(Reward)).one(), utcnow(), reason="operator")
     [rolled] = [a for a in all_rows(runtime, Activity) if a.type == "customer.reward_redemptions.rolledback"]
     assert rolled.data["clawback_failed"] is True
 
 
 def test_a_reward_an_operator_withdrew_is_not_granted_again_by_the_next_settlement(runtime, worker, client):
-    from workers.steps.rewards import OPERATOR
+    from app.pipeline.rewards import OPERATOR
 
     seeded = seed_campaign(runtime, tiers=tier({"type": "credits", "amount": 1000}))
     referral_order(client, seeded.code, 1)
     drain(runtime)
-    with runtime.session_factory() as session, session.begin():
-        roll_back_reward(session, session.scalars(select(Reward)).one(), utcnow(), reason="fraud", by=OPERATOR)
+    with runtime.units() as uow:
+        roll_back_reward(uow, uow.session.scalars(select(Reward)).one(), utcnow(), reason="fraud", by=OPERATOR)
     referral_order(client, seeded.code, 2)
     drain(runtime)
     statuses = sorted((r.referral_id is not None, r.status) for r in all_rows(runtime, Reward))

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from api.app import create_app
-from config.container import build_runtime
+from bootstrap.runtime import build_runtime
 from db.models import InboundEvent, Redemption
 from tests.conftest import make_settings
 from tests.support.counts import all_rows, row_counts

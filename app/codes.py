@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import json
-from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
@@ -24,13 +23,12 @@ from db.models import Campaign, Code, Customer
 from db.queries.errors import Conflict, Invalid
 from db.queries.lookups import code_by_text, live_campaign
 from db.types import utcnow
-from db.writes import lock_customer, record_activity
 from domain import activity
 from domain.codes import CodeError, CodeRow, RowError, code_key, generate_codes, parse_code_config, parse_code_rows
 from domain.emails import normalize_email
 from domain.events import CustomerData
-from workers.followups import FollowUp
-from workers.steps.distributions import queue_notifications
+from app.pipeline.distributions import queue_notifications
+from app.unit_of_work import UnitOfWork, UnitsOfWork
 
 CHUNK = 5000
 CODES = Code.__table__
@@ -40,11 +38,11 @@ Progress = Callable[[int], Any]
 # --- generation -------------------------------------------------------------------------------
 
 
-def generate(session: Session, campaign_id: str, count: int, *, progress: Progress | None = None) -> int:
+def generate(uow: UnitOfWork, campaign_id: str, count: int, *, progress: Progress | None = None) -> int:
     """Add `count` new codes from the campaign's pattern; returns how many were created (always `count`)."""
-    campaign = live_campaign(session, campaign_id)
-    created = new_codes(session, campaign, count, progress=progress)
-    record_activity(session, activity.CODES_ADDED, campaign_id=campaign.id, customer_id=None, data={"count": created})
+    campaign = live_campaign(uow.session, campaign_id)
+    created = new_codes(uow.session, campaign, count, progress=progress)
+    uow.record(activity.CODES_ADDED, campaign_id=campaign.id, customer_id=None, data={"count": created})
     return created
 
 
@@ -122,21 +120,22 @@ class ImportAborted(Exception):
         self.report = report
 
 
-def run_import(unit_of_work: Callable[[], AbstractContextManager], campaign_id: str, lines: Iterable[str], *,
+def run_import(units: UnitsOfWork, campaign_id: str, lines: Iterable[str], *,
                on_error: str = "skip", progress: Progress | None = None) -> ImportReport:
     """Import a CSV in one transaction; with `abort`, nothing is kept when any row is bad."""
     try:
-        with unit_of_work() as (session, _sends):
-            return import_codes(session, campaign_id, lines, on_error=on_error, progress=progress)
+        with units() as uow:
+            return import_codes(uow, campaign_id, lines, on_error=on_error, progress=progress)
     except ImportAborted as aborted:
         return ImportReport(0, 0, aborted.report.errors)
 
 
-def import_codes(session: Session, campaign_id: str, lines: Iterable[str], *, on_error: str = "skip",
+def import_codes(uow: UnitOfWork, campaign_id: str, lines: Iterable[str], *, on_error: str = "skip",
                  progress: Progress | None = None) -> ImportReport:
     """New codes are inserted; codes already in the campaign get their Active and Category updated."""
     if on_error not in ("skip", "abort"):
         raise Invalid("on_error: must be skip or abort")
+    session = uow.session
     campaign = live_campaign(session, campaign_id)
     report = ImportReport()
     for chunk in _chunks(parse_code_rows(csv.DictReader(_text_lines(lines))), CHUNK):
@@ -146,7 +145,7 @@ def import_codes(session: Session, campaign_id: str, lines: Iterable[str], *, on
             progress(len(chunk))
     if on_error == "abort" and report.errors:
         raise ImportAborted(report)
-    record_activity(session, activity.CODES_IMPORTED, campaign_id=campaign.id, customer_id=None,
+    uow.record(activity.CODES_IMPORTED, campaign_id=campaign.id, customer_id=None,
                     data={"imported": report.imported, "updated": report.updated, "errors": len(report.errors)})
     return report
 
@@ -216,39 +215,41 @@ UNNEST_UPDATE = text(
 # --- delete and publish -----------------------------------------------------------------------
 
 
-def delete(session: Session, text: str) -> None:
+def delete(uow: UnitOfWork, text: str) -> None:
     """Soft delete: redemptions of the code then fail with voucher_disabled."""
-    code = code_by_text(session, text, live=True)
+    code = code_by_text(uow.session, text, live=True)
     code.deleted_at = utcnow()
-    record_activity(session, activity.CODES_DELETED, campaign_id=code.campaign_id, customer_id=code.holder_id,
+    uow.record(activity.CODES_DELETED, campaign_id=code.campaign_id, customer_id=code.holder_id,
                     data={"code": code.code, "code_id": code.id})
 
 
-def invite(session: Session, sends: list[FollowUp], campaign_id: str, person: CustomerData, channel: str) -> tuple[Code, bool]:
+def invite(uow: UnitOfWork, campaign_id: str, person: CustomerData, channel: str) -> tuple[Code, bool]:
     """Publish a code of the campaign to this customer; with join_once they keep the one they hold.
 
     Returns the code and whether it was published now (False: the customer already held it).
     """
+    session = uow.session
     campaign = live_campaign(session, campaign_id)
-    customer = _locked_customer(session, person)
+    customer = _locked_customer(uow, person)
     held = _held_code(session, campaign.id, customer.id) if campaign.join_once else None
     if held is not None:
         return held, False
-    code = _unpublished_code(session, campaign.id) or _generated_code(session, campaign)
-    _publish(session, sends, campaign, code, customer, channel)
+    code = _unpublished_code(session, campaign.id) or _generated_code(uow, campaign)
+    _publish(uow, campaign, code, customer, channel)
     return code, True
 
 
-def publish(session: Session, sends: list[FollowUp], text: str, person: CustomerData, channel: str) -> tuple[Code, bool]:
+def publish(uow: UnitOfWork, text: str, person: CustomerData, channel: str) -> tuple[Code, bool]:
     """Publish this very code to the customer (409 when someone else holds it)."""
+    session = uow.session
     found = code_by_text(session, text, live=True)
     campaign = live_campaign(session, found.campaign_id)
-    customer = _locked_customer(session, person)
+    customer = _locked_customer(uow, person)
     code = session.get(Code, found.id, with_for_update=True, populate_existing=True)
     if code.holder_id == customer.id:
         return code, False
     _check_publishable(session, campaign, code, customer)
-    _publish(session, sends, campaign, code, customer, channel)
+    _publish(uow, campaign, code, customer, channel)
     return code, True
 
 
@@ -262,13 +263,13 @@ def _check_publishable(session: Session, campaign: Campaign, code: Code, custome
         raise Conflict(f"the customer already holds {held.code!r} in this campaign (join_once)")
 
 
-def _locked_customer(session: Session, person: CustomerData) -> Customer:
+def _locked_customer(uow: UnitOfWork, person: CustomerData) -> Customer:
     """The customer (created when new), locked so two invitations of one person queue."""
     if not (person.source_id or normalize_email(person.email)):
         raise Invalid("customer: give a source_id or a valid email address")
-    customer = upsert_customer(session, person)
-    session.flush()
-    return lock_customer(session, customer.id)
+    customer = upsert_customer(uow.session, person)
+    uow.session.flush()
+    return uow.lock_customer(customer.id)
 
 
 def _held_code(session: Session, campaign_id: str, customer_id: str) -> Code | None:
@@ -282,16 +283,16 @@ def _unpublished_code(session: Session, campaign_id: str) -> Code | None:
     return session.scalars(query).first()
 
 
-def _generated_code(session: Session, campaign: Campaign) -> Code:
+def _generated_code(uow: UnitOfWork, campaign: Campaign) -> Code:
     """A code made for this invitation because none was left (it is the one unpublished code we can see)."""
-    new_codes(session, campaign, 1)
-    record_activity(session, activity.CODES_ADDED, campaign_id=campaign.id, customer_id=None, data={"count": 1})
-    return _unpublished_code(session, campaign.id)
+    new_codes(uow.session, campaign, 1)
+    uow.record(activity.CODES_ADDED, campaign_id=campaign.id, customer_id=None, data={"count": 1})
+    return _unpublished_code(uow.session, campaign.id)
 
 
-def _publish(session: Session, sends: list[FollowUp], campaign: Campaign, code: Code, customer: Customer, channel: str) -> None:
+def _publish(uow: UnitOfWork, campaign: Campaign, code: Code, customer: Customer, channel: str) -> None:
     code.holder_id, code.published_at, code.publish_channel = customer.id, utcnow(), channel
     subject = f"{code.id}:{customer.id}"
-    record_activity(session, activity.PUBLICATION_SUCCEEDED, campaign_id=campaign.id, customer_id=customer.id, key=subject,
-                    data={"code": code.code, "code_id": code.id, "channel": channel})
-    sends.extend(queue_notifications(session, campaign, customer, "code_published", subject, {"code": code.code}))
+    uow.record(activity.PUBLICATION_SUCCEEDED, campaign_id=campaign.id, customer_id=customer.id, key=subject,
+               data={"code": code.code, "code_id": code.id, "channel": channel})
+    queue_notifications(uow, campaign, customer, "code_published", subject, {"code": code.code})

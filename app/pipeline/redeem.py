@@ -11,17 +11,16 @@ from db.ids import new_id
 from db.models import Campaign, CampaignReferrer, Code, Customer, Order, Redemption, Referral
 from db.rules import rule_set, rules_for
 from db.snapshots import campaign_state, code_state
-from db.writes import flush_if_pending, lock_customers, record_activity, transaction_memo
 from domain import activity
 from domain.codes import code_key
 from domain.events import ShopEvent
 from domain.model import Redeemer, RedemptionStatus, ReferralStatus, Result, RuleSet
 from domain.orders import OrderFacts, converts
-from domain.redemption import Decision, Redeemed, Rejected, decide_redemption
+from domain.redemption import Decision, Redeemed, decide_redemption
 from domain.rules import evaluate_rules
-from workers import followups
-from workers.followups import FollowUp
-from workers.steps.distributions import queue_notifications
+from app import followups
+from app.pipeline.distributions import queue_notifications
+from app.unit_of_work import UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -67,29 +66,29 @@ def find_codes(session: Session, texts: tuple[str, ...]) -> dict[str, Code]:
     return {code.code_key: code for code, _campaign in session.execute(_CODES_AND_CAMPAIGNS, {"keys": sorted(keys)})}
 
 
-def lock_referrers(session: Session, codes: dict[str, Code]) -> None:
+def lock_referrers(uow: UnitOfWork, codes: dict[str, Code]) -> None:
     """Lock every referrer this event may reward. Events lock their codes first, then the referrers; a
     deadlock with another path (PostgreSQL detects it) fails one transaction, which is retried."""
-    lock_customers(session, [code.holder_id for code in codes.values() if code.holder_id])
+    uow.lock_customers([code.holder_id for code in codes.values() if code.holder_id])
 
 
-def redeem(session: Session, attempt: Attempt) -> list[FollowUp]:
+def redeem(uow: UnitOfWork, attempt: Attempt) -> None:
     """Validate and record one redemption if this event converts it and it is not recorded yet."""
+    session = uow.session
     campaign = session.get(Campaign, attempt.code.campaign_id) if attempt.code else None
     if attempt.code is None and not attempt.event.is_explicit:
-        return []
+        return
     if campaign is not None and not converts(campaign.conversion, attempt.event, attempt.facts or OrderFacts()):
-        return []
-    with flush_if_pending(session, Redemption, Referral):  # the order and code changes can wait
+        return
+    with uow.flush_only_if_pending(Redemption, Referral):  # the order and code changes can wait
         recorded, referred = session.execute(_RECORDED_AND_REFERRED, {
             "dedupe_key": attempt.dedupe_key, "live_key": _live_key(campaign, attempt.customer)}).one()
     if recorded:
-        return []
+        return
     decision = _decide(session, attempt, campaign, referred)
-    redemption = _record(session, attempt, campaign, decision)
-    if isinstance(decision, Rejected):
-        return []
-    return _refer(session, attempt, campaign, redemption)
+    redemption = _record(uow, attempt, campaign, decision)
+    if isinstance(decision, Redeemed):
+        _refer(uow, attempt, campaign, redemption)
 
 
 def _decide(session: Session, attempt: Attempt, campaign: Campaign | None, referred: bool) -> Decision:
@@ -123,7 +122,7 @@ def _live_key(campaign: Campaign | None, referee: Customer | None) -> str | None
     return f"{campaign.id}:{referee.id}" if campaign is not None and referee is not None else None
 
 
-def _record(session: Session, attempt: Attempt, campaign: Campaign | None, decision: Decision) -> Redemption:
+def _record(uow: UnitOfWork, attempt: Attempt, campaign: Campaign | None, decision: Decision) -> Redemption:
     succeeded = isinstance(decision, Redeemed)
     redemption = Redemption(
         id=new_id("red"), dedupe_key=attempt.dedupe_key, campaign_id=campaign.id if campaign else None,
@@ -139,10 +138,10 @@ def _record(session: Session, attempt: Attempt, campaign: Campaign | None, decis
         logs=[{"rule": log.rule, "passed": log.passed, "detail": log.detail} for log in decision.logs],
         event_id=attempt.event_id, created_at=attempt.now,
     )
-    session.add(redemption)
-    record_activity(session, activity.REDEMPTION_SUCCEEDED if succeeded else activity.REDEMPTION_FAILED,
-                    campaign_id=redemption.campaign_id, customer_id=redemption.customer_id,
-                    data=_redemption_data(redemption), key=redemption.id)
+    uow.session.add(redemption)
+    uow.record(activity.REDEMPTION_SUCCEEDED if succeeded else activity.REDEMPTION_FAILED,
+               campaign_id=redemption.campaign_id, customer_id=redemption.customer_id,
+               data=_redemption_data(redemption), key=redemption.id)
     return redemption
 
 
@@ -152,78 +151,79 @@ def _redemption_data(redemption: Redemption) -> dict:
             "amount": redemption.amount}
 
 
-def _refer(session: Session, attempt: Attempt, campaign: Campaign, redemption: Redemption) -> list[FollowUp]:
+def _refer(uow: UnitOfWork, attempt: Attempt, campaign: Campaign, redemption: Redemption) -> None:
     """Link referee to referrer, count the code's use, and ask for the referrer's rewards to be settled."""
     code, referee = attempt.code, attempt.customer
     code.redeemed_count += 1
     referral = Referral(
         id=new_id("rfl"), campaign_id=campaign.id, referrer_id=code.holder_id, referee_id=referee.id, code_id=code.id,
-        redemption_id=redemption.id, ordinal=live_referral_count(session, campaign.id, code.holder_id) + 1,
+        redemption_id=redemption.id, ordinal=live_referral_count(uow, campaign.id, code.holder_id) + 1,
         status=ReferralStatus.ACTIVE, live_key=_live_key(campaign, referee), event_id=attempt.event_id, created_at=attempt.now,
     )
-    session.add(referral)
-    _count_live_referral(session, referral, +1)
-    record_activity(session, activity.REFERRED, campaign_id=campaign.id, customer_id=referee.id, key=referral.id,
-                    data={"referral_id": referral.id, "referrer_id": referral.referrer_id, "redemption_id": redemption.id,
-                          "code": code.code, "event_id": attempt.event_id})
-    referrer = session.get(Customer, code.holder_id)
+    uow.session.add(referral)
+    _count_live_referral(uow, referral, +1)
+    uow.record(activity.REFERRED, campaign_id=campaign.id, customer_id=referee.id, key=referral.id,
+               data={"referral_id": referral.id, "referrer_id": referral.referrer_id, "redemption_id": redemption.id,
+                     "code": code.code, "event_id": attempt.event_id})
+    referrer = uow.session.get(Customer, code.holder_id)
     refs = {"referral_id": referral.id, "code": code.code, "referee_id": referee.id, "event_id": attempt.event_id}
-    return [followups.settle(campaign.id, code.holder_id),
-            *queue_notifications(session, campaign, referee, "referee_welcome", referral.id, refs),
-            *queue_notifications(session, campaign, referrer, "customer_referred", referral.id, refs)]
+    uow.then(followups.settle(campaign.id, code.holder_id))
+    queue_notifications(uow, campaign, referee, "referee_welcome", referral.id, refs)
+    queue_notifications(uow, campaign, referrer, "customer_referred", referral.id, refs)
 
 
-def live_referral_count(session: Session, campaign_id: str, referrer_id: str) -> int:
+def live_referral_count(uow: UnitOfWork, campaign_id: str, referrer_id: str) -> int:
     """A referrer's live referrals in a campaign: read once per transaction from the trigger-maintained
     `campaign_referrers` row (one primary-key lookup, however many referrals there are), then kept up to
     date by the two places that change it (`_refer`, `roll_back_referral`)."""
-    counts = transaction_memo(session, "live_referrals")
+    counts = uow.memo("live_referrals")
     if (campaign_id, referrer_id) not in counts:
-        with flush_if_pending(session, Referral):  # the counters follow referrals (triggers), nothing else
-            counts[campaign_id, referrer_id] = session.scalar(_LIVE_REFERRALS, {"campaign_id": campaign_id, "referrer_id": referrer_id}) or 0
+        with uow.flush_only_if_pending(Referral):  # the counters follow referrals (triggers), nothing else
+            counts[campaign_id, referrer_id] = uow.session.scalar(_LIVE_REFERRALS, {"campaign_id": campaign_id, "referrer_id": referrer_id}) or 0
     return counts[campaign_id, referrer_id]
 
 
-def _count_live_referral(session: Session, referral: Referral, change: int) -> None:
-    counts = transaction_memo(session, "live_referrals")
+def _count_live_referral(uow: UnitOfWork, referral: Referral, change: int) -> None:
+    counts = uow.memo("live_referrals")
     if (referral.campaign_id, referral.referrer_id) in counts:
         counts[referral.campaign_id, referral.referrer_id] += change
 
 
-def roll_back_order(session: Session, order: Order, event_id: str, now: datetime) -> list[FollowUp]:
+def roll_back_order(uow: UnitOfWork, order: Order, event_id: str, now: datetime) -> None:
     """Roll back every live redemption of an undone order, and the referral each created."""
-    return [followup for redemption in _live_redemptions(session, order) for followup in roll_back(session, redemption, event_id, now)]
+    for redemption in _live_redemptions(uow.session, order):
+        roll_back(uow, redemption, event_id, now)
 
 
-def roll_back(session: Session, redemption: Redemption, event_id: str | None, now: datetime) -> list[FollowUp]:
+def roll_back(uow: UnitOfWork, redemption: Redemption, event_id: str | None, now: datetime) -> None:
     """Mark one redemption and its referral rolled back; the referrer's rewards are settled next."""
     redemption.status, redemption.rolled_back_at = RedemptionStatus.ROLLED_BACK, now
-    code = session.get(Code, redemption.code_id)
+    code = uow.session.get(Code, redemption.code_id)
     code.redeemed_count = case((Code.redeemed_count > 0, Code.redeemed_count - 1), else_=0)  # in SQL: the row may not be locked
-    record_activity(session, activity.ROLLBACK_SUCCEEDED, campaign_id=redemption.campaign_id,
-                    customer_id=redemption.customer_id, key=redemption.id,
-                    data={**_redemption_data(redemption), "rollback_event_id": event_id})
-    return roll_back_referral(session, redemption, now)
+    uow.record(activity.ROLLBACK_SUCCEEDED, campaign_id=redemption.campaign_id,
+               customer_id=redemption.customer_id, key=redemption.id,
+               data={**_redemption_data(redemption), "rollback_event_id": event_id})
+    roll_back_referral(uow, redemption, now)
 
 
-def roll_back_referral(session: Session, redemption: Redemption, now: datetime) -> list[FollowUp]:
+def roll_back_referral(uow: UnitOfWork, redemption: Redemption, now: datetime) -> None:
     """Take back the referral a redemption created; the referrer's rewards are settled next."""
-    referral = session.scalars(select(Referral).where(Referral.redemption_id == redemption.id)).one_or_none()
+    referral = uow.session.scalars(select(Referral).where(Referral.redemption_id == redemption.id)).one_or_none()
     if referral is None or referral.status != ReferralStatus.ACTIVE:
-        return []
+        return
     referral.status, referral.live_key, referral.rolled_back_at, referral.settled_at = ReferralStatus.ROLLED_BACK, None, now, None
-    _count_live_referral(session, referral, -1)
-    return [followups.settle(referral.campaign_id, referral.referrer_id)]
+    _count_live_referral(uow, referral, -1)
+    uow.then(followups.settle(referral.campaign_id, referral.referrer_id))
 
-def recheck_after_partial_refund(session: Session, order: Order, facts: OrderFacts, event_id: str, now: datetime) -> list[FollowUp]:
+
+def recheck_after_partial_refund(uow: UnitOfWork, order: Order, facts: OrderFacts, event_id: str, now: datetime) -> None:
     """After a partial refund the redemption stays; its referral rolls back if the remaining amount fails the amount rules."""
-    sends: list[FollowUp] = []
+    session = uow.session
     for redemption in _live_redemptions(session, order):
         campaign, code = session.get(Campaign, redemption.campaign_id), session.get(Code, redemption.code_id)
         amount_rules = [rule for rule in rules_for(session, campaign, code) if set(rule.conditions) == {"order.amount"}]
         if amount_rules and not evaluate_rules(amount_rules, {"order.amount": facts.remaining_amount}).passed:
-            sends += roll_back_referral(session, redemption, now)
-    return sends
+            roll_back_referral(uow, redemption, now)
 
 
 def _live_redemptions(session: Session, order: Order) -> list[Redemption]:

@@ -1,13 +1,10 @@
-"""Operator commands on pipeline results: roll back a redemption, complete or roll back a reward,
-replay an inbox event, retry and purge failed jobs. Each runs inside the caller's unit of work and
-reuses the worker's own step functions, so an operator action and a webhook change rows the same way."""
+"""Operator commands on pipeline results: roll back a redemption, complete or roll back a reward, resend a
+notification, replay an inbox event, retry and purge failed jobs. Each runs inside the caller's unit of work and
+reuses the pipeline's own step functions, so an operator action and a webhook change rows the same way."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Callable, Mapping
 
-from dramatiq import Actor
-from dramatiq.message import Message
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
@@ -15,26 +12,26 @@ from db.models import Code, Distribution, FailedJob, InboundEvent, Redemption, R
 from db.queries.errors import Conflict
 from db.queries.lookups import get
 from db.types import utcnow
-from db.writes import lock_customer
-from domain.events import ParsedWebhook, Unparseable
+from domain.events import Unparseable
 from domain.model import DistributionStatus, EventStatus, RedemptionStatus, RewardStatus
-from workers import followups
-from workers.followups import FollowUp
-from workers.steps.redeem import roll_back
-from workers.steps.rewards import OPERATOR, complete, roll_back_reward
+from domain.platforms.registry import PARSERS, Parser
+from app import followups
+from app.pipeline.redeem import roll_back
+from app.pipeline.rewards import OPERATOR, complete, roll_back_reward
+from app.unit_of_work import UnitOfWork
 
-Parser = Callable[[bytes, Mapping[str, str]], ParsedWebhook]
 OPERATOR_ROLLBACK = "rolled back by an operator"
 
 
-def rollback_redemption(session: Session, sends: list[FollowUp], redemption_id: str) -> Redemption:
+def rollback_redemption(uow: UnitOfWork, redemption_id: str) -> Redemption:
     """Roll back a succeeded redemption and its referral; the referrer's rewards are settled next."""
+    session = uow.session
     redemption = _succeeded(get(session, Redemption, redemption_id, "redemption"))
     code = session.get(Code, redemption.code_id)
     if code is not None and code.holder_id:
-        lock_customer(session, code.holder_id)
+        uow.lock_customer(code.holder_id)
     redemption = _succeeded(get(session, Redemption, redemption_id, "redemption", for_update=True))
-    sends.extend(roll_back(session, redemption, None, utcnow()))
+    roll_back(uow, redemption, None, utcnow())
     return redemption
 
 
@@ -44,61 +41,62 @@ def _succeeded(redemption: Redemption) -> Redemption:
     return redemption
 
 
-def complete_reward(session: Session, sends: list[FollowUp], reward_id: str) -> Reward:
+def complete_reward(uow: UnitOfWork, reward_id: str) -> Reward:
     """Complete a pending reward now: a material one an operator fulfilled, or a held one released early."""
-    reward = _locked_reward(session, reward_id)
+    reward = _locked_reward(uow, reward_id)
     if reward.status != RewardStatus.PENDING:
         raise Conflict(f"only a pending reward can be completed; this one is {reward.status}")
-    sends.extend(complete(session, reward, utcnow()))
+    complete(uow, reward, utcnow())
     if reward.status != RewardStatus.COMPLETED:
         raise Conflict(reward.details.get("pending_reason") or "the reward could not be completed")
     return reward
 
 
-def rollback_reward(session: Session, reward_id: str) -> Reward:
+def rollback_reward(uow: UnitOfWork, reward_id: str) -> Reward:
     """Roll back a pending or completed reward; completed credits and points get a reversing ledger entry."""
-    reward = _locked_reward(session, reward_id)
+    reward = _locked_reward(uow, reward_id)
     if reward.status == RewardStatus.ROLLED_BACK:
         raise Conflict("the reward is already rolled back")
-    roll_back_reward(session, reward, utcnow(), reason=OPERATOR_ROLLBACK, by=OPERATOR)
+    roll_back_reward(uow, reward, utcnow(), reason=OPERATOR_ROLLBACK, by=OPERATOR)
     return reward
 
 
-def _locked_reward(session: Session, reward_id: str) -> Reward:
+def _locked_reward(uow: UnitOfWork, reward_id: str) -> Reward:
     """The reward, after its referrer's lock (the order the worker takes them in)."""
-    lock_customer(session, get(session, Reward, reward_id, "reward").customer_id)
-    return get(session, Reward, reward_id, "reward", for_update=True)
+    uow.lock_customer(get(uow.session, Reward, reward_id, "reward").customer_id)
+    return get(uow.session, Reward, reward_id, "reward", for_update=True)
 
 
 # --- notifications -----------------------------------------------------------------------------
 
 
-def resend_distribution(session: Session, sends: list[FollowUp], distribution_id: str) -> Distribution:
+def resend_distribution(uow: UnitOfWork, distribution_id: str) -> Distribution:
     """Queue a failed notification again (a new attempt; the distribution keeps its history)."""
-    distribution = get(session, Distribution, distribution_id, "distribution", for_update=True)
+    distribution = get(uow.session, Distribution, distribution_id, "distribution", for_update=True)
     if distribution.status != DistributionStatus.FAILED:
         raise Conflict(f"only a failed distribution can be resent; this one is {distribution.status}")
     distribution.status = DistributionStatus.QUEUED
-    sends.append(followups.send(distribution.id))
+    uow.then(followups.send(distribution.id))
     return distribution
 
 
 # --- inbox ------------------------------------------------------------------------------------
 
 
-def replay_event(session: Session, sends: list[FollowUp], event_id: str, parsers: Mapping[str, Parser]) -> InboundEvent:
+def replay_event(uow: UnitOfWork, event_id: str) -> InboundEvent:
     """Process an inbox event again: a rejected one is parsed anew, a failed one reopened, a stuck one re-enqueued."""
+    session = uow.session
     row = get(session, InboundEvent, event_id, "event", for_update=True)
     if row.status == EventStatus.PROCESSED:
         raise Conflict("the event was processed; replaying it would apply it twice")
     if row.status == EventStatus.REJECTED:
-        if row.source not in parsers:
+        if row.source not in PARSERS:
             raise Conflict(f"no parser for source {row.source!r}")
-        _reparse(session, row, parsers[row.source])
+        _reparse(session, row, PARSERS[row.source])
     elif row.status == EventStatus.FAILED:
         row.status, row.error = EventStatus.RECEIVED, None
     if row.status in (EventStatus.RECEIVED, EventStatus.ENQUEUED):
-        sends.append(followups.process(row.id))
+        uow.then(followups.process(row.id))
     return row
 
 
@@ -121,25 +119,24 @@ def _reparse(session: Session, row: InboundEvent, parse: Parser) -> None:
 # --- failed jobs ------------------------------------------------------------------------------
 
 
-def retry_jobs(session: Session, actors: Mapping[str, Actor], *, job_id: str | None = None,
-               actor: str | None = None) -> tuple[list[FailedJob], list[Message]]:
-    """Mark failed jobs retried and build their messages; the caller enqueues them after commit.
+def retry_jobs(uow: UnitOfWork, *, job_id: str | None = None, actor: str | None = None) -> list[FailedJob]:
+    """Mark failed jobs retried; their messages are sent again once this has committed.
 
     One job by id (again if it was retried before), or every job not retried yet (of one actor).
     The inbox event or distribution a job gave up on is reopened, so the new message acts.
     """
+    session = uow.session
     jobs = _jobs_to_retry(session, job_id, actor)
-    unknown = sorted({job.actor for job in jobs} - set(actors))
+    unknown = sorted({job.actor for job in jobs} - followups.ACTORS)
     if unknown:
         raise Conflict(f"no actor named {unknown[0]!r} in this process")
     now = utcnow()
-    messages = []
     for job in jobs:
-        message = actors[job.actor].message_with_options(args=tuple(job.args), kwargs=dict(job.kwargs))
-        job.retried_at, job.retry_message_id = now, message.message_id
+        followup = followups.retry(job.actor, tuple(job.args), dict(job.kwargs))
+        job.retried_at, job.retry_message_id = now, followup.message_id
         _reopen(session, job)
-        messages.append(message)
-    return jobs, messages
+        uow.then(followup)
+    return jobs
 
 
 def _jobs_to_retry(session: Session, job_id: str | None, actor: str | None) -> list[FailedJob]:
@@ -164,13 +161,13 @@ def _reopen(session: Session, job: FailedJob) -> None:
     session.execute(update(model).where(model.id == job.args[0], model.status == failed).values(**values))
 
 
-def purge_job(session: Session, job_id: str) -> None:
-    session.delete(get(session, FailedJob, job_id, "failed job"))
+def purge_job(uow: UnitOfWork, job_id: str) -> None:
+    uow.session.delete(get(uow.session, FailedJob, job_id, "failed job"))
 
 
-def purge_jobs(session: Session, before: datetime, *, actor: str | None = None) -> int:
+def purge_jobs(uow: UnitOfWork, before: datetime, *, actor: str | None = None) -> int:
     """Delete failed jobs that failed before `before`; how many went."""
     statement = delete(FailedJob).where(FailedJob.failed_at < before)
     if actor is not None:
         statement = statement.where(FailedJob.actor == actor)
-    return session.execute(statement).rowcount or 0
+    return uow.session.execute(statement).rowcount or 0

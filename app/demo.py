@@ -4,15 +4,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from db.ids import new_id
 from db.models import Campaign, Code, Customer, Tier, ValidationRule
 from db.types import utcnow
-from db.writes import record_activity
 from domain import activity
 from domain.codes import code_key, generate_codes, parse_code_config
 from domain.emails import normalize_email
+from app.unit_of_work import UnitOfWork
 
 DEMO_NAME = "Demo: Friends get 10%"
 DEMO_PATTERN = {"pattern": "REF-####-????"}
@@ -26,16 +25,18 @@ class Demo:
     referrer_email: str
 
 
-def seed_demo(session: Session) -> Demo:
+def seed_demo(uow: UnitOfWork) -> Demo:
     """Create the demo campaign once; later calls return the existing one."""
+    session = uow.session
     campaign = session.scalars(select(Campaign).where(Campaign.name == DEMO_NAME, Campaign.deleted_at.is_(None))).first()
     if campaign is None:
-        campaign = _create_campaign(session)
+        campaign = _create_campaign(uow)
     code = session.scalars(select(Code).where(Code.campaign_id == campaign.id, Code.holder_id.is_not(None))).first()
     return Demo(campaign.id, code.code, REFERRER["email"])
 
 
-def _create_campaign(session: Session) -> Campaign:
+def _create_campaign(uow: UnitOfWork) -> Campaign:
+    session = uow.session
     campaign = Campaign(id=new_id("camp"), name=DEMO_NAME, description="Referrers earn 10.00 credits per friend and 500 points at five.",
                         code_config=DEMO_PATTERN, conversion="order.paid", referee_reward="10% off the first order",
                         reward_hold_days=0, join_once=True, meta={"demo": True}, notifications={}, templates={})
@@ -50,8 +51,8 @@ def _create_campaign(session: Session) -> Campaign:
     codes = [_code(campaign.id, text) for text in generate_codes(parse_code_config(DEMO_PATTERN), 20)]
     session.add_all(codes)
     session.flush()
-    _publish(session, campaign, codes[0])
-    record_activity(session, activity.CAMPAIGN_CREATED, campaign_id=campaign.id, customer_id=None, data={"name": campaign.name, "demo": True})
+    _publish(uow, campaign, codes[0])
+    uow.record(activity.CAMPAIGN_CREATED, campaign_id=campaign.id, customer_id=None, data={"name": campaign.name, "demo": True})
     return campaign
 
 
@@ -59,11 +60,12 @@ def _code(campaign_id: str, text: str) -> Code:
     return Code(id=new_id("code"), code=text, code_key=code_key(text), campaign_id=campaign_id, meta={})
 
 
-def _publish(session: Session, campaign: Campaign, code: Code) -> None:
+def _publish(uow: UnitOfWork, campaign: Campaign, code: Code) -> None:
+    session = uow.session
     referrer = Customer(id=new_id("cust"), source_id=REFERRER["source_id"], email=REFERRER["email"],
                         email_normalized=normalize_email(REFERRER["email"]), name=REFERRER["name"], meta={})
     session.add(referrer)
     session.flush()
     code.holder_id, code.published_at, code.publish_channel = referrer.id, utcnow(), "dashboard"
-    record_activity(session, activity.PUBLICATION_SUCCEEDED, campaign_id=campaign.id, customer_id=referrer.id,
+    uow.record(activity.PUBLICATION_SUCCEEDED, campaign_id=campaign.id, customer_id=referrer.id,
                     data={"code": code.code, "channel": "dashboard"})

@@ -1,16 +1,23 @@
-"""Follow-up messages a step asks for; the runner sends them only after the step's transaction commits."""
+"""Follow-up messages a step or command asks for (`UnitOfWork.then`); they are sent only after its transaction commits."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
 
 MAX_DELAY_MS = 6 * 24 * 3600 * 1000  # dramatiq's Redis broker refuses delays of 7 days or more
+ACTORS = frozenset({"process_event", "settle_rewards", "complete_reward", "send_distribution"})
 
 
 @dataclass(frozen=True)
 class FollowUp:
+    """One message for one actor; `message_id` when the caller must know it before it is sent (a retried job)."""
+
     actor: str
     args: tuple
     delay_ms: int | None = None
+    kwargs: dict[str, Any] = field(default_factory=dict, compare=False)
+    message_id: str | None = None
 
 
 def settle(campaign_id: str, referrer_id: str) -> FollowUp:
@@ -28,3 +35,8 @@ def complete(reward_id: str, delay_ms: int | None = None) -> FollowUp:
 
 def process(event_id: str) -> FollowUp:
     return FollowUp("process_event", (event_id,))
+
+
+def retry(actor: str, args: tuple, kwargs: dict[str, Any]) -> FollowUp:
+    """A failed job's message sent again, under a new message id known before it is sent."""
+    return FollowUp(actor, args, kwargs=kwargs, message_id=str(uuid.uuid4()))

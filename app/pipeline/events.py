@@ -8,42 +8,41 @@ from db.customers import upsert_customer
 from db.models import InboundEvent, Order, Redemption, Referral
 from db.orders import record_order
 from db.types import utcnow
-from db.writes import record_activity
 from domain import activity
 from domain.codes import code_key
 from domain.events import ShopEvent
 from domain.model import EventStatus
 from domain.orders import stamped_no_later_than
-from workers import followups
-from workers.followups import FollowUp
-from workers.steps.rewards import settle_rewards
-from workers.steps.redeem import Attempt, find_codes, lock_referrers, recheck_after_partial_refund, redeem, roll_back_order
+from app import followups
+from app.followups import FollowUp
+from app.pipeline.redeem import Attempt, find_codes, lock_referrers, recheck_after_partial_refund, redeem, roll_back_order
+from app.pipeline.rewards import settle_rewards
+from app.unit_of_work import UnitOfWork
 
 OPEN_STATUSES = (EventStatus.RECEIVED, EventStatus.ENQUEUED)
 ORDER_ACTIVITY = {"order.created": activity.ORDER_CREATED, "order.paid": activity.ORDER_PAID,
                   "order.canceled": activity.ORDER_CANCELED, "order.refunded": activity.ORDER_REFUNDED}
 
 
-def process_event(session: Session, event_id: str) -> list[FollowUp]:
+def process_event(uow: UnitOfWork, event_id: str) -> None:
     """Apply one inbox event; a re-run after it committed only re-asks for its unfinished follow-ups."""
-    now = utcnow()
+    session, now = uow.session, utcnow()
     row = session.connection().execute(_MARK_PROCESSED, {"event_id": event_id, "now": now}).one_or_none()
     if row is None:
-        return _unfinished_followups(session, session.get(InboundEvent, event_id))
+        uow.then(*_unfinished_followups(session, session.get(InboundEvent, event_id)))
+        return
     event = stamped_no_later_than(ShopEvent.from_dict(row.normalized), row.received_at)
     customer = upsert_customer(session, event.customer) if event.customer else None
     codes = find_codes(session, event.codes)
-    lock_referrers(session, codes)
-    order, before, facts = _record_order(session, row, event, customer)
-    sends: list[FollowUp] = []
+    lock_referrers(uow, codes)
+    order, before, facts = _record_order(uow, row, event, customer)
     for text in dict.fromkeys(event.codes):
-        attempt = Attempt(row.id, event, text, codes.get(code_key(text)), customer, order, facts, now)
-        sends += redeem(session, attempt)
+        redeem(uow, Attempt(row.id, event, text, codes.get(code_key(text)), customer, order, facts, now))
     if order is not None and facts.undone:
-        sends += roll_back_order(session, order, row.id, now)
+        roll_back_order(uow, order, row.id, now)
     elif order is not None and facts.refunded_amount > before.refunded_amount:
-        sends += recheck_after_partial_refund(session, order, facts, row.id, now)
-    return settle_inline(session, sends)
+        recheck_after_partial_refund(uow, order, facts, row.id, now)
+    settle_inline(uow)
 
 
 # The event is marked processed first, in the one statement that locks it: the rest of the transaction
@@ -53,25 +52,24 @@ _MARK_PROCESSED = (update(InboundEvent).where(InboundEvent.id == bindparam("even
                    .returning(InboundEvent.id, InboundEvent.source, InboundEvent.normalized, InboundEvent.received_at))
 
 
-def settle_inline(session: Session, sends: list[FollowUp]) -> list[FollowUp]:
+def settle_inline(uow: UnitOfWork) -> None:
     """Settle the referrers this event touched in the same transaction (their rows are already locked),
     instead of sending a settle_rewards message: one message, lock and commit less per order."""
-    referrers = sorted({followup.args for followup in sends if followup.actor == "settle_rewards"})
-    rest = [followup for followup in sends if followup.actor != "settle_rewards"]
+    referrers = sorted({followup.args for followup in uow.followups if followup.actor == "settle_rewards"})
+    uow.followups[:] = [followup for followup in uow.followups if followup.actor != "settle_rewards"]
     for campaign_id, referrer_id in referrers:
-        rest += settle_rewards(session, campaign_id, referrer_id)
-    return rest
+        settle_rewards(uow, campaign_id, referrer_id)
 
 
-def _record_order(session: Session, row: Row, event: ShopEvent, customer):
+def _record_order(uow: UnitOfWork, row: Row, event: ShopEvent, customer):
     if event.order is None:
         return None, None, None
-    order, before, after = record_order(session, row.source, event, customer)
+    order, before, after = record_order(uow.session, row.source, event, customer)
     if event.type in ORDER_ACTIVITY:
-        record_activity(session, ORDER_ACTIVITY[event.type], campaign_id=None,
-                        customer_id=order.customer_id, key=f"{row.id}",
-                        data={"order_id": order.external_id, "source": row.source, "event_id": row.id,
-                              "amount": order.amount, "status": order.status})
+        uow.record(ORDER_ACTIVITY[event.type], campaign_id=None,
+                   customer_id=order.customer_id, key=f"{row.id}",
+                   data={"order_id": order.external_id, "source": row.source, "event_id": row.id,
+                         "amount": order.amount, "status": order.status})
     return order, before, after
 
 

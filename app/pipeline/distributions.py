@@ -3,30 +3,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.orm import Session
-
 from db.ids import new_id
 from db.models import Campaign, Customer, Distribution
 from db.types import utcnow
 from db.writes import insert_ignore
 from domain.model import DistributionStatus
 from domain.notify import channels_for, skip_reason
-from workers import followups
-from workers.followups import FollowUp
+from app import followups
+from app.unit_of_work import UnitOfWork
 
 
 def queue_notifications(
-    session: Session, campaign: Campaign, customer: Customer, trigger: str, subject_id: str, refs: dict[str, Any]
-) -> list[FollowUp]:
-    """Queue `trigger` for `customer` on each channel the campaign chose; return the sends to enqueue."""
-    sends = []
+    uow: UnitOfWork, campaign: Campaign, customer: Customer, trigger: str, subject_id: str, refs: dict[str, Any]
+) -> None:
+    """Queue `trigger` for `customer` on each channel the campaign chose; each is sent after commit."""
     for channel in channels_for(campaign.notifications, trigger):
         recipient = customer.email if channel == "email" else campaign.webhook_url
         reason = skip_reason(trigger, channel, recipient, customer.meta)
-        distribution_id = _insert(session, campaign, customer, trigger, channel, recipient, subject_id, refs, reason)
+        distribution_id = _insert(uow.session, campaign, customer, trigger, channel, recipient, subject_id, refs, reason)
         if distribution_id and reason is None:
-            sends.append(followups.send(distribution_id))
-    return sends
+            uow.then(followups.send(distribution_id))
 
 
 def _insert(session, campaign, customer, trigger, channel, recipient, subject_id, refs, reason) -> str | None:

@@ -3,17 +3,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from db.models import Distribution, InboundEvent, Referral, Reward
 from domain.hold import AUTO_COMPLETING_TYPES
 from domain.model import DistributionStatus, EventStatus, RewardStatus
-from workers import followups
-from workers.followups import FollowUp
+from app import followups
+from app.followups import FollowUp
+from app.unit_of_work import UnitOfWork
 
 BATCH = 5000
+OPEN = [EventStatus.RECEIVED, EventStatus.ENQUEUED]
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,17 @@ class StuckWork:
     def counts(self) -> dict[str, int]:
         return {"events": len(self.events), "settlements": len(self.settlements),
                 "distributions": len(self.distributions), "rewards": len(self.rewards)}
+
+
+def reconcile(uow: UnitOfWork, **window: Any) -> StuckWork:
+    """Find the stuck work (`find_stuck_work`) and send it again after commit; the events re-sent are stamped
+    `enqueued` now, so one event is re-sent at most once per `older_than` window."""
+    stuck = find_stuck_work(uow.session, **window)
+    if stuck.events:
+        uow.session.execute(update(InboundEvent).where(InboundEvent.id.in_(stuck.events), InboundEvent.status.in_(OPEN))
+                            .values(status=EventStatus.ENQUEUED, enqueued_at=window["now"]))
+    uow.then(*stuck.followups)
+    return stuck
 
 
 def find_stuck_work(session: Session, *, older_than: timedelta, now: datetime, events_older_than: timedelta | None = None,

@@ -10,24 +10,24 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, replace
 from datetime import timedelta
-from typing import Any, Callable
+from typing import Any
 
 import structlog
 from sqlalchemy import Row, bindparam, func, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from config.settings import Settings
 from db.models import Campaign, Distribution
 from db.types import utcnow
-from db.writes import record_activity
 from domain import activity
 from domain.model import DistributionStatus
 from notifications.email import build_email
 from notifications.errors import PermanentSendError, TransientSendError
 from notifications.render import Renderer, TemplateError
 from notifications.senders import OutboxSender, SmtpConfig, SmtpSender, WebhookSender
-from workers.errors import is_transient
-from workers.steps.notify_context import load_context
+from app.errors import is_transient
+from app.pipeline.notify_context import load_context
+from app.unit_of_work import UnitOfWork, UnitsOfWork
 
 log = structlog.get_logger("referrals.notify")
 
@@ -49,8 +49,8 @@ class Prepared:
 class Notifier:
     """Delivers distributions through the mailer (SMTP or file outbox) or the outgoing-webhook sender."""
 
-    def __init__(self, session_factory: sessionmaker[Session], settings: Settings, mailer: Any, webhooks: WebhookSender) -> None:
-        self.session_factory, self.settings, self.mailer, self.webhooks = session_factory, settings, mailer, webhooks
+    def __init__(self, units: UnitsOfWork, settings: Settings, mailer: Any, webhooks: WebhookSender) -> None:
+        self.units, self.settings, self.mailer, self.webhooks = units, settings, mailer, webhooks
         self._renderers: dict[tuple, Renderer] = {}
 
     def renderer(self, overrides: dict[str, str]) -> Renderer:
@@ -62,16 +62,16 @@ class Notifier:
 
     async def send(self, distribution_id: str) -> None:
         """The async actor body: claim, deliver, record; transient failures re-raise so dramatiq retries."""
-        prepared = await asyncio.to_thread(self._in_transaction, self._claim, distribution_id)
+        prepared = await asyncio.to_thread(self.units.run, self._claim, distribution_id)
         if prepared is None:
             return
         try:
             reply = await self._deliver(prepared)
         except PermanentSendError as error:
-            await asyncio.to_thread(self._in_transaction, self._finish, prepared, DistributionStatus.FAILED, str(error))
+            await asyncio.to_thread(self.units.run, self._finish, prepared, DistributionStatus.FAILED, str(error))
             return
         except TransientSendError as error:
-            await asyncio.to_thread(self._in_transaction, self._finish, prepared, DistributionStatus.QUEUED, str(error))
+            await asyncio.to_thread(self.units.run, self._finish, prepared, DistributionStatus.QUEUED, str(error))
             raise
         await self._record_sent(prepared, reply)
 
@@ -80,20 +80,16 @@ class Notifier:
         would find the row still claimed and do nothing until the claim expired (then send it again)."""
         for attempt in range(FINISH_ATTEMPTS):
             try:
-                await asyncio.to_thread(self._in_transaction, self._finish, prepared, DistributionStatus.SENT, reply)
+                await asyncio.to_thread(self.units.run, self._finish, prepared, DistributionStatus.SENT, reply)
                 return
             except Exception as error:
                 if attempt == FINISH_ATTEMPTS - 1 or not is_transient(error):
                     raise
                 await asyncio.sleep(0.2 * 2**attempt)
 
-    def _in_transaction(self, work: Callable[..., Any], *args: Any) -> Any:
-        with self.session_factory() as session, session.begin():
-            return work(session, *args)
-
-    def _claim(self, session: Session, distribution_id: str) -> Prepared | None:
+    def _claim(self, uow: UnitOfWork, distribution_id: str) -> Prepared | None:
         """`queued` (or a `sending` claim that expired) → `sending`, in one conditional UPDATE … RETURNING."""
-        now = utcnow()
+        session, now = uow.session, utcnow()
         expired = now - timedelta(seconds=self.settings.send_claim_timeout_seconds)
         row = session.execute(_CLAIM, {"distribution_id": distribution_id, "now": now, "expired": expired}).one_or_none()
         if row is None:
@@ -106,7 +102,7 @@ class Notifier:
                 return None
             return replace(prepared, payload=self._payload(session, row, loaded.context))
         except (TemplateError, PermanentSendError) as error:
-            self._finish(session, prepared, DistributionStatus.FAILED, str(error))
+            self._finish(uow, prepared, DistributionStatus.FAILED, str(error))
             return None
 
     def _payload(self, session: Session, row: Row, context: dict[str, Any]) -> Any:
@@ -123,14 +119,14 @@ class Notifier:
             return f"HTTP {status}"
         return await self.mailer.send(prepared.payload)
 
-    def _finish(self, session: Session, prepared: Prepared, status: DistributionStatus, detail: str) -> None:
+    def _finish(self, uow: UnitOfWork, prepared: Prepared, status: DistributionStatus, detail: str) -> None:
         """Record the outcome of a send, if the row is still ours (`sending`)."""
         sent = status == DistributionStatus.SENT
-        row = session.execute(_FINISH, {"distribution_id": prepared.id, "new_status": status,
+        row = uow.session.execute(_FINISH, {"distribution_id": prepared.id, "new_status": status,
                                         "new_last_error": None if sent else detail[:2000],
                                         "new_sent_at": utcnow() if sent else None}).one_or_none()
         if row is not None:
-            _record_outcome_activity(session, row, status, detail)
+            _record_outcome_activity(uow, row, status, detail)
 
 
 # Core UPDATE … RETURNING, built once: the ORM's bulk-update machinery, and building the statement per send,
@@ -161,13 +157,13 @@ def _skip(session: Session, row: Row, reason: str) -> None:
     log.info("notification_skipped", distribution_id=row.id, trigger=row.trigger, channel=row.channel, reason=reason)
 
 
-def _record_outcome_activity(session: Session, row: Row, status: DistributionStatus, detail: str) -> None:
+def _record_outcome_activity(uow: UnitOfWork, row: Row, status: DistributionStatus, detail: str) -> None:
     kind = SENT_ACTIVITY if status == DistributionStatus.SENT else FAILED_ACTIVITY
-    record_activity(session, kind[row.channel], campaign_id=row.campaign_id, customer_id=row.customer_id,
-                    key=f"{row.id}:{row.attempts}",
-                    data={"distribution_id": row.id, "trigger": row.trigger, "recipient": row.recipient,
-                          "attempt": row.attempts, "will_retry": status == DistributionStatus.QUEUED,
-                          "detail": detail[:500]})
+    uow.record(kind[row.channel], campaign_id=row.campaign_id, customer_id=row.customer_id,
+               key=f"{row.id}:{row.attempts}",
+               data={"distribution_id": row.id, "trigger": row.trigger, "recipient": row.recipient,
+                     "attempt": row.attempts, "will_retry": status == DistributionStatus.QUEUED,
+                     "detail": detail[:500]})
 
 
 def _campaign_templates(session: Session, row: Row) -> dict[str, str]:
@@ -180,7 +176,7 @@ def _webhook_payload(row: Row, context: dict) -> dict:
     return {"id": row.id, "type": row.trigger, "created_at": row.created_at.isoformat(), "data": data}
 
 
-def build_notifier(settings: Settings, session_factory: sessionmaker[Session]) -> Notifier:
+def build_notifier(settings: Settings, units: UnitsOfWork) -> Notifier:
     """SMTP when a host is configured, the `.eml` outbox otherwise; webhooks signed with our secret."""
     if settings.smtp_host:
         mailer: Any = SmtpSender(SmtpConfig(host=settings.smtp_host, port=settings.smtp_port, username=settings.smtp_username,
@@ -188,4 +184,4 @@ def build_notifier(settings: Settings, session_factory: sessionmaker[Session]) -
     else:
         mailer = OutboxSender(settings.outbox_dir)
     secret = settings.outgoing_webhook_secret or settings.events_secret or settings.signing_key
-    return Notifier(session_factory, settings, mailer, WebhookSender(secret=secret, timeout=settings.smtp_timeout))
+    return Notifier(units, settings, mailer, WebhookSender(secret=secret, timeout=settings.smtp_timeout))

@@ -13,7 +13,7 @@ from db.types import utcnow
 from domain.emails import normalize_email
 from domain.redemption import Redeemed
 from domain.rules import log_to_dict
-from workers.steps.redeem import decide_for
+from app.pipeline.redeem import decide_for
 
 
 @dataclass(frozen=True)

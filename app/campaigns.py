@@ -17,15 +17,15 @@ from db.models import Campaign, Code, Redemption, Referral, Tier, ValidationRule
 from db.queries.errors import Conflict, Invalid, NotFound
 from db.queries.lookups import campaign_rule, campaign_tier, code_by_text, live_campaign
 from db.types import utcnow
-from db.writes import record_activity
 from domain import activity
 from domain.codes import CodeError, parse_code_config
 from domain.model import ReferralStatus, RewardType
 from domain.notify import CHANNELS, TRIGGERS
 from domain.rules import InvalidRule, parse_logic, parse_rule
-from notifications.render import TemplateError, validate_template
-from workers import followups
-from workers.followups import FollowUp
+from notifications.context import sample_context
+from notifications.render import Renderer, TemplateError, validate_template
+from app import followups
+from app.unit_of_work import UnitOfWork
 
 CONVERSION = re.compile(r"order\.paid|order\.created|custom_event:[A-Za-z0-9_.:-]{1,100}\Z")
 COLUMNS = {"metadata": "meta"}  # API field → model attribute, where they differ
@@ -36,20 +36,22 @@ DEFAULTS = {"code_config": {"pattern": "REF-####-????"}, "conversion": "order.pa
 # --- campaigns --------------------------------------------------------------------------------
 
 
-def create(session: Session, values: dict[str, Any]) -> Campaign:
+def create(uow: UnitOfWork, values: dict[str, Any]) -> Campaign:
     """A new campaign from the API's fields (missing ones take SPEC's defaults)."""
+    session = uow.session
     values = _checked({**DEFAULTS, **values})
     now = utcnow()
     campaign = Campaign(id=new_id("cmp"), templates={}, created_at=now, updated_at=now,
                         **{COLUMNS.get(name, name): value for name, value in values.items()})
     session.add(campaign)
-    record_activity(session, activity.CAMPAIGN_CREATED, campaign_id=campaign.id, customer_id=None,
+    uow.record(activity.CAMPAIGN_CREATED, campaign_id=campaign.id, customer_id=None,
                     data={"name": campaign.name, "conversion": campaign.conversion})
     return campaign
 
 
-def update(session: Session, campaign_id: str, values: dict[str, Any]) -> Campaign:
+def update(uow: UnitOfWork, campaign_id: str, values: dict[str, Any]) -> Campaign:
     """Change the given fields; the conversion is fixed once the campaign has a redemption."""
+    session = uow.session
     campaign = live_campaign(session, campaign_id, for_update=True)
     changed = {name: value for name, value in _checked(values, campaign).items()
                if getattr(campaign, COLUMNS.get(name, name)) != value}
@@ -58,24 +60,26 @@ def update(session: Session, campaign_id: str, values: dict[str, Any]) -> Campai
     for name, value in changed.items():
         setattr(campaign, COLUMNS.get(name, name), value)
     if changed:
-        record_activity(session, activity.CAMPAIGN_UPDATED, campaign_id=campaign.id, customer_id=None,
+        uow.record(activity.CAMPAIGN_UPDATED, campaign_id=campaign.id, customer_id=None,
                         data={"changed": sorted(changed)})
     return campaign
 
 
-def delete(session: Session, campaign_id: str) -> None:
+def delete(uow: UnitOfWork, campaign_id: str) -> None:
     """Soft delete: the campaign disappears from lists and its codes fail validation."""
+    session = uow.session
     campaign = live_campaign(session, campaign_id, for_update=True)
     campaign.deleted_at, campaign.active = utcnow(), False
-    record_activity(session, activity.CAMPAIGN_DELETED, campaign_id=campaign.id, customer_id=None, data={"name": campaign.name})
+    uow.record(activity.CAMPAIGN_DELETED, campaign_id=campaign.id, customer_id=None, data={"name": campaign.name})
 
 
-def set_active(session: Session, campaign_id: str, active: bool) -> Campaign:
+def set_active(uow: UnitOfWork, campaign_id: str, active: bool) -> Campaign:
     """Pause or activate; recorded only when it changes something."""
+    session = uow.session
     campaign = live_campaign(session, campaign_id, for_update=True)
     if campaign.active != active:
         campaign.active = active
-        record_activity(session, activity.CAMPAIGN_ENABLED if active else activity.CAMPAIGN_DISABLED,
+        uow.record(activity.CAMPAIGN_ENABLED if active else activity.CAMPAIGN_DISABLED,
                         campaign_id=campaign.id, customer_id=None, data={"active": active})
     return campaign
 
@@ -125,43 +129,46 @@ def _check_dates(start: Any, end: Any) -> None:
 # --- tiers ------------------------------------------------------------------------------------
 
 
-def add_tier(session: Session, sends: list[FollowUp], campaign_id: str, values: dict[str, Any]) -> Tier:
+def add_tier(uow: UnitOfWork, campaign_id: str, values: dict[str, Any]) -> Tier:
     """A new referral tier; referrers are settled again so it applies to the referrals they have."""
+    session = uow.session
     campaign = live_campaign(session, campaign_id)
     tier = Tier(id=new_id("tier"), campaign_id=campaign.id, name=values["name"], kind=values["kind"],
                 threshold=values["threshold"], reward=_reward(session, campaign.id, values["reward"]), created_at=utcnow())
     session.add(tier)
-    _tier_changed(session, sends, tier, "created")
+    _tier_changed(uow, tier, "created")
     return tier
 
 
-def update_tier(session: Session, sends: list[FollowUp], campaign_id: str, tier_id: str, values: dict[str, Any]) -> Tier:
+def update_tier(uow: UnitOfWork, campaign_id: str, tier_id: str, values: dict[str, Any]) -> Tier:
+    session = uow.session
     live_campaign(session, campaign_id)
     tier = campaign_tier(session, campaign_id, tier_id)
     if "reward" in values:
         values = {**values, "reward": _reward(session, campaign_id, values["reward"])}
     for name, value in values.items():
         setattr(tier, name, value)
-    _tier_changed(session, sends, tier, "updated")
+    _tier_changed(uow, tier, "updated")
     return tier
 
 
-def delete_tier(session: Session, campaign_id: str, tier_id: str) -> None:
+def delete_tier(uow: UnitOfWork, campaign_id: str, tier_id: str) -> None:
     """Soft delete: rewards it already gave stay as they are."""
+    session = uow.session
     live_campaign(session, campaign_id)
     tier = campaign_tier(session, campaign_id, tier_id)
     tier.deleted_at = utcnow()
-    _tier_changed(session, [], tier, "deleted")
+    _tier_changed(uow, tier, "deleted")
 
 
-def _tier_changed(session: Session, sends: list[FollowUp], tier: Tier, action: str) -> None:
-    record_activity(session, activity.TIERS_UPDATED, campaign_id=tier.campaign_id, customer_id=None,
+def _tier_changed(uow: UnitOfWork, tier: Tier, action: str) -> None:
+    uow.record(activity.TIERS_UPDATED, campaign_id=tier.campaign_id, customer_id=None,
                     data={"tier_id": tier.id, "action": action, "name": tier.name, "kind": tier.kind,
                           "threshold": tier.threshold, "reward": tier.reward})
     if action != "deleted":
         query = select(Referral.referrer_id).where(Referral.campaign_id == tier.campaign_id,
                                                    Referral.status == ReferralStatus.ACTIVE).distinct()
-        sends.extend(followups.settle(tier.campaign_id, referrer_id) for referrer_id in session.scalars(query))
+        uow.then(*(followups.settle(tier.campaign_id, referrer_id) for referrer_id in uow.session.scalars(query)))
 
 
 def _reward(session: Session, campaign_id: str, spec: dict[str, Any]) -> dict[str, Any]:
@@ -192,8 +199,9 @@ def _coupon_campaign(session: Session, campaign_id: str, coupon_campaign_id: str
 # --- validation rules -------------------------------------------------------------------------
 
 
-def add_rule(session: Session, campaign_id: str, values: dict[str, Any], code: Code | None = None) -> ValidationRule:
+def add_rule(uow: UnitOfWork, campaign_id: str, values: dict[str, Any], code: Code | None = None) -> ValidationRule:
     """A campaign rule, or a code-level override when `code` is given; numbered after the existing ones."""
+    session = uow.session
     live_campaign(session, campaign_id)
     _parse_rule(values)
     code_id = code.id if code else None
@@ -203,34 +211,37 @@ def add_rule(session: Session, campaign_id: str, values: dict[str, Any], code: C
                           conditions=values["conditions"], error_message=values.get("error_message"),
                           position=(last or 0) + 1, created_at=utcnow())
     session.add(rule)
-    _rules_changed(session, campaign_id, {"rule_id": rule.id, "action": "created", "name": rule.name, "code_id": code_id})
+    _rules_changed(uow, campaign_id, {"rule_id": rule.id, "action": "created", "name": rule.name, "code_id": code_id})
     return rule
 
 
-def update_rule(session: Session, campaign_id: str, rule_id: str, values: dict[str, Any]) -> ValidationRule:
+def update_rule(uow: UnitOfWork, campaign_id: str, rule_id: str, values: dict[str, Any]) -> ValidationRule:
+    session = uow.session
     live_campaign(session, campaign_id)
     rule = campaign_rule(session, campaign_id, rule_id)
     merged = {"name": rule.name, "conditions": rule.conditions, "error_message": rule.error_message, **values}
     _parse_rule(merged)
     for name, value in values.items():
         setattr(rule, name, value)
-    _rules_changed(session, campaign_id, {"rule_id": rule.id, "action": "updated", "name": rule.name})
+    _rules_changed(uow, campaign_id, {"rule_id": rule.id, "action": "updated", "name": rule.name})
     return rule
 
 
-def delete_rule(session: Session, campaign_id: str, rule_id: str) -> None:
+def delete_rule(uow: UnitOfWork, campaign_id: str, rule_id: str) -> None:
     """Remove a rule; refused while the campaign's logic refers to rules by number."""
+    session = uow.session
     campaign = live_campaign(session, campaign_id)
     rule = campaign_rule(session, campaign_id, rule_id)
     if rule.code_id is None and campaign.rules_logic:
         raise Conflict(f"the rules logic {campaign.rules_logic!r} refers to rules by number; "
                        "change or clear it (PUT .../rules/logic) before removing a rule")
     session.delete(rule)
-    _rules_changed(session, campaign_id, {"rule_id": rule.id, "action": "deleted", "name": rule.name})
+    _rules_changed(uow, campaign_id, {"rule_id": rule.id, "action": "deleted", "name": rule.name})
 
 
-def set_logic(session: Session, campaign_id: str, logic: str | None) -> Campaign:
+def set_logic(uow: UnitOfWork, campaign_id: str, logic: str | None) -> Campaign:
     """How campaign rules combine, e.g. "1 AND (2 OR 3)"; None or blank means all must pass."""
+    session = uow.session
     campaign = live_campaign(session, campaign_id, for_update=True)
     logic = (logic or "").strip() or None
     count = session.scalar(select(func.count(ValidationRule.id)).where(
@@ -241,7 +252,7 @@ def set_logic(session: Session, campaign_id: str, logic: str | None) -> Campaign
         except InvalidRule as error:
             raise Invalid(f"logic: {error}") from None
     campaign.rules_logic = logic
-    _rules_changed(session, campaign_id, {"action": "logic", "logic": logic})
+    _rules_changed(uow, campaign_id, {"action": "logic", "logic": logic})
     return campaign
 
 
@@ -256,39 +267,58 @@ def _parse_rule(values: dict[str, Any]) -> None:
         raise Invalid(str(error)) from None
 
 
-def _rules_changed(session: Session, campaign_id: str, data: dict[str, Any]) -> None:
-    record_activity(session, activity.RULES_UPDATED, campaign_id=campaign_id, customer_id=None, data=data)
+def _rules_changed(uow: UnitOfWork, campaign_id: str, data: dict[str, Any]) -> None:
+    uow.record(activity.RULES_UPDATED, campaign_id=campaign_id, customer_id=None, data=data)
 
 
 # --- notification templates -------------------------------------------------------------------
 
 
-def save_template(session: Session, campaign_id: str, name: str, source: str) -> dict[str, str]:
+def save_template(uow: UnitOfWork, campaign_id: str, name: str, source: str) -> dict[str, str]:
     """Store a campaign's override of one template part once it renders with a sample context."""
+    session = uow.session
     campaign = live_campaign(session, campaign_id, for_update=True)
     try:
         validate_template(name, source)
     except TemplateError as error:
         raise Invalid(f"template {error}") from None
     campaign.templates = {**(campaign.templates or {}), name: source}
-    _template_changed(session, campaign, name, "saved")
+    _template_changed(uow, campaign, name, "saved")
     return {"name": name, "source": source}
 
 
-def delete_template(session: Session, campaign_id: str, name: str) -> None:
+def delete_template(uow: UnitOfWork, campaign_id: str, name: str) -> None:
+    session = uow.session
     campaign = live_campaign(session, campaign_id, for_update=True)
     if name not in (campaign.templates or {}):
         raise NotFound("template override", name)
     campaign.templates = {key: value for key, value in campaign.templates.items() if key != name}
-    _template_changed(session, campaign, name, "deleted")
+    _template_changed(uow, campaign, name, "deleted")
 
 
-def _template_changed(session: Session, campaign: Campaign, name: str, action: str) -> None:
-    record_activity(session, activity.CAMPAIGN_UPDATED, campaign_id=campaign.id, customer_id=None,
+def _template_changed(uow: UnitOfWork, campaign: Campaign, name: str, action: str) -> None:
+    uow.record(activity.CAMPAIGN_UPDATED, campaign_id=campaign.id, customer_id=None,
                     data={"changed": ["templates"], "template": name, "action": action})
 
 
-def add_code_rule(session: Session, text: str, values: dict[str, Any]) -> ValidationRule:
+def add_code_rule(uow: UnitOfWork, text: str, values: dict[str, Any]) -> ValidationRule:
     """A code-level rule: it replaces the campaign rule of the same name for this code."""
+    session = uow.session
     code = code_by_text(session, text, live=True)
-    return add_rule(session, code.campaign_id, values, code)
+    return add_rule(uow, code.campaign_id, values, code)
+
+
+def preview(session: Session, campaign_id: str, trigger: str, locale: str | None = None) -> dict[str, str]:
+    """A trigger's message rendered with the campaign's overrides and a sample context (with the campaign's own name)."""
+    campaign = live_campaign(session, campaign_id)
+    if trigger not in TRIGGERS:
+        raise NotFound("trigger", trigger)
+    context = sample_context(trigger)
+    context["campaign"] = {**context["campaign"], "id": campaign.id, "name": campaign.name,
+                           "referee_reward": campaign.referee_reward or context["campaign"]["referee_reward"],
+                           "reward_hold_days": campaign.reward_hold_days}
+    try:
+        rendered = Renderer(overrides=campaign.templates).render(trigger, context, locale=locale)
+    except TemplateError as error:
+        raise Invalid(f"template {error}") from None
+    return {"subject": rendered.subject, "text": rendered.text, "html": rendered.html}

@@ -1,0 +1,1 @@
+"""The pipeline steps the workers run: one transaction each, through the unit of work."""
