@@ -211,7 +211,8 @@ def _renderer(config: CodeConfig) -> Callable[[int], str]:
 
 def _layout(config: CodeConfig) -> tuple[str, list[list[str]]]:
     """A %-template of the code and, per placeholder, every string its run of slots can hold."""
-    template, tables, run = [_escape(config.prefix)], [], []
+    template, tables = [_escape(config.prefix)], []
+    run: list[str] = []
     for char in config.pattern:
         if char in "#?" and _table_size(run + [char], config) <= _TABLE_LIMIT:
             run.append(char)

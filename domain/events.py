@@ -19,8 +19,8 @@ class OrderData:
     amount: int | None = None
     currency: str | None = None
     status: str = "created"
-    items: tuple[dict, ...] = ()
-    metadata: dict = field(default_factory=dict)
+    items: tuple[dict[str, Any], ...] = ()
+    metadata: dict[str, Any] = field(default_factory=dict)
     refunded_amount: int = 0
     refund_id: str | None = None  # set when refunded_amount is one refund's amount, not the order's total
 
@@ -31,7 +31,7 @@ class CustomerData:
     email: str | None = None
     name: str | None = None
     locale: str | None = None
-    metadata: dict = field(default_factory=dict)
+    metadata: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

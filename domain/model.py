@@ -4,7 +4,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
+
+if TYPE_CHECKING:  # Rule only annotates RuleSet; a runtime import would stop domain.rules importing this module
+    from domain.rules import Rule
 
 
 class Result(StrEnum):
@@ -116,6 +119,6 @@ class Redeemer:
 class RuleSet:
     """The rules in force for one code (campaign rules with code overrides) and their logic."""
 
-    rules: tuple[Any, ...] = ()
+    rules: tuple[Rule, ...] = ()
     logic: str | None = None
     facts: Mapping[str, Any] = field(default_factory=dict)

@@ -27,7 +27,7 @@ def channels_for(settings: Mapping[str, list[str]] | None, trigger: str) -> tupl
     return DEFAULT_CHANNELS.get(trigger, ())
 
 
-def skip_reason(trigger: str, channel: str, recipient: str | None, customer_metadata: Mapping | None) -> str | None:
+def skip_reason(trigger: str, channel: str, recipient: str | None, customer_metadata: Mapping[str, object] | None) -> str | None:
     """Why this notification must not be sent, or None to send it."""
     if recipient is None:
         return "customer has no email address" if channel == "email" else "campaign has no webhook URL"
@@ -46,7 +46,7 @@ def stale_reason(trigger: str, reward_status: str | None, referral_status: str |
     return None
 
 
-def opted_out(customer_metadata: Mapping) -> bool:
+def opted_out(customer_metadata: Mapping[str, object]) -> bool:
     return any(_truthy(customer_metadata.get(key)) for key in OPT_OUT_KEYS)
 
 

@@ -1,8 +1,10 @@
 """An order's life as facts that only ever accumulate, whatever order its webhooks arrive in."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timezone
+from typing import Any
 
 from domain.events import ShopEvent, OrderData
 
@@ -18,7 +20,7 @@ class OrderFacts:
     paid: bool = False
     canceled: bool = False
     refunded_in_full: bool = False
-    refunds: dict = field(default_factory=dict)
+    refunds: dict[str, int] = field(default_factory=dict)
     refunded_total: int = 0
     amount_as_of: str | None = None  # when the shop stated `amount` (ISO 8601, UTC); None: not known
 
@@ -31,7 +33,9 @@ class OrderFacts:
         """Cancelled or fully refunded: its redemption, referral and pending rewards roll back."""
         if self.canceled or self.refunded_in_full:
             return True
-        return bool(self.amount) and self.refunded_amount >= self.amount
+        if not self.amount:
+            return False
+        return self.refunded_amount >= self.amount
 
     @property
     def counted_amount(self) -> int | None:
@@ -136,13 +140,13 @@ def status_label(facts: OrderFacts) -> str:
     return "paid" if facts.paid else "created"
 
 
-def facts_to_dict(facts: OrderFacts) -> dict:
+def facts_to_dict(facts: OrderFacts) -> dict[str, Any]:
     return {"amount": facts.amount, "seen": facts.seen, "paid": facts.paid, "canceled": facts.canceled,
             "refunded_in_full": facts.refunded_in_full, "refunds": facts.refunds, "refunded_total": facts.refunded_total,
             "amount_as_of": facts.amount_as_of}
 
 
-def facts_from_dict(data: dict | None) -> OrderFacts:
+def facts_from_dict(data: Mapping[str, Any] | None) -> OrderFacts:
     """Facts as stored; keys this version does not know (written by a newer one) are left out, not an error."""
     return OrderFacts(**{key: value for key, value in (data or {}).items() if key in _FACT_NAMES})
 

@@ -114,4 +114,5 @@ def _rules_decision(rules: RuleSet) -> Decision:
     outcome = evaluate_rules(rules.rules, rules.facts, logic=rules.logic)
     if outcome.passed:
         return Redeemed(outcome.logs)
+    assert outcome.failure_code is not None, "a failed outcome names its failure code"
     return Rejected(FailureCode(outcome.failure_code), outcome.failure_message or "Validation rules not met", outcome.logs)

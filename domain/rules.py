@@ -31,7 +31,7 @@ import json
 import operator
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from domain.logic import InvalidLogic, InvalidRule, blame, evaluate_logic, parse_logic
 
@@ -129,7 +129,7 @@ class _Check:
 # --- definition -------------------------------------------------------------------------------
 
 
-def parse_rule(name: str, conditions: Mapping, error_message: str | None = None) -> Rule:
+def parse_rule(name: object, conditions: object, error_message: object = None) -> Rule:
     """Validate a rule definition and return it as a Rule; raise InvalidRule naming the problem."""
     if not isinstance(name, str) or not name.strip():
         raise InvalidRule("a rule needs a non-empty name")
@@ -138,7 +138,8 @@ def parse_rule(name: str, conditions: Mapping, error_message: str | None = None)
     problem = _conditions_problem(conditions)
     if problem:
         raise InvalidRule(f"rule {name!r}: {problem}")
-    return Rule(name, copy.deepcopy(dict(conditions)), error_message or None)
+    checked = cast(Mapping[str, Mapping[str, Any]], conditions)  # what _conditions_problem found no fault with
+    return Rule(name, copy.deepcopy(dict(checked)), error_message or None)
 
 
 def rule_to_dict(rule: Rule) -> dict[str, Any]:
@@ -179,6 +180,14 @@ def _kind(key: Any) -> str | None:
     return KEYS.get(key)
 
 
+def _known_kind(key: str) -> str:
+    """The kind of a key that parse_rule accepted; KeyError for an unknown one."""
+    kind = _kind(key)
+    if kind is None:
+        raise KeyError(key)
+    return kind
+
+
 def _key_problem(key: Any) -> str | None:
     """An unknown-key message with a suggestion, or None."""
     if _kind(key) is not None:
@@ -208,7 +217,7 @@ def _operators_problem(key: str, operators: Any) -> str | None:
 
 def _operator_problem(key: str, op: Any, value: Any) -> str | None:
     """What is wrong with one operator and its value on a key, or None."""
-    allowed = _ALLOWED[_kind(key)]
+    allowed = _ALLOWED[_known_kind(key)]
     if op not in OPERATORS:
         return f"unknown operator {op!r}" + _suggestion(str(op), OPERATORS)
     if op not in allowed:
@@ -323,7 +332,7 @@ def _check(key: str, op: str, expected: Any, facts: Mapping[str, Any]) -> _Check
         passed = actual.reason == "missing" and op in ("$ne", "$not_in")
         verdict = "passed" if passed else "failed"
         return _Check(key, op, expected, passed, f"{key} {condition}: {verdict} ({actual.reason})")
-    passed = _COMPARE[_kind(key)](op, actual, expected)
+    passed = _COMPARE[_known_kind(key)](op, actual, expected)
     detail = f"{key} {_show(actual)} {condition}: {'passed' if passed else 'failed'}"
     return _Check(key, op, expected, passed, detail)
 
@@ -423,7 +432,7 @@ def _contains(actual: Any, expected: Any) -> bool:
     return False
 
 
-def _same(a: Any, b: Any) -> bool:
+def _same(a: object, b: object) -> bool:
     """JSON equality: booleans only equal booleans."""
     if isinstance(a, bool) or isinstance(b, bool):
         return type(a) is type(b) and a == b

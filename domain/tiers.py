@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Iterable, Mapping
+from typing import Any, Iterable, Mapping
 
 from domain.model import LIVE_REWARD_STATUSES, RewardStatus
 
@@ -31,7 +31,7 @@ class TierSpec:
     id: str
     kind: TierKind
     threshold: int
-    reward: Mapping
+    reward: Mapping[str, Any]
 
 
 @dataclass(frozen=True)

@@ -66,7 +66,7 @@ def mapping(value: Any, field_name: str) -> Mapping[str, Any]:
     return value
 
 
-def sequence(value: Any, field_name: str) -> list:
+def sequence(value: Any, field_name: str) -> list[Any]:
     if value is None:
         return []
     if not isinstance(value, list):

@@ -78,7 +78,7 @@ def _integer(value: Any, field_name: str, *, optional: bool = False) -> int | No
     return within_range(value, field_name)
 
 
-def _item(value: Any) -> dict:
+def _item(value: Any) -> dict[str, Any]:
     item = mapping(value, "data.order.items[]")
     return {
         "sku": text(item.get("sku")),

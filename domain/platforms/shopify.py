@@ -48,7 +48,8 @@ def _order(event_type: str, data: Mapping[str, Any]) -> OrderData:
         currency=currency,
         status=status,
         items=tuple(_item(item, currency) for item in sequence(data.get("line_items"), "line_items")),
-        metadata={a.get("name"): a.get("value") for a in sequence(data.get("note_attributes"), "note_attributes") if isinstance(a, dict)},
+        # a "name" missing or not a string stays a None or non-str key (OrderData.metadata wants str): behaviour kept
+        metadata={a.get("name"): a.get("value") for a in sequence(data.get("note_attributes"), "note_attributes") if isinstance(a, dict)},  # type: ignore[misc]
         refunded_amount=amount if status == "refunded" else 0,
     )
 
@@ -61,7 +62,7 @@ def _status(event_type: str, data: Mapping[str, Any]) -> str:
     return STATUS_BY_FINANCIAL_STATUS.get(text(data.get("financial_status")) or "", "created")
 
 
-def _item(item: Any, currency: str | None) -> dict:
+def _item(item: Any, currency: str | None) -> dict[str, Any]:
     item = mapping(item, "line_items[]")
     return {
         "sku": text(item.get("sku")),

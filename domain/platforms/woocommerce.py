@@ -40,7 +40,8 @@ def _event(data: Mapping[str, Any], order_id: str, status: str) -> ShopEvent:
         currency=currency,
         status=order_status,
         items=tuple(_item(item, currency) for item in _list(data, "line_items")),
-        metadata={m.get("key"): m.get("value") for m in _list(data, "meta_data") if not str(m.get("key", "")).startswith("_")},
+        # a "key" missing or not a string stays a None or non-str key (OrderData.metadata wants str): behaviour kept
+        metadata={m.get("key"): m.get("value") for m in _list(data, "meta_data") if not str(m.get("key", "")).startswith("_")},  # type: ignore[misc]
         refunded_amount=amount if order_status == "refunded" else refunded,
     )
     codes = tuple(code for code in (text(c.get("code")) for c in _list(data, "coupon_lines")) if code)
@@ -52,7 +53,7 @@ def _list(data: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
     return [mapping(entry, f"{key}[]") for entry in sequence(data.get(key), key)]
 
 
-def _item(item: Mapping[str, Any], currency: str | None) -> dict:
+def _item(item: Mapping[str, Any], currency: str | None) -> dict[str, Any]:
     return {
         "sku": text(item.get("sku")),
         "product_id": text(item.get("product_id")),
