@@ -22,7 +22,7 @@ from db.types import utcnow
 from domain.events import ParsedWebhook, Unparseable
 from domain.model import EventStatus
 from domain.platforms import woocommerce
-from domain.platforms.registry import PARSERS
+from domain.platforms.registry import PARSERS, delivery_id
 from app import inbox
 from app.followups import FollowUp
 
@@ -128,12 +128,12 @@ def store_batch(runtime: Runtime, received: Sequence[Received]) -> Written:
         existing, sends = _insert_all(runtime, rows)
     except DataError:
         rows, existing, sends = _store_one_by_one(runtime, received)
-    stored = [_stored(row, existing.get(row["id"])) for row in rows]
+    stored = [_stored(row, existing) for row in rows]
     return Written(stored, functools.partial(_send_all, runtime, sends) if sends else None)
 
 
-def _store_one_by_one(runtime: Runtime, received: Sequence[Received]) -> tuple[list[dict], dict[str, str], list[FollowUp]]:
-    rows, existing, sends = [], {}, []
+def _store_one_by_one(runtime: Runtime, received: Sequence[Received]) -> tuple[list[dict], inbox.StoredRows, list[FollowUp]]:
+    rows, existing, sends = [], inbox.StoredRows(), []
     for item in received:
         try:
             found, more = _insert_all(runtime, [item.row])
@@ -146,14 +146,14 @@ def _store_one_by_one(runtime: Runtime, received: Sequence[Received]) -> tuple[l
     return rows, existing, sends
 
 
-def _stored(row: dict, existing_id: str | None) -> Stored:
-    if existing_id is not None:
-        return Stored(existing_id, False, "duplicate", None)
-    return Stored(row["id"], True, row["status"], row["error"])
+def _stored(row: dict, existing: inbox.StoredRows) -> Stored:
+    if row["id"] in existing.duplicates:
+        return Stored(existing.duplicates[row["id"]], False, "duplicate", None)
+    return Stored(existing.superseded.get(row["id"], row["id"]), True, row["status"], row["error"])
 
 
-def _insert_all(runtime: Runtime, rows: list[dict]) -> tuple[dict[str, str], list[FollowUp]]:
-    """Insert the inbox rows: the ids stored under the rows' event keys already, and the messages to send."""
+def _insert_all(runtime: Runtime, rows: list[dict]) -> tuple[inbox.StoredRows, list[FollowUp]]:
+    """Insert the inbox rows: what became of them, and the messages to send after commit."""
     with runtime.units(send_after_commit=False) as uow:
         existing = inbox.store_events(uow, rows)
     return existing, uow.followups
@@ -161,7 +161,7 @@ def _insert_all(runtime: Runtime, rows: list[dict]) -> tuple[dict[str, str], lis
 
 def _unstorable(row: dict, body: bytes, error: DataError) -> dict:
     reason = f"the event cannot be stored as sent: {str(error.orig).splitlines()[0][:200]}"
-    return row | {"external_id": f"rejected:{hashlib.sha256(body).hexdigest()}", "normalized": None, "enqueued_at": None,
+    return row | {"normalized": None, "enqueued_at": None, "processed_at": None,  # under the platform's key it parsed
                   "status": EventStatus.REJECTED, "error": reason, "body": row["body"].replace("\x00", "\ufffd")}
 
 
@@ -173,8 +173,7 @@ def _inbox_row(source: Source, headers: Mapping[str, str], body: bytes) -> dict:
     try:
         parsed = source.parse(body, headers)
     except Unparseable as problem:
-        digest = hashlib.sha256(body).hexdigest()
-        return row | {"external_id": f"rejected:{digest}", "topic": (_topic(headers) or "")[:120] or None, "normalized": None,
+        return row | {"external_id": _rejected_key(source, headers, body, row["id"]), "topic": (_topic(headers) or "")[:120] or None, "normalized": None,
                       "status": EventStatus.REJECTED, "error": str(problem)}
     parsed = ParsedWebhook(_bounded_key(parsed.external_id), parsed.topic[:120], parsed.event)
     if parsed.event is None:
@@ -182,6 +181,13 @@ def _inbox_row(source: Source, headers: Mapping[str, str], body: bytes) -> dict:
                       "status": EventStatus.PROCESSED, "error": f"topic {parsed.topic!r} is not used; nothing to do"}
     return row | {"external_id": parsed.external_id, "topic": parsed.topic, "normalized": parsed.event.to_dict(),
                   "status": EventStatus.ENQUEUED, "enqueued_at": now, "error": None}
+
+
+def _rejected_key(source: Source, headers: Mapping[str, str], body: bytes, event_id: str) -> str:
+    """A rejected delivery is stored under the platform's id for it when one can be read (an operator looks it up by
+    that id; the platform's retries of it are duplicates), else under its own event id (each delivery a row)."""
+    platform_id = delivery_id(source.name, body, headers)
+    return _bounded_key(platform_id) if platform_id else f"rejected:{event_id}"
 
 
 def _bounded_key(external_id: str) -> str:
