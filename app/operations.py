@@ -4,14 +4,16 @@ reuses the pipeline's own step functions, so an operator action and a webhook ch
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, Callable
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Update, delete, select, update
 from sqlalchemy.orm import Session
 
 from db.models import Code, Distribution, FailedJob, InboundEvent, Redemption, Reward
 from db.queries.errors import Conflict
 from db.queries.lookups import get
 from db.types import utcnow
+from db.writes import insert_ignore
 from domain.events import Unparseable
 from domain.model import DistributionStatus, EventStatus, RedemptionStatus, RewardStatus
 from domain.platforms.registry import PARSERS, Parser
@@ -137,6 +139,27 @@ def retry_jobs(uow: UnitOfWork, *, job_id: str | None = None, actor: str | None 
         _reopen(session, job)
         uow.then(followup)
     return jobs
+
+
+def record_failed_job(uow: UnitOfWork, job: dict[str, Any]) -> None:
+    """A job that failed for good is kept (once per message); the inbox event or notification it was for is marked
+    failed, so it can be found and retried."""
+    insert_ignore(uow.session, FailedJob, job)
+    if job["actor"] in GAVE_UP and job["args"]:
+        uow.session.execute(GAVE_UP[job["actor"]](job["args"][0], job["error"][:2000]))
+
+
+def _event_failed(event_id: str, reason: str) -> Update:
+    return (update(InboundEvent).where(InboundEvent.id == event_id, InboundEvent.status != EventStatus.PROCESSED)
+            .values(status=EventStatus.FAILED, error=reason))
+
+
+def _distribution_failed(distribution_id: str, reason: str) -> Update:
+    return (update(Distribution).where(Distribution.id == distribution_id, Distribution.status == DistributionStatus.QUEUED)
+            .values(status=DistributionStatus.FAILED, last_error=reason))
+
+
+GAVE_UP: dict[str, Callable[[str, str], Update]] = {"process_event": _event_failed, "send_distribution": _distribution_failed}
 
 
 def _jobs_to_retry(session: Session, job_id: str | None, actor: str | None) -> list[FailedJob]:

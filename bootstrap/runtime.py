@@ -18,7 +18,7 @@ from app.pipeline.notify import Notifier, build_notifier
 from app.unit_of_work import UnitsOfWork
 from config.settings import Settings
 from db.engine import build_engine, build_session_factory
-from workers.actors import on_give_up, register_actors
+from workers.actors import register_actors
 from workers.broker import add_outcome_middleware, build_broker
 from workers.middleware import FailedJobs
 
@@ -57,9 +57,9 @@ def build_runtime(settings: Settings) -> Runtime:
     engine = build_engine(settings.database_url, pool_size=settings.db_pool_size)
     session_factory = build_session_factory(engine)
     broker = build_broker(settings)
-    add_outcome_middleware(broker, FailedJobs(session_factory, on_give_up))
-    dramatiq.set_broker(broker)
     units = UnitsOfWork(session_factory, lambda followup: runtime.enqueue(followup))
+    add_outcome_middleware(broker, FailedJobs(units))
+    dramatiq.set_broker(broker)
     pipeline_units = UnitsOfWork(build_session_factory(engine, hold_loaded=True), units.send)
     runtime = Runtime(settings, engine, session_factory, broker, units, pipeline_units, build_notifier(settings, pipeline_units))
     runtime.actors = register_actors(broker, pipeline_units, runtime.notifier.send, settings)

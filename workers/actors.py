@@ -5,12 +5,7 @@ from typing import Any, Callable
 
 import dramatiq
 from dramatiq import Actor, Broker
-from sqlalchemy import update
-from sqlalchemy.orm import Session
-
 from config.settings import Settings
-from db.models import Distribution, InboundEvent
-from domain.model import DistributionStatus, EventStatus
 from workers.errors import retry_when
 from app.pipeline import events, rewards
 from app.unit_of_work import UnitsOfWork
@@ -41,16 +36,3 @@ def register_actors(broker: Broker, units: UnitsOfWork, send_distribution: Calla
     actors["send_distribution"] = dramatiq.actor(send_distribution, actor_name="send_distribution",
                                                  queue_name=NOTIFICATIONS_QUEUE, priority=NOTIFICATIONS_PRIORITY, **options)
     return actors
-
-
-def on_give_up(session: Session, message: Any, error: BaseException) -> None:
-    """Record in the inbox or the distribution that its job failed for good."""
-    reason = f"{type(error).__name__}: {error}"[:2000]
-    if message.actor_name == "process_event":
-        session.execute(update(InboundEvent).where(InboundEvent.id == message.args[0],
-                                                   InboundEvent.status != EventStatus.PROCESSED)
-                        .values(status=EventStatus.FAILED, error=reason))
-    elif message.actor_name == "send_distribution":
-        session.execute(update(Distribution).where(Distribution.id == message.args[0],
-                                                   Distribution.status == DistributionStatus.QUEUED)
-                        .values(status=DistributionStatus.FAILED, last_error=reason))

@@ -2,15 +2,15 @@
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from typing import Any
 
 import structlog
 from dramatiq import Middleware
 
+from app.operations import record_failed_job
+from app.unit_of_work import UnitsOfWork
 from db.ids import new_id
-from db.models import FailedJob
 from db.types import utcnow
-from db.writes import insert_ignore
 
 log = structlog.get_logger("referrals.worker")
 
@@ -18,16 +18,13 @@ log = structlog.get_logger("referrals.worker")
 class FailedJobs(Middleware):
     """Keeps every message that exhausted its retries (or failed for good) in the failed_jobs table."""
 
-    def __init__(self, session_factory: Callable, on_give_up: Callable[[Any, Any, BaseException], None]) -> None:
-        self.session_factory = session_factory
-        self.on_give_up = on_give_up
+    def __init__(self, units: UnitsOfWork) -> None:
+        self.units = units
 
     def after_process_message(self, broker, message, *, result=None, exception=None):
         if exception is None or not message.failed:
             return
-        with self.session_factory() as session, session.begin():
-            insert_ignore(session, FailedJob, _failed_job_row(message, exception))
-            self.on_give_up(session, message, exception)
+        self.units.run(record_failed_job, _failed_job_row(message, exception))
 
 
 def _failed_job_row(message, exception: BaseException) -> dict[str, Any]:
