@@ -54,7 +54,7 @@ def _one_referral_with_a_referred_holder(engine) -> dict[str, str]:
     codes = {name: new_id("code") for name in ("ann", "ben")}
     with Session(engine) as session, session.begin():
         _add_campaign_as_of_0001(session, ids["campaign"])
-        session.add_all([Customer(id=ids[name], meta={}) for name in ("ann", "ben")])
+        _add_customers_as_of_0001(session, [ids["ann"], ids["ben"]])
         session.add(Tier(id=ids["tier"], campaign_id=ids["campaign"], name="Each", kind="each", threshold=1, reward={}))
         session.flush()
         session.add_all([Code(id=codes[name], code=codes[name], code_key=codes[name], campaign_id=ids["campaign"],
@@ -79,6 +79,13 @@ def _add_campaign_as_of_0001(session: Session, campaign_id: str) -> None:
     session.execute(campaigns.insert().values(id=campaign_id, name="Counters", active=True, join_once=True, code_config={},
                                               conversion="order.paid", reward_hold_days=0, metadata={}, notifications={},
                                               templates={}, created_at=now, updated_at=now))
+
+
+def _add_customers_as_of_0001(session: Session, customer_ids: list[str]) -> None:
+    customers = Table("customers", MetaData(), autoload_with=session.connection())
+    now = utcnow()
+    session.execute(customers.insert(), [{"id": customer_id, "metadata": {}, "orders_count": 0, "orders_amount": 0,
+                                          "created_at": now, "updated_at": now} for customer_id in customer_ids])
 
 
 def _counters(engine) -> dict[tuple[str, str], tuple[int, int, int, int]]:

@@ -1,0 +1,1 @@
+"""The application layer: operator use cases and the unit of work."""
