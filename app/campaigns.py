@@ -20,6 +20,7 @@ from db.types import utcnow
 from domain import activity
 from domain.codes import CodeError, parse_code_config
 from domain.model import ReferralStatus, RewardType
+from domain.money import InvalidMoney, currency_code
 from domain.notify import CHANNELS, TRIGGERS
 from domain.rules import InvalidRule, parse_logic, parse_rule
 from notifications.context import sample_context
@@ -45,7 +46,7 @@ def create(uow: UnitOfWork, values: dict[str, Any]) -> Campaign:
                         **{COLUMNS.get(name, name): value for name, value in values.items()})
     session.add(campaign)
     uow.record(activity.CAMPAIGN_CREATED, campaign_id=campaign.id, customer_id=None,
-                    data={"name": campaign.name, "conversion": campaign.conversion})
+               data={"name": campaign.name, "conversion": campaign.conversion, "currency": campaign.currency})
     return campaign
 
 
@@ -100,9 +101,18 @@ def _checked(values: dict[str, Any], current: Campaign | None = None) -> dict[st
         raise Invalid("webhook_url: must be an http(s) URL")
     if values.get("days_of_week") is not None:
         values = {**values, "days_of_week": sorted(set(values["days_of_week"]))}
+    if "currency" in values:
+        values = {**values, "currency": _currency(values["currency"])}
     _check_dates(values.get("start_date", current and current.start_date),
                  values.get("expiration_date", current and current.expiration_date))
     return values
+
+
+def _currency(value: Any) -> str:
+    try:
+        return currency_code(value)
+    except InvalidMoney as error:
+        raise Invalid(f"currency: {error}") from None
 
 
 def _check_code_config(config: Any) -> None:

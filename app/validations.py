@@ -47,10 +47,11 @@ def _customer(session: Session, data: dict[str, Any] | None) -> Customer | None:
     if found is not None:
         return found
     return Customer(id="new", source_id=data.get("source_id"), email=email, name=data.get("name"),
-                    meta=dict(data.get("metadata") or {}), orders_count=0, orders_amount=0)
+                    meta=dict(data.get("metadata") or {}), orders_count=0, orders_amounts={})
 
 
 def _order(data: dict[str, Any] | None) -> dict[str, Any] | None:
     if data is None:
         return None
-    return {"amount": data.get("amount"), "items": list(data.get("items") or []), "metadata": data.get("metadata") or {}}
+    return {"amount": data.get("amount"), "items": list(data.get("items") or []), "metadata": data.get("metadata") or {},
+            "currency": data.get("currency")}

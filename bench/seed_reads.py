@@ -76,10 +76,10 @@ STEPS: tuple[tuple[str, str], ...] = (
                now() - make_interval(days => :days + 1)
         FROM seed_campaigns CROSS JOIN (VALUES ('each'), ('milestone')) AS kinds(k)"""),
     ("customers", f"""
-        INSERT INTO customers (id, source_id, email, email_normalized, name, metadata, orders_count, orders_amount,
+        INSERT INTO customers (id, source_id, email, email_normalized, name, metadata, orders_count, orders_amounts,
                                created_at, updated_at)
         SELECT 'cust_seed' || lpad(n::text, 21, '0'), 'seed-' || n, 'c' || n || '@example.com', 'c' || n || '@example.com',
-               'Customer ' || n, '{{}}', CASE WHEN n > :codes THEN 1 ELSE 0 END, CASE WHEN n > :codes THEN 12900 ELSE 0 END,
+               'Customer ' || n, '{{}}', CASE WHEN n > :codes THEN 1 ELSE 0 END, CASE WHEN n > :codes THEN '{{"USD": 12900}}'::jsonb ELSE '{{}}'::jsonb END,
                {_moment('n', ':codes + :redemptions')}, now()
         FROM generate_series(1, :codes + :redemptions) AS n"""),
     ("codes", f"""

@@ -71,12 +71,13 @@ def create_campaign(
     conversion: str = typer.Option("order.paid", help="order.paid, order.created or custom_event:<name>"),
     hold_days: int = typer.Option(0, min=0, max=3650, help="reward hold period in days"),
     join_once: bool = typer.Option(True, help="a customer holds at most one code"),
+    currency: Optional[str] = typer.Option(None, help="ISO 4217: amount rules and figures are in it (default REFERRALS_DEFAULT_CURRENCY)"),
 ) -> None:
     """Create a campaign and print its id."""
     values = {"name": name, "code_config": {"pattern": pattern}, "conversion": conversion,
               "reward_hold_days": hold_days, "join_once": join_once}
     with operator_runtime() as runtime:
-        campaign = runtime.units.run(campaigns.create, values)
+        campaign = runtime.units.run(campaigns.create, values | {"currency": currency or runtime.settings.default_currency})
     typer.echo(campaign.id)
 
 

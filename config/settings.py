@@ -7,6 +7,8 @@ from typing import Literal
 from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from domain.money import InvalidMoney, currency_code
+
 DEFAULT_DATABASE_URL = "sqlite:///./var/referrals.db"
 
 
@@ -44,6 +46,15 @@ class Settings(BaseSettings):
     max_retries: int = 8
     worker_threads: int = 8
     db_pool_size: int = 20
+    default_currency: str = "USD"  # ISO 4217: the currency of campaigns created without one
+
+    @field_validator("default_currency")
+    @classmethod
+    def _iso_currency(cls, value: str) -> str:
+        try:
+            return currency_code(value)
+        except InvalidMoney as error:
+            raise ValueError(str(error)) from None
 
     @field_validator("redis_url", "smtp_host", "api_token", mode="before")
     @classmethod

@@ -53,7 +53,7 @@ def _new_customer_values(data: CustomerData, normalized: str | None) -> dict:
     return {
         "id": new_id("cust"), "source_id": data.source_id, "email": data.email, "email_normalized": normalized,
         "name": data.name, "locale": data.locale, "meta": dict(data.metadata), "orders_count": 0,
-        "orders_amount": 0, "created_at": now, "updated_at": now,
+        "orders_amounts": {}, "created_at": now, "updated_at": now,
     }
 
 

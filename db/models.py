@@ -1,10 +1,10 @@
 """SQLAlchemy 2 models: one table per SPEC concept, unique keys that make every worker step idempotent."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from db.types import JsonType, UTCDateTime, created_at, json_dict, str_id, utcnow
@@ -39,6 +39,9 @@ class Campaign(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     # raised by triggers whenever the campaign's tiers or rules change (migration 0003); workers cache by it
     config_version: Mapped[int] = mapped_column(default=0, server_default="0")
+    # ISO 4217; amount rules and figures are in it. API and CLI fill in REFERRALS_DEFAULT_CURRENCY; "USD" is
+    # only the fallback for rows written directly (migration 0004 fills existing campaigns from the setting)
+    currency: Mapped[str] = mapped_column(String(3), default="USD")
 
 
 class Customer(Base):
@@ -52,7 +55,8 @@ class Customer(Base):
     locale: Mapped[str | None] = mapped_column(String(35))
     meta: Mapped[json_dict] = mapped_column("metadata", JsonType, default=dict)
     orders_count: Mapped[int] = mapped_column(default=0)
-    orders_amount: Mapped[int] = mapped_column(BigInteger, default=0)
+    # currency → minor units of the counted orders (migration 0004); "" holds orders that stated no currency
+    orders_amounts: Mapped[json_dict]
     created_at: Mapped[created_at]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -310,6 +314,20 @@ class FailedJob(Base):
     failed_at: Mapped[datetime] = mapped_column(default=utcnow)
     retried_at: Mapped[datetime | None]
     retry_message_id: Mapped[str | None] = mapped_column(String(64))
+
+
+class ExchangeRate(Base):
+    """An operator-maintained rate: 1 `base` = `rate` `quote` from `date` on (until a newer one of the pair)."""
+
+    __tablename__ = "exchange_rates"
+    __table_args__ = (UniqueConstraint("base", "quote", "date"),)
+
+    id: Mapped[str_id]
+    base: Mapped[str] = mapped_column(String(3))
+    quote: Mapped[str] = mapped_column(String(3))
+    rate: Mapped[str] = mapped_column(String(40))  # a decimal string: exact on every database
+    date: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[created_at]
 
 
 class ApiToken(Base):

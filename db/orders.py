@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import functools
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import text
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 from sqlalchemy.orm import Session
@@ -28,7 +28,7 @@ def record_order(session: Session, source: str, event: ShopEvent, customer: Cust
         before = facts_from_dict(order.facts)
         after = apply_event(before, event)
         _update_row(order, event, customer, after, newest=not is_older(before, event.occurred_at))
-    _adjust_totals(session, order.customer_id, before, after)
+    _adjust_totals(session, order.customer_id, (order.currency or "").upper(), before, after)
     return order, before, after
 
 
@@ -75,21 +75,30 @@ def _update_row(order: Order, event: ShopEvent, customer: Customer | None, facts
     order.canceled_at = order.canceled_at or (now if facts.canceled else None)
 
 
-def _adjust_totals(session: Session, customer_id: str | None, before: OrderFacts, after: OrderFacts) -> None:
-    """Every distinct paid order counts once; cancelled or fully refunded orders are taken off."""
+def _adjust_totals(session: Session, customer_id: str | None, currency: str, before: OrderFacts, after: OrderFacts) -> None:
+    """Every distinct paid order counts once, its amount under its own currency ("" when it states none);
+    cancelled or fully refunded orders are taken off."""
     count_delta = (after.counted_amount is not None) - (before.counted_amount is not None)
     amount_delta = (after.counted_amount or 0) - (before.counted_amount or 0)
     if customer_id is None or (count_delta == 0 and amount_delta == 0):
         return
-    # on the session's connection: no autoflush of an order just changed (its UPDATE goes out with the next flush)
-    session.connection().execute(_ADD_TO_TOTALS, {"customer_id": customer_id, "count": count_delta, "amount": amount_delta})
+    # on the session's connection: no autoflush of an order just changed (its UPDATE goes out with the next flush);
+    # one statement that adds to the stored values, so concurrent orders of one customer never lose an update
+    session.connection().execute(_ADD_TO_TOTALS[session.get_bind().dialect.name == "postgresql"],
+                                 {"customer_id": customer_id, "count": count_delta, "amount": amount_delta,
+                                  "currency": currency, "path": f'$."{currency}"'})
     customer = session.identity_map.get(identity_key(Customer, customer_id))
     if customer is not None:  # keep the loaded row in step (rules read customer.orders_count) without a reload
+        amounts = dict(customer.orders_amounts or {})
+        amounts[currency] = amounts.get(currency, 0) + amount_delta
         set_committed_value(customer, "orders_count", customer.orders_count + count_delta)
-        set_committed_value(customer, "orders_amount", customer.orders_amount + amount_delta)
+        set_committed_value(customer, "orders_amounts", amounts)
 
 
-_customers = Customer.__table__
-_ADD_TO_TOTALS = (update(_customers).where(_customers.c.id == bindparam("customer_id"))
-                  .values(orders_count=_customers.c.orders_count + bindparam("count"),
-                          orders_amount=_customers.c.orders_amount + bindparam("amount")))
+_ADD_TO_TOTALS = {  # by "is PostgreSQL": JSONB there, SQLite's JSON1 functions elsewhere
+    True: text("UPDATE customers SET orders_count = orders_count + :count, orders_amounts = jsonb_set(orders_amounts,"
+               " ARRAY[CAST(:currency AS text)], to_jsonb(COALESCE(CAST(orders_amounts ->> CAST(:currency AS text) AS bigint), 0)"
+               " + CAST(:amount AS bigint))) WHERE id = :customer_id"),
+    False: text("UPDATE customers SET orders_count = orders_count + :count, orders_amounts = json_set(orders_amounts, :path,"
+                " COALESCE(json_extract(orders_amounts, :path), 0) + :amount) WHERE id = :customer_id"),
+}

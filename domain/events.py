@@ -23,6 +23,8 @@ class OrderData:
     metadata: dict[str, Any] = field(default_factory=dict)
     refunded_amount: int = 0
     refund_id: str | None = None  # set when refunded_amount is one refund's amount, not the order's total
+    refunded_decimal: str | None = None  # a refund in major units ("100.00") the webhook gives no currency for:
+                                         # read in the order's currency once it is known (then refunded_amount is 0)
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,7 @@ class ShopEvent:
     codes: tuple[str, ...] = ()
     custom_event: str | None = None
     occurred_at: str | None = None
+    snapshot: bool = False  # the order's whole state (Shopify orders/updated), not one change: news only if it changes it
 
     @property
     def is_paid(self) -> bool:
@@ -68,6 +71,7 @@ class ShopEvent:
             codes=tuple(data.get("codes") or ()),
             custom_event=data.get("custom_event"),
             occurred_at=data.get("occurred_at"),
+            snapshot=bool(data.get("snapshot")),
         )
 
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timezone
+from decimal import Decimal
 from typing import Any
 
 from domain.events import ShopEvent, OrderData
+from domain.money import to_minor_units
 
 UNDOING_STATUSES = ("refunded", "canceled", "refund_issued")
 
@@ -23,10 +25,18 @@ class OrderFacts:
     refunds: dict[str, int] = field(default_factory=dict)
     refunded_total: int = 0
     amount_as_of: str | None = None  # when the shop stated `amount` (ISO 8601, UTC); None: not known
+    currency: str | None = None  # the order's currency, once an event states it
+    pending_refunds: dict[str, str] = field(default_factory=dict)  # refund id → major units ("100.00") in the order's currency
 
     @property
     def refunded_amount(self) -> int:
-        return max(self.refunded_total, sum(self.refunds.values()))
+        return max(self.refunded_total, sum(self.refunds.values()) + self._refunds_in_order_currency)
+
+    @property
+    def _refunds_in_order_currency(self) -> int:
+        """Refunds that stated no currency, read in the order's (a refund seen before its order is read again
+        once the order says its currency)."""
+        return sum(to_minor_units(Decimal(amount), self.currency) for amount in self.pending_refunds.values())
 
     @property
     def undone(self) -> bool:
@@ -55,6 +65,8 @@ def apply_event(facts: OrderFacts, event: ShopEvent) -> OrderFacts:
     if order is None:
         return facts
     facts = _with_amount(facts, order, event.occurred_at)
+    if order.currency and facts.currency is None:
+        facts = replace(facts, currency=order.currency.upper())
     if order.status in ("created", "paid") or event.type in ("order.created", "order.paid"):
         facts = replace(facts, seen=True)
     if event.is_paid:
@@ -110,6 +122,8 @@ def _utc(moment: datetime) -> datetime:
 
 
 def _with_refund(facts: OrderFacts, order: OrderData) -> OrderFacts:
+    if order.refund_id and order.refunded_decimal is not None:
+        return replace(facts, pending_refunds={**facts.pending_refunds, order.refund_id: order.refunded_decimal})
     if order.refund_id:
         return replace(facts, refunds={**facts.refunds, order.refund_id: order.refunded_amount})
     facts = replace(facts, refunded_total=max(facts.refunded_total, order.refunded_amount))
@@ -143,7 +157,7 @@ def status_label(facts: OrderFacts) -> str:
 def facts_to_dict(facts: OrderFacts) -> dict[str, Any]:
     return {"amount": facts.amount, "seen": facts.seen, "paid": facts.paid, "canceled": facts.canceled,
             "refunded_in_full": facts.refunded_in_full, "refunds": facts.refunds, "refunded_total": facts.refunded_total,
-            "amount_as_of": facts.amount_as_of}
+            "amount_as_of": facts.amount_as_of, "currency": facts.currency, "pending_refunds": facts.pending_refunds}
 
 
 def facts_from_dict(data: Mapping[str, Any] | None) -> OrderFacts:

@@ -6,7 +6,10 @@ from datetime import datetime
 
 from domain.emails import normalize_email
 from domain.model import CampaignState, CodeState, FailureCode, Redeemer, RuleSet
+from domain.money import Conversion, Converted, Unconvertible
 from domain.rules import RuleLog, evaluate_rules
+
+CONVERSION_RULE = "currency conversion"  # the name of the log line that says which exchange rate was used
 
 
 @dataclass(frozen=True)
@@ -36,20 +39,22 @@ def decide_redemption(
     *,
     amount: int | None,
     now: datetime,
+    conversion: Conversion | None = None,
 ) -> Decision:
-    """Check code, campaign, customer and rules in Voucherify's order; the first failure wins."""
+    """Check code, campaign, customer and rules in Voucherify's order; the first failure wins. `amount` is in the
+    campaign's currency; `conversion` says how it was obtained from the order's (or that it could not be)."""
     if code is None or campaign is None:
         return Rejected(FailureCode.RESOURCE_NOT_FOUND, "Code not found")
     rejection = (
         _code_problem(code, now)
         or _campaign_problem(campaign, now)
         or _code_timing_problem(code, now)
-        or _amount_problem(amount)
+        or _amount_problem(amount, conversion)
         or _redeemer_problem(code, redeemer)
     )
     if rejection:
         return rejection
-    return _rules_decision(rules)
+    return _rules_decision(rules, _conversion_logs(conversion))
 
 
 def _code_problem(code: CodeState, now: datetime) -> Rejected | None:
@@ -84,7 +89,9 @@ def _code_timing_problem(code: CodeState, now: datetime) -> Rejected | None:
     return None
 
 
-def _amount_problem(amount: int | None) -> Rejected | None:
+def _amount_problem(amount: int | None, conversion: Conversion | None) -> Rejected | None:
+    if isinstance(conversion, Unconvertible):
+        return Rejected(FailureCode.INVALID_AMOUNT, conversion.message, (RuleLog(CONVERSION_RULE, False, conversion.message),))
     if amount is not None and amount < 0:
         return Rejected(FailureCode.INVALID_AMOUNT, "Order amount must not be negative")
     return None
@@ -108,11 +115,19 @@ def is_self_referral(code: CodeState, redeemer: Redeemer) -> bool:
     return holder_email is not None and holder_email == redeemer_email
 
 
-def _rules_decision(rules: RuleSet) -> Decision:
+def _conversion_logs(conversion: Conversion | None) -> tuple[RuleLog, ...]:
+    """The log line of the rate used, when the order was in another currency than the campaign."""
+    if isinstance(conversion, Converted) and conversion.detail:
+        return (RuleLog(CONVERSION_RULE, True, conversion.detail),)
+    return ()
+
+
+def _rules_decision(rules: RuleSet, conversion_logs: tuple[RuleLog, ...]) -> Decision:
     if not rules.rules:
-        return Redeemed()
+        return Redeemed(conversion_logs)
     outcome = evaluate_rules(rules.rules, rules.facts, logic=rules.logic)
+    logs = conversion_logs + outcome.logs
     if outcome.passed:
-        return Redeemed(outcome.logs)
+        return Redeemed(logs)
     assert outcome.failure_code is not None, "a failed outcome names its failure code"
-    return Rejected(FailureCode(outcome.failure_code), outcome.failure_message or "Validation rules not met", outcome.logs)
+    return Rejected(FailureCode(outcome.failure_code), outcome.failure_message or "Validation rules not met", logs)

@@ -26,7 +26,7 @@ def campaigns_router():
 
     @api.post("", status_code=201, summary="Create a campaign", responses=returns(shapes.Campaign, 201))
     def create(body: CampaignIn, runtime: RuntimeDep) -> dict:
-        return serializers.campaign(write(runtime, commands.create, body.values()))
+        return serializers.campaign(write(runtime, commands.create, body.values(runtime.settings.default_currency)))
 
     @api.get("", summary="List campaigns, newest first", responses=returns(shapes.Page[shapes.Campaign]))
     def list_campaigns(runtime: RuntimeDep, params: PageDep, active: bool | None = None) -> dict:
@@ -82,9 +82,9 @@ def _lists(api) -> None:
     @api.get("/{campaign_id}/referees", summary="Referees with their order totals",
              responses=returns(shapes.RefereePage))
     def referees(campaign_id: str, runtime: RuntimeDep, params: PageDep) -> dict:
-        read(runtime, live_campaign, campaign_id)
-        listing = lists.referees(campaign_id)
-        totals = read(runtime, lists.referee_totals, listing, params.start_date, params.end_date)
+        currency = read(runtime, live_campaign, campaign_id).currency
+        listing = lists.referees(campaign_id, currency)
+        totals = read(runtime, lists.referee_totals, listing, currency, params.start_date, params.end_date)
         return page(runtime, listing, params) | totals
 
     @api.get("/{campaign_id}/redemptions", summary="Redemptions of the campaign's codes",

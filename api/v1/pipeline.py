@@ -74,11 +74,11 @@ def _customers(api) -> None:
     @api.get("/customers", summary="Customers with their credits and points balances",
              responses=returns(shapes.Page[shapes.Customer]))
     def list_customers(runtime: RuntimeDep, params: PageDep, source_id: str | None = None, email: str | None = None) -> dict:
-        return page(runtime, lists.customers(source_id=source_id, email=email), params)
+        return page(runtime, lists.customers(currency=runtime.settings.default_currency, source_id=source_id, email=email), params)
 
     @api.get("/customers/{customer_id}", summary="One customer", responses=returns(shapes.Customer))
     def show_customer(customer_id: str, runtime: RuntimeDep) -> dict:
-        return read(runtime, lists.customer, customer_id)
+        return read(runtime, lists.customer, customer_id, runtime.settings.default_currency)
 
     @api.get("/customers/{customer_id}/activity", summary="The customer's activity across campaigns",
              responses=returns(shapes.Page[shapes.Activity]))

@@ -54,6 +54,7 @@ class Campaign(Shape):
     rules_logic: str | None
     notifications: dict[str, list[str]]
     webhook_url: str | None
+    currency: str
     created_at: datetime
     updated_at: datetime
 
@@ -114,15 +115,18 @@ class Referee(Shape):
     referrer_id: str
     orders_count: int
     orders_amount: int
+    orders_currency: str
+    orders_amounts: dict[str, int]
     referral_id: str
     referred_at: datetime
 
 
 class RefereePage(Page[Referee]):
-    """Totals over every referee the filters cover, not only this page."""
+    """Totals over every referee the filters cover, not only this page; the amount is in the campaign's currency."""
 
     total_orders_count: int
     total_orders_amount: int
+    currency: str
 
 
 class Redemption(Shape):
@@ -285,6 +289,8 @@ class Customer(Shape):
     metadata: Json
     orders_count: int
     orders_amount: int
+    orders_currency: str
+    orders_amounts: dict[str, int]
     balances: Balances
     created_at: datetime
 
@@ -343,6 +349,17 @@ class FailedJobDetail(FailedJob):
 class JobsRetried(Shape):
     retried: int
     data: list[FailedJob]
+
+
+class ExchangeRate(Shape):
+    """1 `base` = `rate` `quote` (a decimal string) from `date` (a day) on, until a newer rate of the pair."""
+
+    id: str
+    base: str
+    quote: str
+    rate: str
+    date: str
+    created_at: datetime
 
 
 class JobsPurged(Shape):

@@ -6,13 +6,14 @@ accepted; times are ISO 8601 strings, naive ones taken as UTC.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, Strict, StringConstraints
 
 from api.validators import text_only
 from domain.events import CustomerData
+from domain.money import InvalidMoney, currency_code
 from domain.notify import CHANNELS, TRIGGERS
 from domain.rules import KEYS, OPERATORS
 
@@ -42,7 +43,23 @@ def _as_utc(value: datetime) -> datetime:
         raise ValueError("date is out of range") from None
 
 
+def _currency(value: str) -> str:
+    try:
+        return currency_code(value)
+    except InvalidMoney as error:
+        raise ValueError(str(error)) from None
+
+
+def _decimal_string(value: Any) -> Any:
+    """A rate is a decimal string ("0.1282"), never a JSON number: a float would already have lost digits."""
+    if not isinstance(value, str):
+        raise ValueError('must be a decimal string such as "0.1282", not a JSON number')
+    return value
+
+
 Int = Annotated[int, BeforeValidator(json_integer)]
+Currency = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z]{3}$"), AfterValidator(_currency),
+                     Field(description="ISO 4217 code, e.g. USD, JPY, KWD", examples=["USD"])]
 UtcDatetime = Annotated[datetime, BeforeValidator(text_only), AfterValidator(_as_utc)]
 SourceId = Annotated[Union[Annotated[str, StringConstraints(min_length=1, max_length=255)], Int],
                      AfterValidator(lambda value: str(value))]
@@ -84,6 +101,8 @@ class CampaignFields(Body):
     notifications: dict[Trigger, Annotated[list[Channel], Field(max_length=2)]] = Field(
         default_factory=dict, description="trigger → channels, e.g. {\"code_published\": [\"email\", \"webhook\"]}")
     webhook_url: Annotated[str, StringConstraints(max_length=2000, pattern=r"^https?://\S+$")] | None = None
+    currency: Currency | None = Field(None, description="ISO 4217: amount rules and figures are in it; "
+                                                        "default REFERRALS_DEFAULT_CURRENCY")
 
     def given(self) -> dict[str, Any]:
         values = super().given()
@@ -96,15 +115,15 @@ class CampaignIn(CampaignFields):
     name: Name
     active: Bool = True
 
-    def values(self) -> dict[str, Any]:
-        return self.model_dump() | {"code_config": self.code_config.given()}
+    def values(self, default_currency: str) -> dict[str, Any]:
+        return self.model_dump() | {"code_config": self.code_config.given(), "currency": self.currency or default_currency}
 
 
 class CampaignPatch(CampaignFields):
     name: Name | None = None
 
     def given(self) -> dict[str, Any]:
-        return {key: value for key, value in super().given().items() if key != "name" or value is not None}
+        return {key: value for key, value in super().given().items() if key not in ("name", "currency") or value is not None}
 
 
 class BalanceReward(Body):
@@ -197,6 +216,7 @@ class OrderIn(Body):
 
     id: SourceId | None = None
     amount: Int | None = Field(None, ge=-MAX_AMOUNT, le=MAX_AMOUNT)
+    currency: Currency | None = Field(None, description="ISO 4217; none: the campaign's currency")
     items: Annotated[list[dict[str, Any]], Field(max_length=1000)] = Field(default_factory=list)
     metadata: Metadata = Field(default_factory=dict)
 
@@ -205,6 +225,18 @@ class ValidationIn(Body):
     code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
     customer: CustomerIn | None = None
     order: OrderIn | None = None
+
+
+Day = Annotated[date, BeforeValidator(text_only)]
+
+
+class ExchangeRateIn(Body):
+    base: Currency
+    quote: Currency
+    rate: Annotated[str, BeforeValidator(_decimal_string), StringConstraints(strip_whitespace=True, min_length=1, max_length=40)] = Field(
+        description="1 base = rate quote, as a decimal string", examples=["0.1282"])
+    date: Day | None = Field(
+        None, description="ISO 8601 day the rate applies from (until a newer one); default today (UTC)")
 
 
 class TemplateIn(Body):

@@ -12,7 +12,7 @@ from domain import activity
 from domain.codes import code_key
 from domain.events import ShopEvent
 from domain.model import EventStatus
-from domain.orders import stamped_no_later_than
+from domain.orders import OrderFacts, stamped_no_later_than, status_label
 from app import followups
 from app.followups import FollowUp
 from app.pipeline.redeem import Attempt, find_codes, lock_referrers, recheck_after_partial_refund, redeem, roll_back_order
@@ -65,12 +65,16 @@ def _record_order(uow: UnitOfWork, row: Row, event: ShopEvent, customer):
     if event.order is None:
         return None, None, None
     order, before, after = record_order(uow.session, row.source, event, customer)
-    if event.type in ORDER_ACTIVITY:
-        uow.record(ORDER_ACTIVITY[event.type], campaign_id=None,
-                   customer_id=order.customer_id, key=f"{row.id}",
+    if event.type in ORDER_ACTIVITY and (not event.snapshot or _state(before) != _state(after)):
+        # a snapshot (Shopify orders/updated, sent beside orders/paid and on every edit) is news only if it changes the state
+        uow.record(ORDER_ACTIVITY[event.type], campaign_id=None, customer_id=order.customer_id, key=f"{row.id}",
                    data={"order_id": order.external_id, "source": row.source, "event_id": row.id,
                          "amount": order.amount, "status": order.status})
     return order, before, after
+
+
+def _state(facts: OrderFacts) -> tuple[bool, str]:
+    return facts.seen, status_label(facts)
 
 
 def _unfinished_followups(session: Session, row: InboundEvent | None) -> list[FollowUp]:

@@ -9,12 +9,14 @@ from sqlalchemy.orm import Session
 
 from db.ids import new_id
 from db.models import Campaign, CampaignReferrer, Code, Customer, Order, Redemption, Referral
+from db.queries.exchange_rates import in_campaign_currency
 from db.rules import rule_set, rules_for
 from db.snapshots import campaign_state, code_state
 from domain import activity
 from domain.codes import code_key
 from domain.events import ShopEvent
 from domain.model import Redeemer, RedemptionStatus, ReferralStatus, Result, RuleSet
+from domain.money import Converted
 from domain.orders import OrderFacts, converts
 from domain.redemption import Decision, Redeemed, decide_redemption
 from domain.rules import evaluate_rules
@@ -100,21 +102,28 @@ def _decide(session: Session, attempt: Attempt, campaign: Campaign | None, refer
 def decide_for(session: Session, campaign: Campaign | None, code: Code | None, customer: Customer | None,
                order: dict | None, *, amount: int | None, now: datetime, already_referred: bool | None = None) -> Decision:
     """The redemption decision for this code, customer and order, reading what it needs (no writes);
-    `already_referred` when the caller has read it already."""
+    `already_referred` when the caller has read it already. Amounts are compared in the campaign's currency:
+    an order in another (its dict's "currency") is converted at the rate of its "date"."""
     if code is None or campaign is None:
         return decide_redemption(None, None, Redeemer(None), RuleSet(), amount=None, now=now)
+    conversion = in_campaign_currency(session, amount, (order or {}).get("currency"), campaign.currency,
+                                      (order or {}).get("date") or now.date())
+    if isinstance(conversion, Converted) and conversion.detail and order is not None:
+        amount, order = conversion.amount, {**order, "amount": conversion.amount}
     holder = session.get(Customer, code.holder_id) if code.holder_id else None
     if already_referred is None:
         already_referred = session.scalar(_REFERRED, {"live_key": _live_key(campaign, customer)})
     redeemer = Redeemer(customer.id if customer else None, customer.email if customer else None, already_referred)
     rules = rule_set(session, campaign, code, customer, order, now)
-    return decide_redemption(campaign_state(campaign), code_state(code, holder), redeemer, rules, amount=amount, now=now)
+    return decide_redemption(campaign_state(campaign), code_state(code, holder), redeemer, rules, amount=amount, now=now,
+                             conversion=conversion)
 
 
 def _order_dict(attempt: Attempt) -> dict | None:
     if attempt.order is None:
         return None
-    return {"amount": attempt.order.amount, "items": attempt.order.items, "metadata": attempt.order.meta}
+    return {"amount": attempt.order.amount, "items": attempt.order.items, "metadata": attempt.order.meta,
+            "currency": attempt.order.currency, "date": attempt.order.created_at.date()}
 
 
 def _live_key(campaign: Campaign | None, referee: Customer | None) -> str | None:
@@ -222,7 +231,8 @@ def recheck_after_partial_refund(uow: UnitOfWork, order: Order, facts: OrderFact
     for redemption in _live_redemptions(session, order):
         campaign, code = session.get(Campaign, redemption.campaign_id), session.get(Code, redemption.code_id)
         amount_rules = [rule for rule in rules_for(session, campaign, code) if set(rule.conditions) == {"order.amount"}]
-        if amount_rules and not evaluate_rules(amount_rules, {"order.amount": facts.remaining_amount}).passed:
+        remaining = in_campaign_currency(session, facts.remaining_amount, order.currency, campaign.currency, order.created_at.date())
+        if amount_rules and isinstance(remaining, Converted) and not evaluate_rules(amount_rules, {"order.amount": remaining.amount}).passed:
             roll_back_referral(uow, redemption, now)
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import BigInteger, cast, func, select
 from sqlalchemy.orm import Session
 
 from db.models import (Activity, Code, Customer, Distribution, FailedJob, InboundEvent, LedgerEntry, Redemption, Referral,
@@ -40,26 +40,32 @@ def _referrer(row: Any) -> dict[str, Any]:
             "status": "active" if code.active else "inactive", "referees": referees}
 
 
-def referees(campaign_id: str) -> Listing:
-    """Customers a live referral links to a referrer in this campaign."""
+def referees(campaign_id: str, currency: str) -> Listing:
+    """Customers a live referral links to a referrer in this campaign; amounts in the campaign's `currency`."""
     query = (select(Referral, Customer).join(Customer, Customer.id == Referral.referee_id)
              .where(Referral.campaign_id == campaign_id, Referral.status == ReferralStatus.ACTIVE))
-    return Listing(query, Referral.id, Referral.created_at, _referee)
+    return Listing(query, Referral.id, Referral.created_at, lambda row: _referee(row, currency))
 
 
-def _referee(row: Any) -> dict[str, Any]:
+def _referee(row: Any, currency: str) -> dict[str, Any]:
     referral, customer = row
     return {"customer_id": customer.id, "name": customer.name, "email": customer.email, "referrer_id": referral.referrer_id,
-            "orders_count": customer.orders_count, "orders_amount": customer.orders_amount,
+            "orders_count": customer.orders_count, **serializers.order_totals(customer, currency),
             "referral_id": referral.id, "referred_at": serializers.iso(referral.created_at)}
 
 
-def referee_totals(session: Session, listing: Listing, start: Any, end: Any) -> dict[str, int]:
-    """Order count and amount over every referee the listing covers (not only one page)."""
+def referee_totals(session: Session, listing: Listing, currency: str, start: Any, end: Any) -> dict[str, Any]:
+    """Order count and amount in `currency` over every referee the listing covers (not only one page); amounts in
+    other currencies are not added in (each referee's `orders_amounts` lists them)."""
     query = listing.within(start, end).order_by(None).with_only_columns(
-        func.sum(Customer.orders_count), func.sum(Customer.orders_amount), maintain_column_froms=True)
+        func.sum(Customer.orders_count), func.sum(_amount_in(currency) + _amount_in("")), maintain_column_froms=True)
     count, amount = session.execute(query).one()
-    return {"total_orders_count": int(count or 0), "total_orders_amount": int(amount or 0)}
+    return {"total_orders_count": int(count or 0), "total_orders_amount": int(amount or 0), "currency": currency}
+
+
+def _amount_in(currency: str) -> Any:
+    """A customer's order total in one currency ("": orders that stated none), 0 when there is none."""
+    return func.coalesce(cast(Customer.orders_amounts[currency].as_string(), BigInteger), 0)
 
 
 def redemptions(session: Session, *, campaign_id: str | None = None, status: str | None = None,
@@ -99,17 +105,17 @@ def _balance(kind: str) -> Any:
             .where(LedgerEntry.customer_id == Customer.id, LedgerEntry.kind == kind).scalar_subquery())
 
 
-def customers(*, source_id: str | None = None, email: str | None = None, customer_id: str | None = None) -> Listing:
-    """Customers with their credits and points balances summed from the ledger."""
+def customers(*, currency: str, source_id: str | None = None, email: str | None = None, customer_id: str | None = None) -> Listing:
+    """Customers with their credits and points balances summed from the ledger; `orders_amount` in `currency`."""
     query = _where(select(Customer, _balance("credits").label("credits"), _balance("points").label("points")),
                    id=(Customer.id, customer_id), source=(Customer.source_id, source_id))
     if email is not None:
         query = query.where(Customer.email_normalized == (normalize_email(email) or email.strip().lower()))
-    return Listing(query, Customer.id, Customer.created_at, lambda row: serializers.customer(*row))
+    return Listing(query, Customer.id, Customer.created_at, lambda row: serializers.customer(*row, currency=currency))
 
 
-def customer(session: Session, customer_id: str) -> dict[str, Any]:
-    listing = customers(customer_id=customer_id)
+def customer(session: Session, customer_id: str, currency: str) -> dict[str, Any]:
+    listing = customers(customer_id=customer_id, currency=currency)
     row = session.execute(listing.query).one_or_none()
     if row is None:
         raise NotFound("customer", customer_id)

@@ -5,6 +5,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from db.models import Activity, Campaign, Code, Customer, Distribution, FailedJob, InboundEvent, Redemption, Reward, Tier, ValidationRule
+from domain.money import totals_in
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -21,7 +22,7 @@ def campaign(row: Campaign) -> dict[str, Any]:
         "join_once": row.join_once, "code_config": row.code_config, "conversion": row.conversion,
         "referee_reward": row.referee_reward, "reward_hold_days": row.reward_hold_days, "metadata": row.meta,
         "rules_logic": row.rules_logic, "notifications": row.notifications, "webhook_url": row.webhook_url,
-        "created_at": iso(row.created_at), "updated_at": iso(row.updated_at),
+        "currency": row.currency, "created_at": iso(row.created_at), "updated_at": iso(row.updated_at),
     }
 
 
@@ -72,12 +73,19 @@ def reward(row: Reward) -> dict[str, Any]:
     }
 
 
-def customer(row: Customer, credits: int | None = 0, points: int | None = 0) -> dict[str, Any]:
+def customer(row: Customer, credits: int | None = 0, points: int | None = 0, *, currency: str) -> dict[str, Any]:
+    """`orders_amount` is in `currency` (the default currency); `orders_amounts` has every currency's total."""
     return {
         "id": row.id, "source_id": row.source_id, "email": row.email, "name": row.name, "locale": row.locale,
-        "metadata": row.meta, "orders_count": row.orders_count, "orders_amount": row.orders_amount,
+        "metadata": row.meta, "orders_count": row.orders_count, **order_totals(row, currency),
         "balances": {"credits": int(credits or 0), "points": int(points or 0)}, "created_at": iso(row.created_at),
     }
+
+
+def order_totals(row: Customer, currency: str) -> dict[str, Any]:
+    """A customer's order amount in `currency`, which currency that is, and the totals of every currency."""
+    amount, amounts = totals_in(row.orders_amounts, currency)
+    return {"orders_amount": amount, "orders_currency": currency, "orders_amounts": amounts}
 
 
 def activity(row: Activity) -> dict[str, Any]:

@@ -6,9 +6,9 @@ from decimal import Decimal
 from typing import Any, Mapping
 
 from domain.events import Unparseable
+from domain.money import to_minor_units
 
 MAX_AMOUNT = 10**15  # minor units: far above any real order, well inside a 64-bit integer column
-ZERO_DECIMAL_CURRENCIES = frozenset({"BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "VND", "VUV", "XAF", "XOF", "XPF"})
 
 
 def json_object(body: bytes) -> Mapping[str, Any]:
@@ -23,13 +23,17 @@ def json_object(body: bytes) -> Mapping[str, Any]:
 
 
 def minor_units(value: Any, currency: str | None, field_name: str) -> int:
-    """A decimal string such as "129.00" in the currency's minor units (12900)."""
+    """A decimal string such as "129.00" in the currency's minor units (12900; ISO 4217 exponents: JPY 0, KWD 3)."""
+    return within_range(to_minor_units(decimal_amount(value, field_name), currency), field_name)
+
+
+def decimal_amount(value: Any, field_name: str) -> Decimal:
+    """A decimal string such as "129.00" as a Decimal in major units, or Unparseable."""
     try:
         amount = Decimal(str(value))
         if not amount.is_finite() or abs(amount) > MAX_AMOUNT:
             raise Unparseable(f"{field_name} must be a finite amount in range, got {str(value)[:40]!r}")
-        exponent = 0 if (currency or "").upper() in ZERO_DECIMAL_CURRENCIES else 2
-        return within_range(int((amount * (10**exponent)).to_integral_value()), field_name)
+        return amount
     except (ArithmeticError, ValueError) as error:
         if isinstance(error, Unparseable):
             raise

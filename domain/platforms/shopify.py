@@ -1,13 +1,17 @@
 """Shopify order and refund webhooks (the body is Shopify's own order or refund JSON)."""
 from __future__ import annotations
 
+from dataclasses import replace
+from decimal import Decimal
 from typing import Any, Mapping
 
 from domain.events import CustomerData, ShopEvent, OrderData, ParsedWebhook, Unparseable
-from domain.platforms.common import full_name, json_object, mapping, minor_units, required, sequence, text, whole_number
+from domain.platforms.common import (decimal_amount, full_name, json_object, mapping, minor_units, required, sequence, text,
+                                     whole_number)
 
 ORDER_TOPICS = {"orders/create": "order.created", "orders/paid": "order.paid", "orders/cancelled": "order.canceled"}
 STATUS_BY_FINANCIAL_STATUS = {"paid": "paid", "partially_refunded": "paid", "refunded": "refunded", "voided": "canceled"}
+EVENT_BY_STATUS = {"paid": "order.paid", "canceled": "order.canceled", "refunded": "order.refunded"}
 
 
 def parse(body: bytes, headers: Mapping[str, str]) -> ParsedWebhook:
@@ -17,6 +21,8 @@ def parse(body: bytes, headers: Mapping[str, str]) -> ParsedWebhook:
     external_id = text(headers.get("x-shopify-webhook-id")) or _fallback_key(topic, data)
     if topic in ORDER_TOPICS:
         return ParsedWebhook(external_id, topic, _order_event(ORDER_TOPICS[topic], data))
+    if topic == "orders/updated":
+        return ParsedWebhook(external_id, topic, _update_event(data))
     if topic == "refunds/create":
         return ParsedWebhook(external_id, topic, _refund_event(data))
     if not topic:
@@ -36,6 +42,13 @@ def _order_event(event_type: str, data: Mapping[str, Any]) -> ShopEvent:
         codes=tuple(code for code in (text(d.get("code")) for d in _discounts(data)) if code),
         occurred_at=text(data.get("updated_at")) or text(data.get("created_at")),
     )
+
+
+def _update_event(data: Mapping[str, Any]) -> ShopEvent:
+    """`orders/updated` carries the whole order: it means what its state says (paid converts, cancelled rolls
+    back), and only when that is news; an `orders/paid` for the same order is the same redemption."""
+    event_type = EVENT_BY_STATUS.get(_status("order.created", data), "order.created")
+    return replace(_order_event(event_type, data), snapshot=True)
 
 
 def _order(event_type: str, data: Mapping[str, Any]) -> OrderData:
@@ -91,10 +104,22 @@ def _customer(data: Mapping[str, Any]) -> CustomerData | None:
 
 
 def _refund_event(data: Mapping[str, Any]) -> ShopEvent:
+    """A refund's amount is the sum of its successful refund transactions, in their currency when the refund states
+    one; Shopify's own sample has `"currency": null`: the amount is then read in the order's currency."""
     transactions = [mapping(t, "transactions[]") for t in sequence(data.get("transactions"), "transactions")]
     refunds = [t for t in transactions if t.get("kind") == "refund" and t.get("status", "success") == "success"]
-    currency = next((text(t.get("currency"), 8) for t in refunds if t.get("currency")), None)
-    amount = sum(minor_units(t.get("amount", "0"), currency, "transactions[].amount") for t in refunds)
-    order = OrderData(id=required(data, "order_id", "order_id"), status="refund_issued", refunded_amount=amount,
-                      refund_id=text(data.get("id")) or "refund")
+    amount = sum((decimal_amount(t.get("amount", "0"), "transactions[].amount") for t in refunds), Decimal(0))
+    currency = _refund_currency(refunds, data)
+    order = OrderData(id=required(data, "order_id", "order_id"), status="refund_issued",
+                      refunded_amount=minor_units(amount, currency, "transactions[].amount") if currency else 0,
+                      refunded_decimal=None if currency else str(amount), refund_id=text(data.get("id")) or "refund")
     return ShopEvent(type="order.refunded", order=order, occurred_at=text(data.get("created_at")))
+
+
+def _refund_currency(transactions: list[Mapping[str, Any]], data: Mapping[str, Any]) -> str | None:
+    """The currency the refund states: its transactions', else its line items' shop money; None when it says none."""
+    stated = [text(t.get("currency"), 8) for t in transactions]
+    for item in sequence(data.get("refund_line_items"), "refund_line_items"):
+        shop_money = mapping(mapping(mapping(item, "refund_line_items[]").get("subtotal_set"), "subtotal_set").get("shop_money"), "shop_money")
+        stated.append(text(shop_money.get("currency_code"), 8))
+    return next((currency.upper() for currency in stated if currency), None)

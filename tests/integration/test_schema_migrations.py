@@ -54,7 +54,7 @@ def _one_referral_with_a_referred_holder(engine) -> dict[str, str]:
     codes = {name: new_id("code") for name in ("ann", "ben")}
     with Session(engine) as session, session.begin():
         _add_campaign_as_of_0001(session, ids["campaign"])
-        session.add_all([Customer(id=ids[name], meta={}) for name in ("ann", "ben")])
+        _add_customers_as_of_0001(session, [ids["ann"], ids["ben"]])
         session.add(Tier(id=ids["tier"], campaign_id=ids["campaign"], name="Each", kind="each", threshold=1, reward={}))
         session.flush()
         session.add_all([Code(id=codes[name], code=codes[name], code_key=codes[name], campaign_id=ids["campaign"],
@@ -81,7 +81,43 @@ def _add_campaign_as_of_0001(session: Session, campaign_id: str) -> None:
                                               templates={}, created_at=now, updated_at=now))
 
 
+def _add_customers_as_of_0001(session: Session, customer_ids: list[str]) -> None:
+    customers = Table("customers", MetaData(), autoload_with=session.connection())
+    now = utcnow()
+    session.execute(customers.insert(), [{"id": customer_id, "metadata": {}, "orders_count": 0, "orders_amount": 0,
+                                          "created_at": now, "updated_at": now} for customer_id in customer_ids])
+
+
 def _counters(engine) -> dict[tuple[str, str], tuple[int, int, int, int]]:
     with Session(engine) as session:
         return {(row.campaign_id, row.customer_id): (row.codes_held, row.live_referrals, row.live_rewards, row.referred)
                 for row in session.scalars(select(CampaignReferrer))}
+
+
+def test_the_money_migration_fills_campaign_currencies_from_the_setting_and_rebuilds_totals_per_currency(tmp_path, monkeypatch):
+    monkeypatch.setenv("REFERRALS_DEFAULT_CURRENCY", "EUR")
+    with throwaway_database(tmp_path) as url:
+        engine = build_engine(url)
+        try:
+            upgrade(engine, "0003")
+            with Session(engine) as session, session.begin():
+                _add_campaign_as_of_0001(session, "camp_money")
+                _add_customers_as_of_0001(session, ["cust_money"])
+                orders = Table("orders", MetaData(), autoload_with=session.connection())
+                now = utcnow()
+                session.execute(orders.insert(), [
+                    {"id": f"ord_{n}", "source": "shopify", "external_id": str(n), "customer_id": "cust_money", "amount": amount,
+                     "currency": currency, "items": [], "metadata": {}, "codes": [], "status": "paid", "facts": {},
+                     "refunded_amount": 0, "counted_amount": counted, "created_at": now, "updated_at": now}
+                    for n, (currency, amount, counted) in enumerate([("USD", 12900, 12900), ("HKD", 18690, 18690),
+                                                                    ("usd", 5000, 4000), (None, 700, 700), ("JPY", 100, None)])])
+            upgrade(engine, "0004")
+            with Session(engine) as session:
+                assert session.scalar(select(Table("campaigns", MetaData(), autoload_with=session.connection()).c.currency)) == "EUR"
+                assert session.get(Customer, "cust_money").orders_amounts == {"USD": 16900, "HKD": 18690, "": 700}
+            _downgrade(engine, "0003")
+            with Session(engine) as session:
+                customers = Table("customers", MetaData(), autoload_with=session.connection())
+                assert session.scalar(select(customers.c.orders_amount)) == 16900 + 18690 + 700
+        finally:
+            engine.dispose()
