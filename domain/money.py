@@ -1,6 +1,8 @@
 """Money: ISO 4217 currencies and their minor units, exchange rates and converting an amount, no I/O.
 
-Exponents come from Babel's CLDR data (a pure data library): JPY 0, USD 2, KWD 3. Amounts are integers in
+Exponents come from the `iso4217` package (ISO 4217's own table as data, no I/O): JPY 0, USD 2, KWD 3, HUF 2,
+IQD 3. (Babel's `get_currency_precision` was tried first: it gives CLDR's display digits, which differ from ISO 4217
+for HUF, IQD, COP, IDR and others.) Amounts are integers in
 minor units; a conversion works in Decimal and rounds once, half up, to the target currency's minor units.
 """
 from __future__ import annotations
@@ -10,7 +12,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 from typing import Iterable
 
-from babel.numbers import get_currency_precision, is_currency
+from iso4217 import Currency
 
 UNKNOWN_EXPONENT = 2  # an amount whose currency is not stated is read with two decimals, as before
 MAX_RATE_DIGITS = 18
@@ -57,17 +59,27 @@ Conversion = Converted | Unconvertible
 
 
 def currency_code(value: object) -> str:
-    """An ISO 4217 code in upper case, or InvalidMoney."""
+    """An ISO 4217 code of a currency with a minor unit (not gold or XXX), in upper case; or InvalidMoney."""
     code = str(value or "").strip().upper()
-    if len(code) != 3 or not code.isalpha() or not is_currency(code):
+    if len(code) != 3 or not code.isalpha() or _iso_exponent(code) is None:
         raise InvalidMoney(f"{str(value)[:20]!r} is not an ISO 4217 currency code")
     return code
 
 
 def exponent(currency: str | None) -> int:
-    """The number of decimals of a currency's minor unit (JPY 0, USD 2, KWD 3)."""
-    code = (currency or "").strip().upper()
-    return get_currency_precision(code) if code and is_currency(code) else UNKNOWN_EXPONENT
+    """The number of decimals of a currency's minor unit (JPY 0, USD 2, KWD 3); two for an unknown one."""
+    found = _iso_exponent((currency or "").strip().upper())
+    return UNKNOWN_EXPONENT if found is None else found
+
+
+def iso_currencies() -> list[str]:
+    """Every ISO 4217 currency with a minor unit, by code."""
+    return sorted(code for code in Currency.__members__ if _iso_exponent(code) is not None)
+
+
+def _iso_exponent(code: str) -> int | None:
+    currency = Currency.__members__.get(code)
+    return None if currency is None else currency.exponent
 
 
 def to_minor_units(amount: Decimal, currency: str | None) -> int:

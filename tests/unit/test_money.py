@@ -5,13 +5,12 @@ from decimal import Decimal
 from functools import reduce
 
 import pytest
-from babel.numbers import list_currencies
 from hypothesis import given
 from hypothesis import strategies as st
 
 from domain.model import CampaignState, CodeState, FailureCode, Redeemer, RuleSet
 from domain.money import (Converted, ExchangeRate, InvalidMoney, Unconvertible, convert, currency_code, exponent,
-                          parse_rate, pick_rate, to_major_units, totals_in)
+                          iso_currencies, parse_rate, pick_rate, to_major_units, totals_in)
 from domain.orders import OrderFacts, apply_event
 from domain.platforms import shopify, woocommerce
 from domain.redemption import Redeemed, Rejected, decide_redemption
@@ -53,7 +52,8 @@ def facts_after(*events) -> OrderFacts:
 
 @pytest.mark.parametrize("currency, total, minor", [("JPY", "10000", 10000), ("KWD", "12.345", 12345), ("BHD", "1.500", 1500),
                                                     ("OMR", "0.250", 250), ("TND", "7.125", 7125), ("HKD", "186.90", 18690),
-                                                    ("EUR", "129.00", 12900), ("USD", "129.00", 12900)])
+                                                    ("EUR", "129.00", 12900), ("USD", "129.00", 12900),
+                                                    ("HUF", "1500.00", 150000), ("IQD", "2500.000", 2500000)])
 def test_a_shopify_order_amount_is_read_with_its_currency_s_iso_4217_exponent(currency, total, minor):
     assert parse("orders/paid", shopify_order(1, total, currency)).order.amount == minor
 
@@ -65,6 +65,15 @@ def test_a_woocommerce_order_in_a_three_decimal_currency_keeps_its_fils():
     event = woocommerce.parse(json.dumps(data).encode(), {"x-wc-webhook-topic": "order.updated"}).event
 
     assert (event.order.amount, event.order.refunded_amount) == (12345, 1125)
+
+
+def test_exponents_are_iso_4217_s_not_a_locale_s_display_digits():
+    assert [exponent(code) for code in ("HUF", "IQD", "COP", "IDR", "CLF")] == [2, 3, 2, 2, 4]  # CLDR: 0, 0, 0, 0, 4
+
+
+def test_a_currency_without_a_minor_unit_is_not_a_campaign_currency():
+    with pytest.raises(InvalidMoney):
+        currency_code("XAU")
 
 
 def test_an_unknown_or_missing_currency_keeps_two_decimals():
@@ -128,7 +137,7 @@ def test_the_same_refund_delivered_twice_counts_once():
     assert facts_after(order, refund, refund).refunded_amount == 100
 
 
-CURRENCIES = sorted(code for code in list_currencies() if len(code) == 3 and code.isalpha())
+CURRENCIES = iso_currencies()
 
 
 @st.composite
