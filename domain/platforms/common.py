@@ -98,3 +98,10 @@ def whole_number(value: Any, field_name: str, default: int = 1) -> int:
     if isinstance(value, str) and value.strip().isdigit():
         return within_range(int(value.strip()), field_name)
     raise Unparseable(f"{field_name} must be a whole number, got {value!r}")
+
+
+def named_values(entries: list[Any], name_field: str) -> dict[str, Any]:
+    """Shopify's `note_attributes` and WooCommerce's `meta_data` (a list of {name, value}) as a dict; an entry whose
+    name is missing or not text is left out (it cannot be matched by a rule anyway)."""
+    return {entry[name_field]: entry.get("value") for entry in entries
+            if isinstance(entry, dict) and isinstance(entry.get(name_field), str)}

@@ -6,8 +6,8 @@ from decimal import Decimal
 from typing import Any, Mapping
 
 from domain.events import CustomerData, ShopEvent, OrderData, ParsedWebhook, Unparseable
-from domain.platforms.common import (decimal_amount, full_name, json_object, mapping, minor_units, required, sequence, text,
-                                     whole_number)
+from domain.platforms.common import (decimal_amount, full_name, json_object, mapping, minor_units, named_values, required,
+                                     sequence, text, whole_number)
 
 ORDER_TOPICS = {"orders/create": "order.created", "orders/paid": "order.paid", "orders/cancelled": "order.canceled"}
 STATUS_BY_FINANCIAL_STATUS = {"paid": "paid", "partially_refunded": "paid", "refunded": "refunded", "voided": "canceled"}
@@ -61,8 +61,7 @@ def _order(event_type: str, data: Mapping[str, Any]) -> OrderData:
         currency=currency,
         status=status,
         items=tuple(_item(item, currency) for item in sequence(data.get("line_items"), "line_items")),
-        # a "name" missing or not a string stays a None or non-str key (OrderData.metadata wants str): behaviour kept
-        metadata={a.get("name"): a.get("value") for a in sequence(data.get("note_attributes"), "note_attributes") if isinstance(a, dict)},  # type: ignore[misc]
+        metadata=named_values(sequence(data.get("note_attributes"), "note_attributes"), "name"),
         refunded_amount=amount if status == "refunded" else 0,
     )
 

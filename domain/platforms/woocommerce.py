@@ -4,7 +4,8 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from domain.events import CustomerData, ShopEvent, OrderData, ParsedWebhook, Unparseable
-from domain.platforms.common import full_name, json_object, mapping, minor_units, required, sequence, text, whole_number
+from domain.platforms.common import (full_name, json_object, mapping, minor_units, named_values, required, sequence, text,
+                                     whole_number)
 
 EVENT_BY_STATUS = {
     "processing": ("order.paid", "paid"),
@@ -40,8 +41,7 @@ def _event(data: Mapping[str, Any], order_id: str, status: str) -> ShopEvent:
         currency=currency,
         status=order_status,
         items=tuple(_item(item, currency) for item in _list(data, "line_items")),
-        # a "key" missing or not a string stays a None or non-str key (OrderData.metadata wants str): behaviour kept
-        metadata={m.get("key"): m.get("value") for m in _list(data, "meta_data") if not str(m.get("key", "")).startswith("_")},  # type: ignore[misc]
+        metadata={key: value for key, value in named_values(_list(data, "meta_data"), "key").items() if not key.startswith("_")},
         refunded_amount=amount if order_status == "refunded" else refunded,
     )
     codes = tuple(code for code in (text(c.get("code")) for c in _list(data, "coupon_lines")) if code)

@@ -533,3 +533,10 @@ def test_every_native_order_event_needs_an_order(event_type):
 def test_a_body_nested_too_deeply_to_decode_is_unparseable():
     with pytest.raises(Unparseable, match=naming("body")):
         native.parse(b"[" * 100_000 + b"]" * 100_000, {})
+
+
+def test_order_attributes_without_a_text_name_are_left_out_of_the_metadata():
+    shopify_attributes = [{"name": "channel", "value": "x"}, {"value": "no name"}, {"name": 5, "value": "number"}]
+    woo_meta = [{"key": "channel", "value": "y"}, {"value": "no key"}, {"key": None, "value": "none"}, {"key": "_private", "value": "z"}]
+    assert parse_shopify("orders/paid", with_value(SHOPIFY_ORDER, "note_attributes", shopify_attributes)).order.metadata == {"channel": "x"}
+    assert parse_woo(with_value(WOO_ORDER, "meta_data", woo_meta)).order.metadata == {"channel": "y"}
