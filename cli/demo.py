@@ -58,9 +58,10 @@ def send_order(
     except httpx.HTTPError as error:
         console.print(f"[red]Could not reach {url}: {error}. Is `referrals up` running?[/red]")
         raise typer.Exit(1) from None
-    console.print(f"POST /webhooks/shopify → {response.status_code} {response.text}")
+    console.print(f"POST /webhooks/shopify → {response.status_code} {response.text}", soft_wrap=True)
     console.print(f"Order {order_id} by {email} with code {code}. The referrer's rewards:\n"
-                  f"  curl -H 'Authorization: Bearer {settings.api_token}' {url}/api/v1/campaigns/{demo.campaign_id}/rewards")
+                  f"  curl -H 'Authorization: Bearer {settings.api_token}' {url}/api/v1/campaigns/{demo.campaign_id}/rewards",
+                  soft_wrap=True)
     raise typer.Exit(0 if response.status_code < 300 else 1)
 
 
