@@ -57,6 +57,13 @@ ensure_postgres() {
     || psql -h 127.0.0.1 -U postgres -c "CREATE DATABASE test" >/dev/null
 }
 
+ensure_chromium() {
+  # The /docs test drives Debian's Chromium through Playwright (Playwright's own browser download is not a
+  # package registry); without it that one test is skipped, saying why.
+  command -v chromium >/dev/null 2>&1 || apt_install chromium \
+    || echo "Chromium could not be installed: the /docs browser test will be skipped" >&2
+}
+
 ensure_redis() {
   if redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then return 0; fi
   command -v redis-server >/dev/null 2>&1 || apt_install redis-server
