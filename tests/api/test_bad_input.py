@@ -29,6 +29,14 @@ def test_malformed_json_is_422_saying_where_and_what(client):
                                          "body: not valid JSON, Expecting value at line 2, column 29 (character 48)"}}
 
 
+def test_a_webhook_url_that_does_not_parse_is_422_naming_it(client):
+    campaign = create_campaign(client)
+    for response in (client.post("/api/v1/campaigns", json={"name": "Hooks", "webhook_url": "http://["}),
+                     client.patch(f"/api/v1/campaigns/{campaign['id']}", json={"webhook_url": "http://["})):
+        assert response.status_code == 422
+        assert response.json()["error"]["message"] == "webhook_url: must be an http(s) URL"
+
+
 def test_unknown_query_parameters_are_ignored_as_documented(client):
     create_campaign(client)
     assert client.get("/api/v1/campaigns", params={"colour": "blue"}).status_code == 200
