@@ -9,6 +9,7 @@ import anyio
 import structlog
 from fastapi import FastAPI
 
+from api.docs import mount_docs
 from api.errors import install_error_handlers
 from api.health import health_router
 from api.inbox_writer import InboxWriter
@@ -26,7 +27,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     """Build the app around an already-wired runtime (no globals)."""
     inbox = InboxWriter(functools.partial(store_batch, runtime))
     app = FastAPI(title="Referral Pipeline", version="0.1.0", description="Self-hosted referral-program engine.",
-                  lifespan=_lifespan(runtime.settings.db_pool_size, inbox))
+                  lifespan=_lifespan(runtime.settings.db_pool_size, inbox), docs_url=None, redoc_url=None)
     app.state.runtime = runtime
     app.state.inbox = inbox
     app.state.metrics = build_metrics(runtime)
@@ -36,6 +37,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(health_router())
     app.include_router(metrics_router())
     app.include_router(unsubscribe_router())
+    mount_docs(app)
     app.add_middleware(RequestLog)
     return app
 

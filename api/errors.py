@@ -52,6 +52,18 @@ def install_error_handlers(app: FastAPI) -> None:
 def _describe(error: RequestValidationError) -> str:
     parts = []
     for item in error.errors()[:5]:
+        if item.get("type") == "json_invalid":
+            return _json_invalid(item, error.body)
         location = ".".join(str(part) for part in item.get("loc", ()) if part != "body")
         parts.append(f"{location}: {item.get('msg')}" if location else str(item.get("msg")))
     return "; ".join(parts) or "invalid request"
+
+
+def _json_invalid(item: dict, document: object) -> str:
+    """Where and why a request body is not JSON: "body: not valid JSON, Expecting value at line 1, column 10"."""
+    position = item["loc"][-1] if isinstance(item["loc"][-1], int) else 0
+    text = document if isinstance(document, str) else ""
+    line = text.count("\n", 0, position) + 1
+    column = position - (text.rfind("\n", 0, position) + 1) + 1
+    reason = (item.get("ctx") or {}).get("error", "JSON decode error")
+    return f"body: not valid JSON, {reason} at line {line}, column {column} (character {position})"

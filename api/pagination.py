@@ -1,6 +1,7 @@
 """Newest-first cursor pagination: ids are time-sortable, so the cursor is the last id of a page."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Callable
@@ -14,6 +15,7 @@ from api.errors import ApiError
 from api.validators import text_only
 
 MAX_LIMIT = 100
+CURSOR = re.compile(r"[a-z]+_[0-9a-z]{26}")  # an id as db/ids.py makes them: what next_cursor gives
 IsoDatetime = Annotated[datetime, BeforeValidator(text_only)]
 
 
@@ -27,15 +29,17 @@ class PageParams:
 
 def page_params(
     limit: int = Query(50, ge=1, le=MAX_LIMIT, description="page size, 1 to 100"),
-    cursor: str | None = Query(None, description="next_cursor from the previous page"),
+    cursor: str | None = Query(None, description="next_cursor from the previous page (any other value is 422)"),
     start_date: IsoDatetime | None = Query(None, description="ISO 8601 UTC, inclusive"),
     end_date: IsoDatetime | None = Query(None, description="ISO 8601 UTC, exclusive"),
 ) -> PageParams:
     """FastAPI dependency for list endpoints."""
+    if cursor and not CURSOR.fullmatch(cursor):
+        raise ApiError(422, "invalid_request", f"cursor: {cursor[:40]!r} is not a next_cursor of a page (an id such as red_01hx…)")
     for value in (start_date, end_date):
         if value is not None and value.tzinfo is None:
             raise ApiError(422, "invalid_request", "start_date and end_date must carry a timezone (use Z for UTC)")
-    return PageParams(limit, cursor, start_date, end_date)
+    return PageParams(limit, cursor or None, start_date, end_date)
 
 
 def paginate(session: Session, query: Select, id_column: Any, date_column: Any, params: PageParams,

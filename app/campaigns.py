@@ -89,6 +89,13 @@ def _has_redemptions(session: Session, campaign_id: str) -> bool:
     return session.scalar(select(Redemption.id).where(Redemption.campaign_id == campaign_id).limit(1)) is not None
 
 
+def _http_url(text: str) -> bool:
+    try:
+        return urlsplit(text).scheme in ("http", "https")
+    except ValueError:  # "http://[": an unclosed IPv6 bracket
+        return False
+
+
 def _checked(values: dict[str, Any], current: Campaign | None = None) -> dict[str, Any]:
     """The values, with each one that needs more than a type check verified (Invalid names the field)."""
     if "code_config" in values:
@@ -97,7 +104,7 @@ def _checked(values: dict[str, Any], current: Campaign | None = None) -> dict[st
         raise Invalid("conversion: must be order.paid, order.created or custom_event:<name>")
     if values.get("notifications"):
         _check_notifications(values["notifications"])
-    if values.get("webhook_url") and urlsplit(values["webhook_url"]).scheme not in ("http", "https"):
+    if values.get("webhook_url") and not _http_url(values["webhook_url"]):
         raise Invalid("webhook_url: must be an http(s) URL")
     if values.get("days_of_week") is not None:
         values = {**values, "days_of_week": sorted(set(values["days_of_week"]))}

@@ -37,7 +37,7 @@ def seed_demo(uow: UnitOfWork) -> Demo:
 
 def _create_campaign(uow: UnitOfWork) -> Campaign:
     session = uow.session
-    campaign = Campaign(id=new_id("camp"), name=DEMO_NAME, description="Referrers earn 10.00 credits per friend and 500 points at five.",
+    campaign = Campaign(id=new_id("cmp"), name=DEMO_NAME, description="Referrers earn 10.00 credits per friend and 500 points at five.",
                         code_config=DEMO_PATTERN, conversion="order.paid", referee_reward="10% off the first order",
                         reward_hold_days=0, join_once=True, meta={"demo": True}, notifications={}, templates={})
     session.add(campaign)

@@ -11,8 +11,8 @@ from typing import Callable, Iterator, Optional
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
+from cli.output import Output, output_option, print_rows
 from cli.settings import operator_runtime
 from bootstrap.runtime import Runtime
 from app import campaigns, codes
@@ -53,15 +53,13 @@ def _advance(bar: Progress, task) -> Callable[[int], None]:
 
 
 @campaigns_app.command("list")
-def list_campaigns(limit: int = typer.Option(50, min=1, max=1000, help="how many, newest first")) -> None:
+def list_campaigns(limit: int = typer.Option(50, min=1, max=1000, help="how many, newest first"),
+                   output: Output = output_option()) -> None:
     """The campaigns, newest first."""
     with operator_runtime() as runtime, runtime.session_factory() as session:
         rows = session.scalars(campaign_queries.campaigns().within(None, None).limit(limit)).all()
-        table = Table("id", "name", "active", "pattern", "conversion", "created")
-        for row in rows:
-            table.add_row(row.id, row.name, "yes" if row.active else "no", str(row.code_config.get("pattern", "")),
-                          row.conversion, serializers.iso(row.created_at))
-        Console().print(table)
+        shown = [serializers.campaign(row) | {"pattern": str(row.code_config.get("pattern", ""))} for row in rows]
+    print_rows(shown, ["id", "name", "active", "pattern", "conversion", "created_at"], output)
 
 
 @campaigns_app.command("create")

@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 
 from cli.embedded import embedded_settings
-from cli.settings import load_settings, secrets_file
+from cli.settings import load_settings, secrets_file, server_file
 from bootstrap.runtime import build_runtime
 from app.demo import seed_demo
 from db.migrate import upgrade
@@ -35,13 +35,15 @@ def seed(ctx: typer.Context) -> None:
 
 @demo_app.command("send-order")
 def send_order(
-    url: str = typer.Option("http://127.0.0.1:8000", help="where `referrals up` or `referrals api` listens"),
+    url: str = typer.Option(None, help="where `referrals up` or `referrals api` listens (default: where the "
+                                       "`referrals up` started here listens, else http://127.0.0.1:8000)"),
     code: str = typer.Option(None, help="referral code to use (default: the demo referrer's code)"),
     email: str = typer.Option(None, help="the buyer's email (default: a new random friend)"),
     amount: str = typer.Option("129.00", help="order total as a decimal string"),
 ) -> None:
     """Post a signed Shopify `orders/paid` webhook carrying a referral code, as a shop would."""
     settings = embedded_settings(load_settings(), secrets_file())
+    url = url or running_server_url()
     demo = _demo(settings)
     code = code or demo.referrer_code
     order_id = random.randint(10**9, 10**10)
@@ -55,10 +57,19 @@ def send_order(
     except httpx.HTTPError as error:
         console.print(f"[red]Could not reach {url}: {error}. Is `referrals up` running?[/red]")
         raise typer.Exit(1) from None
-    console.print(f"POST /webhooks/shopify → {response.status_code} {response.text}")
+    console.print(f"POST /webhooks/shopify → {response.status_code} {response.text}", soft_wrap=True)
     console.print(f"Order {order_id} by {email} with code {code}. The referrer's rewards:\n"
-                  f"  curl -H 'Authorization: Bearer {settings.api_token}' {url}/api/v1/campaigns/{demo.campaign_id}/rewards")
+                  f"  curl -H 'Authorization: Bearer {settings.api_token}' {url}/api/v1/campaigns/{demo.campaign_id}/rewards",
+                  soft_wrap=True)
     raise typer.Exit(0 if response.status_code < 300 else 1)
+
+
+def running_server_url() -> str:
+    """The address the `referrals up` running from this directory wrote to var/server.json, else the default."""
+    try:
+        return json.loads(server_file().read_text())["url"]
+    except (OSError, ValueError, KeyError):
+        return "http://127.0.0.1:8000"
 
 
 def _demo(settings):

@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import json
+import os
 import secrets
+import shutil
+import sys
 from pathlib import Path
 
 import uvicorn
@@ -32,7 +35,8 @@ def embedded_settings(settings: Settings, secrets_file: Path) -> Settings:
     return settings.model_copy(update=missing)
 
 
-def run_embedded(settings: Settings, *, host: str, port: int, threads: int, console: Console) -> None:
+def run_embedded(settings: Settings, *, host: str, port: int, threads: int, console: Console,
+                 server_file: Path) -> None:
     """Migrate, seed the demo, start worker threads and the reconciler, then serve HTTP until stopped."""
     configure_logging(settings.log_format, settings.log_level)
     if "public_url" not in settings.model_fields_set:
@@ -45,20 +49,47 @@ def run_embedded(settings: Settings, *, host: str, port: int, threads: int, cons
     reconciler = PeriodicReconciler(runtime, interval=settings.reconcile_interval_seconds,
                                     older_than_seconds=settings.reconcile_older_than_seconds)
     reconciler.start()
-    for line in _banner(settings, host, port, demo):
+    url = client_url(host, port)
+    for line in _banner(settings, url, demo):
         console.print(line, soft_wrap=True)
     app = create_app(runtime)
     freeze_startup_objects()
+    _write_server_file(server_file, url, demo)
     try:
         uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
     finally:
+        server_file.unlink(missing_ok=True)
         reconciler.stop()
         worker.stop()
         runtime.close()
 
 
-def _banner(settings: Settings, host: str, port: int, demo) -> list[str]:
-    base = f"http://{host}:{port}"
+def client_url(host: str, port: int) -> str:
+    """The address a client on this machine reaches the server at (a wildcard host is not one)."""
+    host = {"0.0.0.0": "127.0.0.1", "::": "[::1]", "": "127.0.0.1"}.get(host, host)
+    return f"http://{f'[{host}]' if ':' in host and not host.startswith('[') else host}:{port}"
+
+
+def _write_server_file(path: Path, url: str, demo) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"url": url, "pid": os.getpid(), "demo_campaign": demo.campaign_id,
+                                "demo_code": demo.referrer_code}, indent=2))
+
+
+def referrals_command() -> str:
+    """How to run this `referrals` from the current directory: bare when PATH finds it, else its path."""
+    script = Path(sys.executable).parent / "referrals"
+    on_path = shutil.which("referrals")
+    if on_path and Path(on_path).resolve() == script.resolve():
+        return "referrals"
+    try:
+        return str(script.relative_to(Path.cwd()))
+    except ValueError:
+        return str(script)
+
+
+def _banner(settings: Settings, base: str, demo) -> list[str]:
+    command = referrals_command()
     lines = [
         f"[bold]Referral Pipeline is running[/bold] on {base}  (embedded: SQLite + in-process workers)",
         f"API docs        {base}/docs      health {base}/readyz",
@@ -70,7 +101,8 @@ def _banner(settings: Settings, host: str, port: int, demo) -> list[str]:
         f"Email outbox    {Path(settings.outbox_dir).resolve()}",
         f"Demo campaign   {demo.campaign_id}  referrer {demo.referrer_email} holds code [bold]{demo.referrer_code}[/bold]",
         "",
-        "Try it:  [bold]referrals demo send-order[/bold]   (posts a signed Shopify order using the demo code)",
+        f"Try it:  [bold]{command} demo send-order[/bold]   (in another terminal: posts a signed Shopify order using the demo code)",
         f"Then:    curl -H 'Authorization: Bearer {settings.api_token}' {base}/api/v1/campaigns/{demo.campaign_id}/rewards",
+        "Stop:    Ctrl+C. What it stored stays in ./var (delete var/ to start over).",
     ]
     return lines

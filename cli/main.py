@@ -11,7 +11,7 @@ from cli.demo import demo_app
 from cli.exchange_rates import exchange_rates_app
 from cli.ops import events_app, jobs_app
 from cli.embedded import embedded_settings, run_embedded
-from cli.settings import load_settings, require_redis, secrets_file
+from cli.settings import load_settings, require_redis, secrets_file, server_file
 from app.access import create_token
 from bootstrap.runtime import build_runtime
 from db.migrate import current_revision, upgrade
@@ -36,7 +36,7 @@ def up(
 ) -> None:
     """Run everything in one process on the embedded default (SQLite, in-process queue, file outbox, demo campaign)."""
     settings = embedded_settings(load_settings(), secrets_file())
-    run_embedded(settings, host=host, port=port, threads=threads, console=console)
+    run_embedded(settings, host=host, port=port, threads=threads, console=console, server_file=server_file())
 
 
 @app.command()

@@ -5,8 +5,8 @@ from datetime import datetime, timedelta, timezone
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
+from cli.output import Output, output_option, print_rows
 from cli.settings import operator_runtime
 from bootstrap.runtime import Runtime
 from app import operations
@@ -19,13 +19,6 @@ events_app = typer.Typer(help="The webhook inbox: list and replay events.", no_a
 console = Console()
 
 
-def _table(rows: list[dict], columns: list[str], title: str) -> Table:
-    table = Table(*columns, title=title)
-    for row in rows:
-        table.add_row(*(str(row.get(column) or "") for column in columns))
-    return table
-
-
 def _newest(runtime: Runtime, listing, limit: int) -> list[dict]:
     with runtime.session_factory() as session:
         rows = session.scalars(listing.query.order_by(listing.id_column.desc()).limit(limit))
@@ -33,11 +26,12 @@ def _newest(runtime: Runtime, listing, limit: int) -> list[dict]:
 
 
 @jobs_app.command("failed")
-def jobs_failed(actor: str = typer.Option(None, help="only this actor's jobs"), limit: int = typer.Option(50, min=1)) -> None:
+def jobs_failed(actor: str = typer.Option(None, help="only this actor's jobs"), limit: int = typer.Option(50, min=1),
+                output: Output = output_option()) -> None:
     """List failed jobs, newest first."""
     with operator_runtime() as runtime:
         rows = _newest(runtime, lists.failed_jobs(actor=actor), limit)
-    console.print(_table(rows, ["id", "actor", "args", "error", "failed_at", "retried_at"], "failed jobs"))
+    print_rows(rows, ["id", "actor", "args", "error", "failed_at", "retried_at"], output, title="failed jobs")
 
 
 @jobs_app.command("show")
@@ -82,11 +76,11 @@ def jobs_purge(job_id: str = typer.Argument(None, help="one job; omit to purge b
 @events_app.command("list")
 def events_list(status: str = typer.Option(None, help="received, enqueued, processed, rejected or failed"),
                 source: str = typer.Option(None, help="shopify, woocommerce or events"),
-                limit: int = typer.Option(50, min=1)) -> None:
+                limit: int = typer.Option(50, min=1), output: Output = output_option()) -> None:
     """List inbox events, newest first."""
     with operator_runtime() as runtime:
         rows = _newest(runtime, lists.events(status=status, source=source), limit)
-    console.print(_table(rows, ["id", "source", "external_id", "topic", "status", "error", "received_at"], "inbox"))
+    print_rows(rows, ["id", "source", "external_id", "topic", "status", "error", "received_at"], output, title="inbox")
 
 
 @events_app.command("replay")

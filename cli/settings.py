@@ -27,6 +27,11 @@ def secrets_file() -> Path:
     return Path("var") / "embedded-secrets.json"
 
 
+def server_file() -> Path:
+    """Where a running `referrals up` says where it listens, for `referrals demo send-order` and the README's steps."""
+    return Path("var") / "server.json"
+
+
 def require_redis(settings: Settings, command: str) -> None:
     if not settings.redis_url:
         typer.echo(f"`referrals {command}` needs REFERRALS_REDIS_URL (e.g. redis://127.0.0.1:6379/0); "

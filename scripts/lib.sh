@@ -1,21 +1,36 @@
 # Shared by scripts/up and scripts/test: a virtualenv with the project installed, and local services.
 
+# The uv release that installs the project from uv.lock (`scripts/lock` regenerates the lock with it).
+UV_VERSION=0.13.10
+
 python_bin() {
-  for candidate in python3.13 python3.12 python3.11 python3; do
-    if command -v "$candidate" >/dev/null 2>&1 && "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+  # python3 first: it is the interpreter the machine's user chose (a pyenv shim of a version that is not
+  # selected exits 127 with a message, which says only "not this one").
+  for candidate in python3 python3.13 python3.12 python3.11; do
+    if command -v "$candidate" >/dev/null 2>&1 && "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
       echo "$candidate"; return 0
     fi
   done
   echo "Referral Pipeline needs Python 3.11 or newer" >&2; return 1
 }
 
-ensure_venv() {
-  local extras="${1:-}"
+ensure_uv() {
   if [ ! -x .venv/bin/python ]; then
     "$(python_bin)" -m venv .venv || { apt_install python3-venv && "$(python_bin)" -m venv .venv; }
   fi
-  .venv/bin/python -m pip install --quiet --upgrade pip >/dev/null
-  .venv/bin/python -m pip install --quiet -e ".${extras}"
+  if [ "$(.venv/bin/uv --version 2>/dev/null)" != "uv $UV_VERSION" ]; then
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check "uv==$UV_VERSION"
+  fi
+}
+
+ensure_venv() {
+  # The versions in uv.lock, exactly (--locked: refuse a lock that no longer matches pyproject.toml). uv
+  # rebuilds the project's editable install only when pyproject.toml changed, so a start installs nothing.
+  local extras="${1:-}" extra_args=()
+  ensure_uv
+  [ "$extras" = "[test]" ] && extra_args=(--extra test)
+  .venv/bin/uv sync --locked --inexact --quiet --no-progress --python .venv/bin/python "${extra_args[@]}" \
+    || { echo "uv.lock does not match pyproject.toml: run scripts/lock" >&2; return 1; }
 }
 
 apt_install() {
@@ -40,6 +55,13 @@ ensure_postgres() {
   pg_isready -h 127.0.0.1 -p 5432 >/dev/null
   psql -h 127.0.0.1 -U postgres -tc "SELECT 1 FROM pg_database WHERE datname='test'" | grep -q 1 \
     || psql -h 127.0.0.1 -U postgres -c "CREATE DATABASE test" >/dev/null
+}
+
+ensure_chromium() {
+  # The /docs test drives Debian's Chromium through Playwright (Playwright's own browser download is not a
+  # package registry); without it that one test is skipped, saying why.
+  command -v chromium >/dev/null 2>&1 || apt_install chromium \
+    || echo "Chromium could not be installed: the /docs browser test will be skipped" >&2
 }
 
 ensure_redis() {

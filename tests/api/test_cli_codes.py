@@ -28,7 +28,7 @@ def test_a_campaign_is_created_listed_and_shown(run):
     created = run("campaigns", "create", "--name", "CLI campaign", "--pattern", "CLI-####")
     assert created.exit_code == 0, created.output
     campaign_id = created.stdout.strip()
-    assert "CLI campaign" in run("campaigns", "list").stdout
+    assert "CLI campaign" in run("campaigns", "list", "--output", "csv").stdout
     assert '"pattern": "CLI-####"' in run("campaigns", "show", campaign_id).stdout
 
 
