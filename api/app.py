@@ -1,4 +1,5 @@
 """The FastAPI application: webhook intake, the JSON API under /api/v1, health probes."""
+
 from __future__ import annotations
 
 import functools
@@ -26,8 +27,14 @@ log = structlog.get_logger("referrals.http")
 def create_app(runtime: Runtime) -> FastAPI:
     """Build the app around an already-wired runtime (no globals)."""
     inbox = InboxWriter(functools.partial(store_batch, runtime))
-    app = FastAPI(title="Referral Pipeline", version="0.1.0", description="Self-hosted referral-program engine.",
-                  lifespan=_lifespan(runtime.settings.db_pool_size, inbox), docs_url=None, redoc_url=None)
+    app = FastAPI(
+        title="Referral Pipeline",
+        version="0.1.0",
+        description="Self-hosted referral-program engine.",
+        lifespan=_lifespan(runtime.settings.db_pool_size, inbox),
+        docs_url=None,
+        redoc_url=None,
+    )
     app.state.runtime = runtime
     app.state.inbox = inbox
     app.state.metrics = build_metrics(runtime)
@@ -45,6 +52,7 @@ def create_app(runtime: Runtime) -> FastAPI:
 def _lifespan(threads: int, inbox: InboxWriter):
     """Cap the thread pool that runs database work at the connection pool's size (no connection churn);
     at shutdown, store the webhooks still waiting for the inbox writer."""
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
         anyio.to_thread.current_default_thread_limiter().total_tokens = threads
@@ -73,5 +81,10 @@ class RequestLog:
             await send(message)
 
         await self.app(scope, receive, send_with_status)
-        log.info("request", method=scope["method"], path=scope["path"], status=status[0],
-                 duration_ms=round((time.perf_counter() - started) * 1000, 2))
+        log.info(
+            "request",
+            method=scope["method"],
+            path=scope["path"],
+            status=status[0],
+            duration_ms=round((time.perf_counter() - started) * 1000, 2),
+        )

@@ -1,4 +1,5 @@
 """ASGI entry point for `referrals api` (uvicorn factory): wires the runtime from the environment."""
+
 from __future__ import annotations
 
 from fastapi import FastAPI

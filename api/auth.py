@@ -1,4 +1,5 @@
 """Bearer-token authentication for the JSON API: REFERRALS_API_TOKEN or a token made by `referrals tokens create`."""
+
 from __future__ import annotations
 
 import hmac

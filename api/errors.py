@@ -1,4 +1,5 @@
 """One JSON error shape for the whole HTTP surface: {"error": {"code", "message"}}."""
+
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
@@ -7,9 +8,18 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException
 
-STATUS_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-                409: "conflict", 413: "payload_too_large", 415: "unsupported_media_type", 422: "invalid_request",
-                503: "unavailable"}
+STATUS_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "invalid_request",
+    503: "unavailable",
+}
 
 
 class ApiError(Exception):
@@ -37,8 +47,12 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def _http_error(_request: Request, error: HTTPException) -> JSONResponse:
-        return error_response(error.status_code, STATUS_CODES.get(error.status_code, "error"), str(error.detail),
-                              headers=getattr(error, "headers", None))
+        return error_response(
+            error.status_code,
+            STATUS_CODES.get(error.status_code, "error"),
+            str(error.detail),
+            headers=getattr(error, "headers", None),
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_request: Request, error: RequestValidationError) -> JSONResponse:

@@ -1,4 +1,5 @@
 """Liveness and readiness probes."""
+
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
@@ -18,7 +19,9 @@ def health_router() -> APIRouter:
     async def readyz(request: Request) -> JSONResponse:
         checks = await run_in_threadpool(_checks, request.app.state.runtime)
         ready = all(value == "ok" for value in checks.values())
-        return JSONResponse({"status": "ok" if ready else "unavailable", "checks": checks}, status_code=200 if ready else 503)
+        return JSONResponse(
+            {"status": "ok" if ready else "unavailable", "checks": checks}, status_code=200 if ready else 503
+        )
 
     return router
 

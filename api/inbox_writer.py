@@ -5,14 +5,17 @@ writer takes every row waiting (up to MAX_BATCH), stores them in one transaction
 so a 202 still means a durable inbox row; enqueueing a batch's new events and answering overlap the next batch. Under load that is one commit and one thread hand-off per batch instead of
 per request; a lone webhook is written at once, as before.
 """
+
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import queue
 import threading
 from collections import defaultdict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any
 
 MAX_BATCH = 64
 AFTER_THREADS = 4  # enqueueing costs a Redis round trip per event: several batches' enqueues overlap
@@ -69,9 +72,13 @@ class InboxWriter:
             return
         with self._starting:
             if not self._threads:
-                self._threads = [threading.Thread(target=self._run, name="inbox-writer", daemon=True),
-                                 *(threading.Thread(target=self._run_after, name=f"inbox-after-{n}", daemon=True)
-                                   for n in range(AFTER_THREADS))]
+                self._threads = [
+                    threading.Thread(target=self._run, name="inbox-writer", daemon=True),
+                    *(
+                        threading.Thread(target=self._run_after, name=f"inbox-after-{n}", daemon=True)
+                        for n in range(AFTER_THREADS)
+                    ),
+                ]
                 for thread in self._threads:
                     thread.start()
 
@@ -120,13 +127,11 @@ class InboxWriter:
     def _answer(batch: list[_Waiting], results: Sequence[Any], error: BaseException | None) -> None:
         """One wake-up per event loop for the whole batch."""
         by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future, Any]]] = defaultdict(list)
-        for waiting, result in zip(batch, results):
+        for waiting, result in zip(batch, results, strict=True):
             by_loop[waiting.loop].append((waiting.future, result))
         for loop, answers in by_loop.items():
-            try:
+            with contextlib.suppress(RuntimeError):  # that loop has closed: nobody is waiting any more
                 loop.call_soon_threadsafe(_settle, answers, error)
-            except RuntimeError:  # that loop has closed: nobody is waiting any more
-                pass
 
 
 def _settle(answers: list[tuple[asyncio.Future, Any]], error: BaseException | None) -> None:

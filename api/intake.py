@@ -1,11 +1,12 @@
 """Webhook intake, one routine for every source: size limit, signature, parse, dedupe, durable inbox row, enqueue."""
+
 from __future__ import annotations
 
 import functools
 import hashlib
 import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Callable, Mapping, Sequence
 
 import structlog
 from fastapi import Request
@@ -15,6 +16,8 @@ from sqlalchemy.exc import DataError, OperationalError
 from api.errors import error_response
 from api.inbox_writer import Written
 from api.signatures import native_signed, shopify_signed, woocommerce_signed
+from app import inbox
+from app.followups import FollowUp
 from bootstrap.runtime import Runtime
 from config.settings import Settings
 from db.ids import new_id
@@ -23,14 +26,23 @@ from domain.events import ParsedWebhook, Unparseable
 from domain.model import EventStatus
 from domain.platforms import woocommerce
 from domain.platforms.registry import PARSERS, delivery_id
-from app import inbox
-from app.followups import FollowUp
 
 MAX_BODY_BYTES = 1024 * 1024
-KEPT_HEADERS = ("x-shopify-topic", "x-shopify-shop-domain", "x-shopify-webhook-id", "x-wc-webhook-topic",
-                "x-wc-webhook-delivery-id", "x-wc-webhook-source", "content-type")
-OUTCOME_BY_STATUS = {EventStatus.ENQUEUED: "accepted", EventStatus.RECEIVED: "accepted", EventStatus.REJECTED: "rejected",
-                     EventStatus.PROCESSED: "ignored"}
+KEPT_HEADERS = (
+    "x-shopify-topic",
+    "x-shopify-shop-domain",
+    "x-shopify-webhook-id",
+    "x-wc-webhook-topic",
+    "x-wc-webhook-delivery-id",
+    "x-wc-webhook-source",
+    "content-type",
+)
+OUTCOME_BY_STATUS = {
+    EventStatus.ENQUEUED: "accepted",
+    EventStatus.RECEIVED: "accepted",
+    EventStatus.REJECTED: "rejected",
+    EventStatus.PROCESSED: "ignored",
+}
 log = structlog.get_logger("referrals.intake")
 
 
@@ -72,13 +84,17 @@ async def _receive(request: Request, source: Source, runtime: Runtime) -> tuple[
     try:
         body = await read_body(request)
     except BodyTooLarge:
-        return error_response(413, "payload_too_large", f"webhook bodies are limited to {MAX_BODY_BYTES} bytes"), "too_large"
+        return error_response(
+            413, "payload_too_large", f"webhook bodies are limited to {MAX_BODY_BYTES} bytes"
+        ), "too_large"
     headers = {key.lower(): value for key, value in request.headers.items()}
     if source.name == "woocommerce" and woocommerce.is_ping(body, headers.get("content-type", "")):
         return JSONResponse({"status": "ok"}, status_code=200), "ping"
     if not source.signed(runtime.settings, headers, body):
         log.warning("webhook.unauthorized", source=source.name)
-        return error_response(401, "invalid_signature", "the webhook signature is missing, wrong or too old"), "unauthorized"
+        return error_response(
+            401, "invalid_signature", "the webhook signature is missing, wrong or too old"
+        ), "unauthorized"
     try:
         stored = await request.app.state.inbox.write(Received(_inbox_row(source, headers, body), body))
     except OperationalError:
@@ -92,8 +108,14 @@ def _answer(stored: Stored) -> JSONResponse:
     if not stored.inserted:
         return JSONResponse({"status": "duplicate", "event_id": stored.event_id}, status_code=200)
     if stored.status == EventStatus.REJECTED:
-        return JSONResponse({"error": {"code": "unparseable", "message": stored.error},
-                             "event_id": stored.event_id, "status": "rejected"}, status_code=422)
+        return JSONResponse(
+            {
+                "error": {"code": "unparseable", "message": stored.error},
+                "event_id": stored.event_id,
+                "status": "rejected",
+            },
+            status_code=422,
+        )
     return JSONResponse({"status": "accepted", "event_id": stored.event_id}, status_code=202)
 
 
@@ -132,7 +154,9 @@ def store_batch(runtime: Runtime, received: Sequence[Received]) -> Written:
     return Written(stored, functools.partial(_send_all, runtime, sends) if sends else None)
 
 
-def _store_one_by_one(runtime: Runtime, received: Sequence[Received]) -> tuple[list[dict], inbox.StoredRows, list[FollowUp]]:
+def _store_one_by_one(
+    runtime: Runtime, received: Sequence[Received]
+) -> tuple[list[dict], inbox.StoredRows, list[FollowUp]]:
     rows, existing, sends = [], inbox.StoredRows(), []
     for item in received:
         try:
@@ -161,26 +185,54 @@ def _insert_all(runtime: Runtime, rows: list[dict]) -> tuple[inbox.StoredRows, l
 
 def _unstorable(row: dict, body: bytes, error: DataError) -> dict:
     reason = f"the event cannot be stored as sent: {str(error.orig).splitlines()[0][:200]}"
-    return row | {"normalized": None, "enqueued_at": None, "processed_at": None,  # under the platform's key it parsed
-                  "status": EventStatus.REJECTED, "error": reason, "body": row["body"].replace("\x00", "\ufffd")}
+    return row | {
+        "normalized": None,
+        "enqueued_at": None,
+        "processed_at": None,  # under the platform's key it parsed
+        "status": EventStatus.REJECTED,
+        "error": reason,
+        "body": row["body"].replace("\x00", "\ufffd"),
+    }
 
 
 def _inbox_row(source: Source, headers: Mapping[str, str], body: bytes) -> dict:
     now = utcnow()
-    row = {"id": new_id("evt"), "source": source.name, "body": body.decode("utf-8", "replace").replace("\x00", "\ufffd"),
-           "received_at": now,
-           "headers": {key: headers[key] for key in KEPT_HEADERS if key in headers}, "attempts": 0}
+    row = {
+        "id": new_id("evt"),
+        "source": source.name,
+        "body": body.decode("utf-8", "replace").replace("\x00", "\ufffd"),
+        "received_at": now,
+        "headers": {key: headers[key] for key in KEPT_HEADERS if key in headers},
+        "attempts": 0,
+    }
     try:
         parsed = source.parse(body, headers)
     except Unparseable as problem:
-        return row | {"external_id": _rejected_key(source, headers, body, row["id"]), "topic": (_topic(headers) or "")[:120] or None, "normalized": None,
-                      "status": EventStatus.REJECTED, "error": str(problem)}
+        return row | {
+            "external_id": _rejected_key(source, headers, body, row["id"]),
+            "topic": (_topic(headers) or "")[:120] or None,
+            "normalized": None,
+            "status": EventStatus.REJECTED,
+            "error": str(problem),
+        }
     parsed = ParsedWebhook(_bounded_key(parsed.external_id), parsed.topic[:120], parsed.event)
     if parsed.event is None:
-        return row | {"external_id": parsed.external_id, "topic": parsed.topic, "normalized": None, "processed_at": now,
-                      "status": EventStatus.PROCESSED, "error": f"topic {parsed.topic!r} is not used; nothing to do"}
-    return row | {"external_id": parsed.external_id, "topic": parsed.topic, "normalized": parsed.event.to_dict(),
-                  "status": EventStatus.ENQUEUED, "enqueued_at": now, "error": None}
+        return row | {
+            "external_id": parsed.external_id,
+            "topic": parsed.topic,
+            "normalized": None,
+            "processed_at": now,
+            "status": EventStatus.PROCESSED,
+            "error": f"topic {parsed.topic!r} is not used; nothing to do",
+        }
+    return row | {
+        "external_id": parsed.external_id,
+        "topic": parsed.topic,
+        "normalized": parsed.event.to_dict(),
+        "status": EventStatus.ENQUEUED,
+        "enqueued_at": now,
+        "error": None,
+    }
 
 
 def _rejected_key(source: Source, headers: Mapping[str, str], body: bytes, event_id: str) -> str:

@@ -1,11 +1,12 @@
 """Prometheus metrics (prefix `referrals_`): intake counters in the api process, plus pipeline state read
 from the database and the broker at scrape time, so every api replica reports the same cluster-wide view.
 Labels stay bounded: source, outcome, status, result, failure code, type, channel, queue."""
+
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -38,8 +39,19 @@ class Metrics:
 def build_metrics(runtime) -> Metrics:
     """A private registry (no global state) with the intake metrics and the pipeline-state collector."""
     registry = CollectorRegistry()
-    webhooks = Counter("referrals_webhooks_received", "Webhooks received, by source and outcome", ["source", "outcome"], registry=registry)
-    latency = Histogram("referrals_intake_latency_seconds", "Webhook intake latency", ["source"], buckets=LATENCY_BUCKETS, registry=registry)
+    webhooks = Counter(
+        "referrals_webhooks_received",
+        "Webhooks received, by source and outcome",
+        ["source", "outcome"],
+        registry=registry,
+    )
+    latency = Histogram(
+        "referrals_intake_latency_seconds",
+        "Webhook intake latency",
+        ["source"],
+        buckets=LATENCY_BUCKETS,
+        registry=registry,
+    )
     registry.register(PipelineStateCollector(runtime))
     return Metrics(registry, webhooks, latency)
 
@@ -52,16 +64,42 @@ class PipelineStateCollector(Collector):
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         with self.runtime.session_factory() as session:
-            yield _grouped(session, "referrals_inbox_events", "Inbox events by status", InboundEvent.status, labels=["status"])
+            yield _grouped(
+                session, "referrals_inbox_events", "Inbox events by status", InboundEvent.status, labels=["status"]
+            )
             yield _oldest_unprocessed(session)
-            yield _grouped(session, "referrals_redemptions", "Redemptions by result and failure code",
-                           Redemption.result, func.coalesce(Redemption.failure_code, ""), labels=["result", "failure_code"])
-            yield _grouped(session, "referrals_rewards", "Reward redemptions by type and status", Reward.type, Reward.status,
-                           labels=["type", "status"])
-            yield _grouped(session, "referrals_notifications", "Distributions by channel and status", Distribution.channel,
-                           Distribution.status, labels=["channel", "status"])
-            yield _grouped(session, "referrals_failed_jobs", "Failed jobs kept for retry, by actor", FailedJob.actor,
-                           labels=["actor"], where=FailedJob.retried_at.is_(None))
+            yield _grouped(
+                session,
+                "referrals_redemptions",
+                "Redemptions by result and failure code",
+                Redemption.result,
+                func.coalesce(Redemption.failure_code, ""),
+                labels=["result", "failure_code"],
+            )
+            yield _grouped(
+                session,
+                "referrals_rewards",
+                "Reward redemptions by type and status",
+                Reward.type,
+                Reward.status,
+                labels=["type", "status"],
+            )
+            yield _grouped(
+                session,
+                "referrals_notifications",
+                "Distributions by channel and status",
+                Distribution.channel,
+                Distribution.status,
+                labels=["channel", "status"],
+            )
+            yield _grouped(
+                session,
+                "referrals_failed_jobs",
+                "Failed jobs kept for retry, by actor",
+                FailedJob.actor,
+                labels=["actor"],
+                where=FailedJob.retried_at.is_(None),
+            )
         yield from _queue_depths(self.runtime.broker)
 
 
@@ -74,15 +112,22 @@ def _grouped(session, name: str, documentation: str, *columns, labels: list[str]
 
 
 def _oldest_unprocessed(session) -> GaugeMetricFamily:
-    oldest = session.scalar(select(func.min(InboundEvent.received_at))
-                            .where(InboundEvent.status.in_([EventStatus.RECEIVED, EventStatus.ENQUEUED])))
-    family = GaugeMetricFamily("referrals_inbox_oldest_unprocessed_age_seconds", "Age of the oldest event not yet processed")
+    oldest = session.scalar(
+        select(func.min(InboundEvent.received_at)).where(
+            InboundEvent.status.in_([EventStatus.RECEIVED, EventStatus.ENQUEUED])
+        )
+    )
+    family = GaugeMetricFamily(
+        "referrals_inbox_oldest_unprocessed_age_seconds", "Age of the oldest event not yet processed"
+    )
     family.add_metric([], (utcnow() - oldest).total_seconds() if oldest else 0.0)
     return family
 
 
 def _queue_depths(broker) -> Iterator[GaugeMetricFamily]:
-    depth = GaugeMetricFamily("referrals_queue_depth", "Messages queued or in flight (delayed included)", labels=["queue"])
+    depth = GaugeMetricFamily(
+        "referrals_queue_depth", "Messages queued or in flight (delayed included)", labels=["queue"]
+    )
     dead = GaugeMetricFamily("referrals_dead_letters", "Messages in the dead-letter queue", labels=["queue"])
     for queue in (PIPELINE_QUEUE, NOTIFICATIONS_QUEUE):
         depth.add_metric([queue], queue_depth(broker, queue))

@@ -1,10 +1,12 @@
 """Newest-first cursor pagination: ids are time-sortable, so the cursor is the last id of a page."""
+
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any, Callable
+from typing import Annotated, Any
 
 from fastapi import Query
 from pydantic import BeforeValidator
@@ -35,15 +37,23 @@ def page_params(
 ) -> PageParams:
     """FastAPI dependency for list endpoints."""
     if cursor and not CURSOR.fullmatch(cursor):
-        raise ApiError(422, "invalid_request", f"cursor: {cursor[:40]!r} is not a next_cursor of a page (an id such as red_01hx…)")
+        raise ApiError(
+            422, "invalid_request", f"cursor: {cursor[:40]!r} is not a next_cursor of a page (an id such as red_01hx…)"
+        )
     for value in (start_date, end_date):
         if value is not None and value.tzinfo is None:
             raise ApiError(422, "invalid_request", "start_date and end_date must carry a timezone (use Z for UTC)")
     return PageParams(limit, cursor or None, start_date, end_date)
 
 
-def paginate(session: Session, query: Select, id_column: Any, date_column: Any, params: PageParams,
-             serialize: Callable[[Any], dict]) -> dict:
+def paginate(
+    session: Session,
+    query: Select,
+    id_column: Any,
+    date_column: Any,
+    params: PageParams,
+    serialize: Callable[[Any], dict],
+) -> dict:
     """One page of `query`, newest first, as {"data": [...], "next_cursor": ...}."""
     if params.cursor:
         query = query.where(id_column < params.cursor)

@@ -1,11 +1,12 @@
 """Webhook signature checks, one per source, all constant-time."""
+
 from __future__ import annotations
 
 import base64
 import hashlib
 import hmac
 import time
-from typing import Mapping
+from collections.abc import Mapping
 
 from config.settings import Settings
 from notifications.signing import verify_signature

@@ -1,4 +1,5 @@
 """The unsubscribe link in every email: records the opt-out on the customer (no login; the link is signed)."""
+
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
@@ -20,8 +21,14 @@ def unsubscribe_router() -> APIRouter:
         runtime = request.app.state.runtime
         customer_id = customer_of_token(runtime.settings, token)
         if customer_id is None or not runtime.units.run(opt_out, customer_id):
-            return HTMLResponse(PAGE.format(title="Link not valid", message="This unsubscribe link is not valid."), status_code=404)
-        return HTMLResponse(PAGE.format(title="You are unsubscribed",
-                                        message="You will no longer receive referral program invitations or updates."))
+            return HTMLResponse(
+                PAGE.format(title="Link not valid", message="This unsubscribe link is not valid."), status_code=404
+            )
+        return HTMLResponse(
+            PAGE.format(
+                title="You are unsubscribed",
+                message="You will no longer receive referral program invitations or updates.",
+            )
+        )
 
     return router

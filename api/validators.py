@@ -1,4 +1,5 @@
 """Validators shared by request bodies and query parameters."""
+
 from __future__ import annotations
 
 import re

@@ -1,4 +1,5 @@
 """The three webhook endpoints; all share one intake routine."""
+
 from __future__ import annotations
 
 from fastapi import APIRouter, Request

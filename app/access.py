@@ -1,4 +1,5 @@
 """Who may use the JSON API: tokens made by `referrals tokens create` (only their hashes are stored)."""
+
 from __future__ import annotations
 
 import hashlib

@@ -3,6 +3,7 @@
 Every write records its activity row (SPEC §2 `campaign.*` types). Values come in as plain dicts of the
 API's field names, already type-checked; the checks here are the ones that need the domain or the database.
 """
+
 from __future__ import annotations
 
 import re
@@ -12,6 +13,8 @@ from urllib.parse import urlsplit
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app import followups
+from app.unit_of_work import UnitOfWork
 from db.ids import new_id
 from db.models import Campaign, Code, Redemption, Referral, Tier, ValidationRule
 from db.queries.errors import Conflict, Invalid, NotFound
@@ -25,13 +28,18 @@ from domain.notify import CHANNELS, TRIGGERS
 from domain.rules import InvalidRule, parse_logic, parse_rule
 from notifications.context import sample_context
 from notifications.render import Renderer, TemplateError, validate_template
-from app import followups
-from app.unit_of_work import UnitOfWork
 
 CONVERSION = re.compile(r"order\.paid|order\.created|custom_event:[A-Za-z0-9_.:-]{1,100}\Z")
 COLUMNS = {"metadata": "meta"}  # API field → model attribute, where they differ
-DEFAULTS = {"code_config": {"pattern": "REF-####-????"}, "conversion": "order.paid", "reward_hold_days": 0,
-            "join_once": True, "metadata": {}, "notifications": {}, "active": True}
+DEFAULTS = {
+    "code_config": {"pattern": "REF-####-????"},
+    "conversion": "order.paid",
+    "reward_hold_days": 0,
+    "join_once": True,
+    "metadata": {},
+    "notifications": {},
+    "active": True,
+}
 
 
 # --- campaigns --------------------------------------------------------------------------------
@@ -42,11 +50,20 @@ def create(uow: UnitOfWork, values: dict[str, Any]) -> Campaign:
     session = uow.session
     values = _checked({**DEFAULTS, **values})
     now = utcnow()
-    campaign = Campaign(id=new_id("cmp"), templates={}, created_at=now, updated_at=now,
-                        **{COLUMNS.get(name, name): value for name, value in values.items()})
+    campaign = Campaign(
+        id=new_id("cmp"),
+        templates={},
+        created_at=now,
+        updated_at=now,
+        **{COLUMNS.get(name, name): value for name, value in values.items()},
+    )
     session.add(campaign)
-    uow.record(activity.CAMPAIGN_CREATED, campaign_id=campaign.id, customer_id=None,
-               data={"name": campaign.name, "conversion": campaign.conversion, "currency": campaign.currency})
+    uow.record(
+        activity.CAMPAIGN_CREATED,
+        campaign_id=campaign.id,
+        customer_id=None,
+        data={"name": campaign.name, "conversion": campaign.conversion, "currency": campaign.currency},
+    )
     return campaign
 
 
@@ -54,15 +71,19 @@ def update(uow: UnitOfWork, campaign_id: str, values: dict[str, Any]) -> Campaig
     """Change the given fields; the conversion is fixed once the campaign has a redemption."""
     session = uow.session
     campaign = live_campaign(session, campaign_id, for_update=True)
-    changed = {name: value for name, value in _checked(values, campaign).items()
-               if getattr(campaign, COLUMNS.get(name, name)) != value}
+    changed = {
+        name: value
+        for name, value in _checked(values, campaign).items()
+        if getattr(campaign, COLUMNS.get(name, name)) != value
+    }
     if "conversion" in changed and _has_redemptions(session, campaign_id):
         raise Conflict("conversion cannot change once the campaign has redemptions")
     for name, value in changed.items():
         setattr(campaign, COLUMNS.get(name, name), value)
     if changed:
-        uow.record(activity.CAMPAIGN_UPDATED, campaign_id=campaign.id, customer_id=None,
-                        data={"changed": sorted(changed)})
+        uow.record(
+            activity.CAMPAIGN_UPDATED, campaign_id=campaign.id, customer_id=None, data={"changed": sorted(changed)}
+        )
     return campaign
 
 
@@ -80,8 +101,12 @@ def set_active(uow: UnitOfWork, campaign_id: str, active: bool) -> Campaign:
     campaign = live_campaign(session, campaign_id, for_update=True)
     if campaign.active != active:
         campaign.active = active
-        uow.record(activity.CAMPAIGN_ENABLED if active else activity.CAMPAIGN_DISABLED,
-                        campaign_id=campaign.id, customer_id=None, data={"active": active})
+        uow.record(
+            activity.CAMPAIGN_ENABLED if active else activity.CAMPAIGN_DISABLED,
+            campaign_id=campaign.id,
+            customer_id=None,
+            data={"active": active},
+        )
     return campaign
 
 
@@ -110,8 +135,10 @@ def _checked(values: dict[str, Any], current: Campaign | None = None) -> dict[st
         values = {**values, "days_of_week": sorted(set(values["days_of_week"]))}
     if "currency" in values:
         values = {**values, "currency": _currency(values["currency"])}
-    _check_dates(values.get("start_date", current and current.start_date),
-                 values.get("expiration_date", current and current.expiration_date))
+    _check_dates(
+        values.get("start_date", current and current.start_date),
+        values.get("expiration_date", current and current.expiration_date),
+    )
     return values
 
 
@@ -150,8 +177,15 @@ def add_tier(uow: UnitOfWork, campaign_id: str, values: dict[str, Any]) -> Tier:
     """A new referral tier; referrers are settled again so it applies to the referrals they have."""
     session = uow.session
     campaign = live_campaign(session, campaign_id)
-    tier = Tier(id=new_id("tier"), campaign_id=campaign.id, name=values["name"], kind=values["kind"],
-                threshold=values["threshold"], reward=_reward(session, campaign.id, values["reward"]), created_at=utcnow())
+    tier = Tier(
+        id=new_id("tier"),
+        campaign_id=campaign.id,
+        name=values["name"],
+        kind=values["kind"],
+        threshold=values["threshold"],
+        reward=_reward(session, campaign.id, values["reward"]),
+        created_at=utcnow(),
+    )
     session.add(tier)
     _tier_changed(uow, tier, "created")
     return tier
@@ -179,12 +213,25 @@ def delete_tier(uow: UnitOfWork, campaign_id: str, tier_id: str) -> None:
 
 
 def _tier_changed(uow: UnitOfWork, tier: Tier, action: str) -> None:
-    uow.record(activity.TIERS_UPDATED, campaign_id=tier.campaign_id, customer_id=None,
-                    data={"tier_id": tier.id, "action": action, "name": tier.name, "kind": tier.kind,
-                          "threshold": tier.threshold, "reward": tier.reward})
+    uow.record(
+        activity.TIERS_UPDATED,
+        campaign_id=tier.campaign_id,
+        customer_id=None,
+        data={
+            "tier_id": tier.id,
+            "action": action,
+            "name": tier.name,
+            "kind": tier.kind,
+            "threshold": tier.threshold,
+            "reward": tier.reward,
+        },
+    )
     if action != "deleted":
-        query = select(Referral.referrer_id).where(Referral.campaign_id == tier.campaign_id,
-                                                   Referral.status == ReferralStatus.ACTIVE).distinct()
+        query = (
+            select(Referral.referrer_id)
+            .where(Referral.campaign_id == tier.campaign_id, Referral.status == ReferralStatus.ACTIVE)
+            .distinct()
+        )
         uow.then(*(followups.settle(tier.campaign_id, referrer_id) for referrer_id in uow.session.scalars(query)))
 
 
@@ -222,11 +269,19 @@ def add_rule(uow: UnitOfWork, campaign_id: str, values: dict[str, Any], code: Co
     live_campaign(session, campaign_id)
     _parse_rule(values)
     code_id = code.id if code else None
-    last = session.scalar(select(func.max(ValidationRule.position)).where(
-        ValidationRule.campaign_id == campaign_id, _scope(code_id)))
-    rule = ValidationRule(id=new_id("rule"), campaign_id=campaign_id, code_id=code_id, name=values["name"],
-                          conditions=values["conditions"], error_message=values.get("error_message"),
-                          position=(last or 0) + 1, created_at=utcnow())
+    last = session.scalar(
+        select(func.max(ValidationRule.position)).where(ValidationRule.campaign_id == campaign_id, _scope(code_id))
+    )
+    rule = ValidationRule(
+        id=new_id("rule"),
+        campaign_id=campaign_id,
+        code_id=code_id,
+        name=values["name"],
+        conditions=values["conditions"],
+        error_message=values.get("error_message"),
+        position=(last or 0) + 1,
+        created_at=utcnow(),
+    )
     session.add(rule)
     _rules_changed(uow, campaign_id, {"rule_id": rule.id, "action": "created", "name": rule.name, "code_id": code_id})
     return rule
@@ -250,8 +305,10 @@ def delete_rule(uow: UnitOfWork, campaign_id: str, rule_id: str) -> None:
     campaign = live_campaign(session, campaign_id)
     rule = campaign_rule(session, campaign_id, rule_id)
     if rule.code_id is None and campaign.rules_logic:
-        raise Conflict(f"the rules logic {campaign.rules_logic!r} refers to rules by number; "
-                       "change or clear it (PUT .../rules/logic) before removing a rule")
+        raise Conflict(
+            f"the rules logic {campaign.rules_logic!r} refers to rules by number; "
+            "change or clear it (PUT .../rules/logic) before removing a rule"
+        )
     session.delete(rule)
     _rules_changed(uow, campaign_id, {"rule_id": rule.id, "action": "deleted", "name": rule.name})
 
@@ -261,8 +318,14 @@ def set_logic(uow: UnitOfWork, campaign_id: str, logic: str | None) -> Campaign:
     session = uow.session
     campaign = live_campaign(session, campaign_id, for_update=True)
     logic = (logic or "").strip() or None
-    count = session.scalar(select(func.count(ValidationRule.id)).where(
-        ValidationRule.campaign_id == campaign_id, ValidationRule.code_id.is_(None))) or 0
+    count = (
+        session.scalar(
+            select(func.count(ValidationRule.id)).where(
+                ValidationRule.campaign_id == campaign_id, ValidationRule.code_id.is_(None)
+            )
+        )
+        or 0
+    )
     if logic is not None:
         try:
             parse_logic(logic, count)
@@ -314,8 +377,12 @@ def delete_template(uow: UnitOfWork, campaign_id: str, name: str) -> None:
 
 
 def _template_changed(uow: UnitOfWork, campaign: Campaign, name: str, action: str) -> None:
-    uow.record(activity.CAMPAIGN_UPDATED, campaign_id=campaign.id, customer_id=None,
-                    data={"changed": ["templates"], "template": name, "action": action})
+    uow.record(
+        activity.CAMPAIGN_UPDATED,
+        campaign_id=campaign.id,
+        customer_id=None,
+        data={"changed": ["templates"], "template": name, "action": action},
+    )
 
 
 def add_code_rule(uow: UnitOfWork, text: str, values: dict[str, Any]) -> ValidationRule:
@@ -331,9 +398,13 @@ def preview(session: Session, campaign_id: str, trigger: str, locale: str | None
     if trigger not in TRIGGERS:
         raise NotFound("trigger", trigger)
     context = sample_context(trigger)
-    context["campaign"] = {**context["campaign"], "id": campaign.id, "name": campaign.name,
-                           "referee_reward": campaign.referee_reward or context["campaign"]["referee_reward"],
-                           "reward_hold_days": campaign.reward_hold_days}
+    context["campaign"] = {
+        **context["campaign"],
+        "id": campaign.id,
+        "name": campaign.name,
+        "referee_reward": campaign.referee_reward or context["campaign"]["referee_reward"],
+        "reward_hold_days": campaign.reward_hold_days,
+    }
     try:
         rendered = Renderer(overrides=campaign.templates).render(trigger, context, locale=locale)
     except TemplateError as error:

@@ -4,19 +4,23 @@ Generation and import insert in chunks of 5,000 with INSERT … ON CONFLICT DO N
 landed: a generated code that collides with a stored one is replaced, not dropped. On PostgreSQL a chunk is
 one multi-row statement (INSERT … SELECT FROM unnest(arrays)), on SQLite one executemany.
 """
+
 from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
 from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
+from app.pipeline.distributions import queue_notifications
+from app.unit_of_work import UnitOfWork, UnitsOfWork
 from db.customers import upsert_customer
 from db.ids import new_id
 from db.models import Campaign, Code, Customer
@@ -27,8 +31,6 @@ from domain import activity
 from domain.codes import CodeError, CodeRow, RowError, code_key, generate_codes, parse_code_config, parse_code_rows
 from domain.emails import normalize_email
 from domain.events import CustomerData
-from app.pipeline.distributions import queue_notifications
-from app.unit_of_work import UnitOfWork, UnitsOfWork
 
 CHUNK = 5000
 CODES = Code.__table__
@@ -66,8 +68,16 @@ def new_codes(session: Session, campaign: Campaign, count: int, *, progress: Pro
 
 
 def _new_row(campaign_id: str, text: str, **values: Any) -> dict[str, Any]:
-    return {"id": new_id("code"), "code": text, "code_key": code_key(text), "campaign_id": campaign_id, "active": True,
-            "redeemed_count": 0, "metadata": {}, **values}
+    return {
+        "id": new_id("code"),
+        "code": text,
+        "code_key": code_key(text),
+        "campaign_id": campaign_id,
+        "active": True,
+        "redeemed_count": 0,
+        "metadata": {},
+        **values,
+    }
 
 
 def _insert(session: Session, rows: list[dict[str, Any]]) -> int:
@@ -80,9 +90,19 @@ def _insert(session: Session, rows: list[dict[str, Any]]) -> int:
     return session.execute(statement, rows).rowcount
 
 
-ARRAY_TYPES = {"id": "varchar", "code": "varchar", "code_key": "varchar", "campaign_id": "varchar", "active": "boolean",
-               "redeemed_count": "integer", "metadata": "jsonb", "created_at": "timestamptz", "category": "varchar",
-               "start_date": "timestamptz", "expiration_date": "timestamptz"}
+ARRAY_TYPES = {
+    "id": "varchar",
+    "code": "varchar",
+    "code_key": "varchar",
+    "campaign_id": "varchar",
+    "active": "boolean",
+    "redeemed_count": "integer",
+    "metadata": "jsonb",
+    "created_at": "timestamptz",
+    "category": "varchar",
+    "start_date": "timestamptz",
+    "expiration_date": "timestamptz",
+}
 UNNEST_INSERT = text(
     f"INSERT INTO codes ({', '.join(ARRAY_TYPES)}) SELECT * FROM unnest("
     + ", ".join(f"CAST(:{name} AS {kind}[])" for name, kind in ARRAY_TYPES.items())
@@ -108,8 +128,11 @@ class ImportReport:
 
     def to_dict(self) -> dict[str, Any]:
         errors = sorted(self.errors, key=lambda error: error.line)
-        return {"imported": self.imported, "updated": self.updated,
-                "errors": [{"line": error.line, "message": error.message} for error in errors]}
+        return {
+            "imported": self.imported,
+            "updated": self.updated,
+            "errors": [{"line": error.line, "message": error.message} for error in errors],
+        }
 
 
 class ImportAborted(Exception):
@@ -120,8 +143,14 @@ class ImportAborted(Exception):
         self.report = report
 
 
-def run_import(units: UnitsOfWork, campaign_id: str, lines: Iterable[str], *,
-               on_error: str = "skip", progress: Progress | None = None) -> ImportReport:
+def run_import(
+    units: UnitsOfWork,
+    campaign_id: str,
+    lines: Iterable[str],
+    *,
+    on_error: str = "skip",
+    progress: Progress | None = None,
+) -> ImportReport:
     """Import a CSV in one transaction; with `abort`, nothing is kept when any row is bad."""
     try:
         with units() as uow:
@@ -130,8 +159,9 @@ def run_import(units: UnitsOfWork, campaign_id: str, lines: Iterable[str], *,
         return ImportReport(0, 0, aborted.report.errors)
 
 
-def import_codes(uow: UnitOfWork, campaign_id: str, lines: Iterable[str], *, on_error: str = "skip",
-                 progress: Progress | None = None) -> ImportReport:
+def import_codes(
+    uow: UnitOfWork, campaign_id: str, lines: Iterable[str], *, on_error: str = "skip", progress: Progress | None = None
+) -> ImportReport:
     """New codes are inserted; codes already in the campaign get their Active and Category updated."""
     if on_error not in ("skip", "abort"):
         raise Invalid("on_error: must be skip or abort")
@@ -145,8 +175,12 @@ def import_codes(uow: UnitOfWork, campaign_id: str, lines: Iterable[str], *, on_
             progress(len(chunk))
     if on_error == "abort" and report.errors:
         raise ImportAborted(report)
-    uow.record(activity.CODES_IMPORTED, campaign_id=campaign.id, customer_id=None,
-                    data={"imported": report.imported, "updated": report.updated, "errors": len(report.errors)})
+    uow.record(
+        activity.CODES_IMPORTED,
+        campaign_id=campaign.id,
+        customer_id=None,
+        data={"imported": report.imported, "updated": report.updated, "errors": len(report.errors)},
+    )
     return report
 
 
@@ -164,8 +198,11 @@ def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
 
 
 def _import_chunk(session: Session, campaign_id: str, rows: list[CodeRow], report: ImportReport) -> None:
-    stored = dict(session.execute(select(Code.code_key, Code.campaign_id).where(
-        Code.code_key.in_([code_key(row.code) for row in rows]))).all())
+    stored = dict(
+        session.execute(
+            select(Code.code_key, Code.campaign_id).where(Code.code_key.in_([code_key(row.code) for row in rows]))
+        ).all()
+    )
     others = [row for row in rows if stored.get(code_key(row.code), campaign_id) != campaign_id]
     report.errors += [RowError(row.line, f"code {row.code!r} belongs to another campaign") for row in others]
     fresh = [row for row in rows if code_key(row.code) not in stored]
@@ -175,33 +212,60 @@ def _import_chunk(session: Session, campaign_id: str, rows: list[CodeRow], repor
     if landed < len(fresh):
         report.errors += _lost(session, fresh, values)
     report.imported += landed
-    report.updated += _update_existing(session, campaign_id, [row for row in rows if stored.get(code_key(row.code)) == campaign_id])
+    report.updated += _update_existing(
+        session, campaign_id, [row for row in rows if stored.get(code_key(row.code)) == campaign_id]
+    )
 
 
 def _lost(session: Session, fresh: list[CodeRow], values: list[dict[str, Any]]) -> list[RowError]:
     """Rows another writer stored first, between our lookup and our insert."""
     landed = set(session.scalars(select(Code.id).where(Code.id.in_([value["id"] for value in values]))))
-    return [RowError(row.line, f"code {row.code!r} already exists") for row, value in zip(fresh, values) if value["id"] not in landed]
+    return [
+        RowError(row.line, f"code {row.code!r} already exists")
+        for row, value in zip(fresh, values, strict=True)
+        if value["id"] not in landed
+    ]
 
 
 def _imported_row(campaign_id: str, row: CodeRow, now: datetime) -> dict[str, Any]:
-    return _new_row(campaign_id, row.code, created_at=now, active=row.active, category=row.category, redeemed_count=row.redeemed_quantity,
-                    start_date=row.start_date, expiration_date=row.expiration_date, metadata=row.metadata)
+    return _new_row(
+        campaign_id,
+        row.code,
+        created_at=now,
+        active=row.active,
+        category=row.category,
+        redeemed_count=row.redeemed_quantity,
+        start_date=row.start_date,
+        expiration_date=row.expiration_date,
+        metadata=row.metadata,
+    )
 
 
 def _update_existing(session: Session, campaign_id: str, rows: list[CodeRow]) -> int:
     """Re-imported codes: only Active and Category change."""
     if not rows:
         return 0
-    values = {"keys": [code_key(row.code) for row in rows], "actives": [row.active for row in rows],
-              "categories": [row.category for row in rows], "campaign_id": campaign_id}
+    values = {
+        "keys": [code_key(row.code) for row in rows],
+        "actives": [row.active for row in rows],
+        "categories": [row.category for row in rows],
+        "campaign_id": campaign_id,
+    }
     if session.get_bind().dialect.name == "postgresql":
         session.execute(UNNEST_UPDATE, values)
     else:
-        statement = (update(CODES).where(CODES.c.code_key == bindparam("key"), CODES.c.campaign_id == campaign_id)
-                     .values(active=bindparam("new_active"), category=bindparam("new_category")))
-        session.execute(statement, [{"key": key, "new_active": active, "new_category": category}
-                                    for key, active, category in zip(values["keys"], values["actives"], values["categories"])])
+        statement = (
+            update(CODES)
+            .where(CODES.c.code_key == bindparam("key"), CODES.c.campaign_id == campaign_id)
+            .values(active=bindparam("new_active"), category=bindparam("new_category"))
+        )
+        session.execute(
+            statement,
+            [
+                {"key": key, "new_active": active, "new_category": category}
+                for key, active, category in zip(values["keys"], values["actives"], values["categories"], strict=True)
+            ],
+        )
     return len(rows)
 
 
@@ -219,8 +283,12 @@ def delete(uow: UnitOfWork, text: str) -> None:
     """Soft delete: redemptions of the code then fail with voucher_disabled."""
     code = code_by_text(uow.session, text, live=True)
     code.deleted_at = utcnow()
-    uow.record(activity.CODES_DELETED, campaign_id=code.campaign_id, customer_id=code.holder_id,
-                    data={"code": code.code, "code_id": code.id})
+    uow.record(
+        activity.CODES_DELETED,
+        campaign_id=code.campaign_id,
+        customer_id=code.holder_id,
+        data={"code": code.code, "code_id": code.id},
+    )
 
 
 def invite(uow: UnitOfWork, campaign_id: str, person: CustomerData, channel: str) -> tuple[Code, bool]:
@@ -273,13 +341,21 @@ def _locked_customer(uow: UnitOfWork, person: CustomerData) -> Customer:
 
 
 def _held_code(session: Session, campaign_id: str, customer_id: str) -> Code | None:
-    query = select(Code).where(Code.campaign_id == campaign_id, Code.holder_id == customer_id, Code.deleted_at.is_(None))
+    query = select(Code).where(
+        Code.campaign_id == campaign_id, Code.holder_id == customer_id, Code.deleted_at.is_(None)
+    )
     return session.scalars(query.order_by(Code.published_at).limit(1)).first()
 
 
 def _unpublished_code(session: Session, campaign_id: str) -> Code | None:
-    query = (select(Code).where(Code.campaign_id == campaign_id, Code.holder_id.is_(None), Code.active.is_(True),
-                                Code.deleted_at.is_(None)).limit(1).with_for_update(skip_locked=True))
+    query = (
+        select(Code)
+        .where(
+            Code.campaign_id == campaign_id, Code.holder_id.is_(None), Code.active.is_(True), Code.deleted_at.is_(None)
+        )
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    )
     return session.scalars(query).first()
 
 
@@ -293,6 +369,11 @@ def _generated_code(uow: UnitOfWork, campaign: Campaign) -> Code:
 def _publish(uow: UnitOfWork, campaign: Campaign, code: Code, customer: Customer, channel: str) -> None:
     code.holder_id, code.published_at, code.publish_channel = customer.id, utcnow(), channel
     subject = f"{code.id}:{customer.id}"
-    uow.record(activity.PUBLICATION_SUCCEEDED, campaign_id=campaign.id, customer_id=customer.id, key=subject,
-               data={"code": code.code, "code_id": code.id, "channel": channel})
+    uow.record(
+        activity.PUBLICATION_SUCCEEDED,
+        campaign_id=campaign.id,
+        customer_id=customer.id,
+        key=subject,
+        data={"code": code.code, "code_id": code.id, "channel": channel},
+    )
     queue_notifications(uow, campaign, customer, "code_published", subject, {"code": code.code})

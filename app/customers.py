@@ -1,4 +1,5 @@
 """Customer commands that come from the customers themselves (the unsubscribe link of an email)."""
+
 from __future__ import annotations
 
 from app.unit_of_work import UnitOfWork

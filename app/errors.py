@@ -1,4 +1,5 @@
 """Which errors are worth retrying: the database or a mail server being briefly unavailable."""
+
 from __future__ import annotations
 
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
@@ -7,7 +8,12 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from notifications.errors import TransientSendError
 
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
-    OperationalError, IntegrityError, PoolTimeoutError, ConnectionError, TimeoutError, TransientSendError,
+    OperationalError,
+    IntegrityError,
+    PoolTimeoutError,
+    ConnectionError,
+    TimeoutError,
+    TransientSendError,
 )
 
 

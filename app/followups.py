@@ -1,4 +1,5 @@
 """Follow-up messages a step or command asks for (`UnitOfWork.then`); they are sent only after its transaction commits."""
+
 from __future__ import annotations
 
 import uuid

@@ -1,14 +1,20 @@
 """Operator commands on pipeline results: roll back a redemption, complete or roll back a reward, resend a
 notification, replay an inbox event, retry and purge failed jobs. Each runs inside the caller's unit of work and
 reuses the pipeline's own step functions, so an operator action and a webhook change rows the same way."""
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
 from sqlalchemy import Update, delete, select, update
 from sqlalchemy.orm import Session
 
+from app import followups
+from app.pipeline.redeem import roll_back
+from app.pipeline.rewards import OPERATOR, complete, roll_back_reward
+from app.unit_of_work import UnitOfWork
 from db.models import Code, Distribution, FailedJob, InboundEvent, Redemption, Reward
 from db.queries.errors import Conflict
 from db.queries.lookups import get
@@ -17,10 +23,6 @@ from db.writes import insert_ignore
 from domain.events import Unparseable
 from domain.model import DistributionStatus, EventStatus, RedemptionStatus, RewardStatus
 from domain.platforms.registry import PARSERS, Parser
-from app import followups
-from app.pipeline.redeem import roll_back
-from app.pipeline.rewards import OPERATOR, complete, roll_back_reward
-from app.unit_of_work import UnitOfWork
 
 OPERATOR_ROLLBACK = "rolled back by an operator"
 
@@ -107,8 +109,11 @@ def _reparse(session: Session, row: InboundEvent, parse: Parser) -> None:
         parsed = parse(row.body.encode("utf-8"), row.headers)
     except Unparseable as problem:
         raise Conflict(f"the event still cannot be parsed: {problem}") from None
-    twin = session.scalar(select(InboundEvent.id).where(InboundEvent.source == row.source,
-                                                         InboundEvent.external_id == parsed.external_id, InboundEvent.id != row.id))
+    twin = session.scalar(
+        select(InboundEvent.id).where(
+            InboundEvent.source == row.source, InboundEvent.external_id == parsed.external_id, InboundEvent.id != row.id
+        )
+    )
     if twin is not None:
         raise Conflict(f"the platform's event {parsed.external_id!r} was received again since, as {twin}")
     row.external_id, row.topic = parsed.external_id, parsed.topic
@@ -150,16 +155,25 @@ def record_failed_job(uow: UnitOfWork, job: dict[str, Any]) -> None:
 
 
 def _event_failed(event_id: str, reason: str) -> Update:
-    return (update(InboundEvent).where(InboundEvent.id == event_id, InboundEvent.status != EventStatus.PROCESSED)
-            .values(status=EventStatus.FAILED, error=reason))
+    return (
+        update(InboundEvent)
+        .where(InboundEvent.id == event_id, InboundEvent.status != EventStatus.PROCESSED)
+        .values(status=EventStatus.FAILED, error=reason)
+    )
 
 
 def _distribution_failed(distribution_id: str, reason: str) -> Update:
-    return (update(Distribution).where(Distribution.id == distribution_id, Distribution.status == DistributionStatus.QUEUED)
-            .values(status=DistributionStatus.FAILED, last_error=reason))
+    return (
+        update(Distribution)
+        .where(Distribution.id == distribution_id, Distribution.status == DistributionStatus.QUEUED)
+        .values(status=DistributionStatus.FAILED, last_error=reason)
+    )
 
 
-GAVE_UP: dict[str, Callable[[str, str], Update]] = {"process_event": _event_failed, "send_distribution": _distribution_failed}
+GAVE_UP: dict[str, Callable[[str, str], Update]] = {
+    "process_event": _event_failed,
+    "send_distribution": _distribution_failed,
+}
 
 
 def _jobs_to_retry(session: Session, job_id: str | None, actor: str | None) -> list[FailedJob]:

@@ -7,11 +7,13 @@ Every pipeline step and every operator command runs inside one. While it is open
 - keeps values it read once and then maintains itself in `memo(name)`, and the customers it has locked.
 Nothing of it outlives the transaction; nothing hides in `session.info`.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -36,10 +38,19 @@ class UnitOfWork:
         """Send these messages once the transaction has committed."""
         self.followups.extend(followups)
 
-    def record(self, activity_type: str, *, campaign_id: str | None, customer_id: str | None, data: dict[str, Any],
-               key: str | None = None) -> None:
+    def record(
+        self,
+        activity_type: str,
+        *,
+        campaign_id: str | None,
+        customer_id: str | None,
+        data: dict[str, Any],
+        key: str | None = None,
+    ) -> None:
         """Append one activity row, written at commit; `key` makes it idempotent (the same step writes it once)."""
-        self.activities.append(activity_row(activity_type, campaign_id=campaign_id, customer_id=customer_id, data=data, key=key))
+        self.activities.append(
+            activity_row(activity_type, campaign_id=campaign_id, customer_id=customer_id, data=data, key=key)
+        )
 
     def memo(self, name: str) -> dict:
         """A dict that lives as long as this transaction, for values read once and then kept up to date by the

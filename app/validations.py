@@ -1,4 +1,5 @@
 """A side-effect-free check of a code for a customer and an order, for checkouts."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -6,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from app.pipeline.redeem import decide_for
 from db.customers import find_customer
 from db.models import Campaign, Customer
 from db.queries.lookups import find_code
@@ -13,7 +15,6 @@ from db.types import utcnow
 from domain.emails import normalize_email
 from domain.redemption import Redeemed
 from domain.rules import log_to_dict
-from app.pipeline.redeem import decide_for
 
 
 @dataclass(frozen=True)
@@ -29,13 +30,24 @@ def validate(session: Session, check: Check) -> dict[str, Any]:
     """The decision the worker would take right now, without writing anything."""
     code = find_code(session, check.code)
     campaign = session.get(Campaign, code.campaign_id) if code else None
-    decision = decide_for(session, campaign, code, _customer(session, check.customer), _order(check.order),
-                          amount=(check.order or {}).get("amount"), now=utcnow())
+    decision = decide_for(
+        session,
+        campaign,
+        code,
+        _customer(session, check.customer),
+        _order(check.order),
+        amount=(check.order or {}).get("amount"),
+        now=utcnow(),
+    )
     session.rollback()
     if isinstance(decision, Redeemed):
         return {"valid": True}
-    return {"valid": False, "failure_code": decision.failure_code.value, "failure_message": decision.message,
-            "logs": [log_to_dict(log) for log in decision.logs]}
+    return {
+        "valid": False,
+        "failure_code": decision.failure_code.value,
+        "failure_message": decision.message,
+        "logs": [log_to_dict(log) for log in decision.logs],
+    }
 
 
 def _customer(session: Session, data: dict[str, Any] | None) -> Customer | None:
@@ -46,12 +58,23 @@ def _customer(session: Session, data: dict[str, Any] | None) -> Customer | None:
     found = find_customer(session, data.get("source_id"), normalize_email(email))
     if found is not None:
         return found
-    return Customer(id="new", source_id=data.get("source_id"), email=email, name=data.get("name"),
-                    meta=dict(data.get("metadata") or {}), orders_count=0, orders_amounts={})
+    return Customer(
+        id="new",
+        source_id=data.get("source_id"),
+        email=email,
+        name=data.get("name"),
+        meta=dict(data.get("metadata") or {}),
+        orders_count=0,
+        orders_amounts={},
+    )
 
 
 def _order(data: dict[str, Any] | None) -> dict[str, Any] | None:
     if data is None:
         return None
-    return {"amount": data.get("amount"), "items": list(data.get("items") or []), "metadata": data.get("metadata") or {},
-            "currency": data.get("currency")}
+    return {
+        "amount": data.get("amount"),
+        "items": list(data.get("items") or []),
+        "metadata": data.get("metadata") or {},
+        "currency": data.get("currency"),
+    }

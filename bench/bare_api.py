@@ -1,7 +1,8 @@
 """The yardstick for intake: an ASGI endpoint that only reads the body, served like `referrals api` serves the app.
 
-    python -m bench.bare_api --port 8123
+python -m bench.bare_api --port 8123
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,8 +35,15 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args()
     # The same call as cli.main.api (`referrals api`): processes, factory, warning level, no access log.
-    uvicorn.run("bench.bare_api:app_factory", factory=True, host=args.host, port=args.port, workers=args.workers,
-                log_level="warning", access_log=False)
+    uvicorn.run(
+        "bench.bare_api:app_factory",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level="warning",
+        access_log=False,
+    )
 
 
 if __name__ == "__main__":

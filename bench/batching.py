@@ -9,6 +9,7 @@ is per-statement and per-transaction overhead, which batching removes, and how m
 
     bench/run --only batching
 """
+
 from __future__ import annotations
 
 import gc
@@ -21,6 +22,7 @@ from sqlalchemy import Engine, bindparam, create_engine, delete, func, insert, s
 from sqlalchemy.pool import NullPool
 
 from api.app import create_app
+from app.pipeline.events import process_event
 from bench.config import Config
 from bench.cpu import backends_of, metered
 from bench.infra import in_process_runtime
@@ -29,14 +31,22 @@ from bootstrap.runtime import Runtime
 from db.models import Base, Code, InboundEvent
 from domain.model import EventStatus
 from tests.support.pipeline import body_of, shopify_headers, shopify_order
-from app.pipeline.events import process_event
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # starlette's TestClient warns about httpx on import
     from fastapi.testclient import TestClient
 
 # What a referral order writes, parents before children (the order the set-based pass inserts them in).
-WRITTEN = ("customers", "orders", "redemptions", "referrals", "reward_redemptions", "ledger_entries", "distributions", "activities")
+WRITTEN = (
+    "customers",
+    "orders",
+    "redemptions",
+    "referrals",
+    "reward_redemptions",
+    "ledger_entries",
+    "distributions",
+    "activities",
+)
 REFERRERS = 10
 
 
@@ -68,11 +78,18 @@ def _compare(runtime: Runtime, orders: int, batch: int) -> dict:
         _write_set_based(runtime.engine, written, event_ids, batch)
     _check_rewritten(runtime.engine, written)
     per_event_ms, set_based_ms = (reading.per_unit_ms(orders)["postgres"] for reading in (per_event, set_based))
-    return {"pg_cpu_ms_per_order": per_event_ms, "pg_cpu_ms_per_order_set_based": set_based_ms,
-            "detail": {"orders": orders, "batch": batch, "rows_per_order": _rows_per_order(written, orders),
-                       "postgres_cpu_ms_per_order": {"per_event_today": per_event_ms, "set_based_writes": set_based_ms},
-                       "set_based_share": round(set_based_ms / per_event_ms, 2) if per_event_ms else None,
-                       "note": "same rows; the set-based pass leaves out a batched pipeline's reads (a few per batch)"}}
+    return {
+        "pg_cpu_ms_per_order": per_event_ms,
+        "pg_cpu_ms_per_order_set_based": set_based_ms,
+        "detail": {
+            "orders": orders,
+            "batch": batch,
+            "rows_per_order": _rows_per_order(written, orders),
+            "postgres_cpu_ms_per_order": {"per_event_today": per_event_ms, "set_based_writes": set_based_ms},
+            "set_based_share": round(set_based_ms / per_event_ms, 2) if per_event_ms else None,
+            "note": "same rows; the set-based pass leaves out a batched pipeline's reads (a few per batch)",
+        },
+    }
 
 
 def _post(client: TestClient, codes: list[str], *, first: int, count: int) -> list[str]:
@@ -80,7 +97,9 @@ def _post(client: TestClient, codes: list[str], *, first: int, count: int) -> li
     ids = []
     for number in range(first, first + count):
         body = body_of(shopify_order(number, code=codes[number % len(codes)], email=f"friend{number}@example.com"))
-        response = client.post("/webhooks/shopify", content=body, headers=shopify_headers(body, webhook_id=f"batching-{number}"))
+        response = client.post(
+            "/webhooks/shopify", content=body, headers=shopify_headers(body, webhook_id=f"batching-{number}")
+        )
         assert response.status_code == 202, response.text
         ids.append(response.json()["event_id"])
     return ids
@@ -102,13 +121,28 @@ def _take_back(engine: Engine, event_ids: list[str]) -> Written:
     """Read the rows the events wrote, delete them and reopen the events, as if they had never been processed."""
     tables = Base.metadata.tables
     with engine.begin() as connection:
-        started = dict(connection.execute(select(InboundEvent.id, InboundEvent.processed_at).where(InboundEvent.id.in_(event_ids))).all())
+        started = dict(
+            connection.execute(
+                select(InboundEvent.id, InboundEvent.processed_at).where(InboundEvent.id.in_(event_ids))
+            ).all()
+        )
         since = min(started.values())
-        rows = {name: [dict(row._mapping) for row in connection.execute(
-            select(tables[name]).where(tables[name].c.created_at >= since).order_by(tables[name].c.created_at))] for name in WRITTEN}
+        rows = {
+            name: [
+                dict(row._mapping)
+                for row in connection.execute(
+                    select(tables[name]).where(tables[name].c.created_at >= since).order_by(tables[name].c.created_at)
+                )
+            ]
+            for name in WRITTEN
+        }
         for name in reversed(WRITTEN):
             connection.execute(delete(tables[name]).where(tables[name].c.created_at >= since))
-        connection.execute(update(InboundEvent).where(InboundEvent.id.in_(event_ids)).values(status=EventStatus.RECEIVED, processed_at=None))
+        connection.execute(
+            update(InboundEvent)
+            .where(InboundEvent.id.in_(event_ids))
+            .values(status=EventStatus.RECEIVED, processed_at=None)
+        )
         connection.execute(update(Code).values(redeemed_count=Code.redeemed_count - len(event_ids) // REFERRERS))
     return Written(rows, [started[event_id] for event_id in event_ids])
 
@@ -120,24 +154,37 @@ def _write_set_based(engine: Engine, written: Written, event_ids: list[str], bat
         low = written.started[first]
         high = written.started[first + batch] if first + batch < len(event_ids) else None
         with engine.begin() as connection:
-            connection.execute(update(InboundEvent).where(InboundEvent.id.in_(event_ids[first:first + batch]))
-                               .values(status=EventStatus.PROCESSED, processed_at=func.now()))
+            connection.execute(
+                update(InboundEvent)
+                .where(InboundEvent.id.in_(event_ids[first : first + batch]))
+                .values(status=EventStatus.PROCESSED, processed_at=func.now())
+            )
             connection.execute(select(Code.id).order_by(Code.id).with_for_update()).all()
             for name in WRITTEN:
-                chunk = [row for row in written.rows[name] if row["created_at"] >= low and (high is None or row["created_at"] < high)]
-                if chunk:  # with RETURNING, SQLAlchemy sends one multi-row INSERT … VALUES per chunk ("insertmanyvalues")
+                chunk = [
+                    row
+                    for row in written.rows[name]
+                    if row["created_at"] >= low and (high is None or row["created_at"] < high)
+                ]
+                if (
+                    chunk
+                ):  # with RETURNING, SQLAlchemy sends one multi-row INSERT … VALUES per chunk ("insertmanyvalues")
                     table = tables[name]
                     connection.execute(insert(table).returning(*table.primary_key.columns), chunk).all()
-            connection.execute(update(Code).values(redeemed_count=Code.redeemed_count + bindparam("per_code")),
-                               {"per_code": len(event_ids[first:first + batch]) // REFERRERS})
+            connection.execute(
+                update(Code).values(redeemed_count=Code.redeemed_count + bindparam("per_code")),
+                {"per_code": len(event_ids[first : first + batch]) // REFERRERS},
+            )
 
 
 def _check_rewritten(engine: Engine, written: Written) -> None:
     """The set-based pass must have written every row back (a chunking mistake would flatter it)."""
     tables = Base.metadata.tables
     with engine.connect() as connection:
-        counts = {name: connection.scalar(select(func.count()).where(tables[name].c.created_at >= written.started[0]))
-                  for name in WRITTEN}
+        counts = {
+            name: connection.scalar(select(func.count()).where(tables[name].c.created_at >= written.started[0]))
+            for name in WRITTEN
+        }
     expected = {name: len(rows) for name, rows in written.rows.items()}
     if counts != expected:
         raise RuntimeError(f"the set-based pass wrote {counts}, not the {expected} taken back")

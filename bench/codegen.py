@@ -4,6 +4,7 @@
 
 SPEC §8 asks for 100,000 codes in ≤ 5 s and exports that stream in constant memory.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -12,20 +13,20 @@ import sys
 import tempfile
 import time
 import tracemalloc
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
-from bootstrap.runtime import build_runtime  # noqa: E402
-from config.settings import Settings  # noqa: E402
-from app import campaigns, codes  # noqa: E402
-from db.migrate import upgrade  # noqa: E402
-from db.queries.export import codes_csv  # noqa: E402
-from domain.codes import CODE_CSV_HEADER, generate_codes, parse_code_config  # noqa: E402
-from tests.support.databases import postgres_database  # noqa: E402
+from app import campaigns, codes
+from bootstrap.runtime import build_runtime
+from config.settings import Settings
+from db.migrate import upgrade
+from db.queries.export import codes_csv
+from domain.codes import CODE_CSV_HEADER, generate_codes, parse_code_config
+from tests.support.databases import postgres_database
 
 DEFAULT_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
@@ -74,8 +75,10 @@ def run(runtime, count: int) -> dict[str, float]:
     with timed(f"export {count:,} codes (streamed CSV)", results), export_path.open("w") as out:
         for chunk in codes_csv(runtime.session_factory, generated):
             out.write(chunk)
-    print(f"{'  export file size / peak Python memory':<44} {export_path.stat().st_size / 1e6:6.1f} MB / "
-          f"{export_peak_memory(runtime, generated) / 1e6:.1f} MB")
+    print(
+        f"{'  export file size / peak Python memory':<44} {export_path.stat().st_size / 1e6:6.1f} MB / "
+        f"{export_peak_memory(runtime, generated) / 1e6:.1f} MB"
+    )
     imported = new_campaign(runtime, "Bench import", "IMP-########-??")
     source = fresh_csv(count)
     with timed(f"import {count:,} new codes from CSV", results):

@@ -1,4 +1,5 @@
 """How big each benchmark is: the full run, or `--quick` (under three minutes in all)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -15,7 +16,9 @@ class Config:
     connections: int = 32
     fixed_rate: int = 500
     fixed_rate_seconds: float = 15.0
-    api_workers: int = 2  # `referrals api --workers N`, one per core as docs/deployment.md advises; the bare endpoint too
+    api_workers: int = (
+        2  # `referrals api --workers N`, one per core as docs/deployment.md advises; the bare endpoint too
+    )
     # end to end, no-op ceiling, memory
     processes: int = 2
     threads: int = 4
@@ -42,7 +45,18 @@ class Config:
     def for_run(cls, *, quick: bool, log_dir: Path, profile: bool = False, notification_processes: int = 1) -> Config:
         if not quick:
             return cls(quick=False, log_dir=log_dir, profile=profile, notification_processes=notification_processes)
-        return cls(quick=True, log_dir=log_dir, profile=profile, notification_processes=notification_processes,
-                   intake_seconds=5.0, fixed_rate_seconds=5.0,
-                   e2e_orders=600, e2e_timeout_s=120.0, noop_messages=5_000, latency_seconds=8.0,
-                   redemptions=100_000, activities=500_000, read_repeats=30)
+        return cls(
+            quick=True,
+            log_dir=log_dir,
+            profile=profile,
+            notification_processes=notification_processes,
+            intake_seconds=5.0,
+            fixed_rate_seconds=5.0,
+            e2e_orders=600,
+            e2e_timeout_s=120.0,
+            noop_messages=5_000,
+            latency_seconds=8.0,
+            redemptions=100_000,
+            activities=500_000,
+            read_repeats=30,
+        )

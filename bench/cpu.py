@@ -1,12 +1,13 @@
 """CPU time spent by each part of the system during a measurement, from /proc: it shows what a request or an order
 costs on its own, whatever else shares the machine (wall-clock rates do not)."""
+
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
 
 from sqlalchemy import text
 
@@ -16,6 +17,7 @@ Pids = Callable[[], list[int]]
 
 def tree(pid: int) -> Pids:
     """`pid` and all its descendants, found again at each reading."""
+
     def pids() -> list[int]:
         found, todo = [], [pid]
         while todo:
@@ -24,27 +26,38 @@ def tree(pid: int) -> Pids:
             for task in Path(f"/proc/{current}/task").glob("*/children"):
                 todo += [int(child) for child in _read(task).split()]
         return found
+
     return pids
 
 
 def backends_of(engine) -> Pids:
     """The PostgreSQL server processes serving the engine's database."""
+
     def pids() -> list[int]:
         with engine.connect() as connection:
             return list(connection.scalars(text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")))
+
     return pids
 
 
 def database_counters(engine) -> dict[str, Callable[[], int]]:
     """PostgreSQL's counters for the engine's database: connections opened (a pool that keeps reconnecting shows
     here), transactions committed and rolled back."""
+
     def counter(column: str) -> Callable[[], int]:
         def count() -> int:
             with engine.connect() as connection:
-                return connection.scalar(text(f"SELECT {column} FROM pg_stat_database WHERE datname = current_database()"))
+                return connection.scalar(
+                    text(f"SELECT {column} FROM pg_stat_database WHERE datname = current_database()")
+                )
+
         return count
-    return {"pg_sessions_opened": counter("sessions"), "pg_commits": counter("xact_commit"),
-            "pg_rollbacks": counter("xact_rollback")}
+
+    return {
+        "pg_sessions_opened": counter("sessions"),
+        "pg_commits": counter("xact_commit"),
+        "pg_rollbacks": counter("xact_rollback"),
+    }
 
 
 @dataclass
@@ -65,11 +78,13 @@ class Reading:
     def summary(self, units: int, unit: str) -> dict:
         cores = os.cpu_count() or 1
         ours = sum(self.seconds.values())
-        return {f"cpu_ms_per_{unit}": self.per_unit_ms(units),
-                f"cpu_ms_per_{unit}_total": round(1000 * ours / units, 3) if units else None,
-                "machine_busy_pct": round(100 * self.machine_busy / (self.wall * cores), 1) if self.wall else None,
-                "measured_processes_pct_of_machine": round(100 * ours / (self.wall * cores), 1) if self.wall else None,
-                **{f"{name}_per_{unit}": round(value / units, 2) for name, value in self.counted.items() if units}}
+        return {
+            f"cpu_ms_per_{unit}": self.per_unit_ms(units),
+            f"cpu_ms_per_{unit}_total": round(1000 * ours / units, 3) if units else None,
+            "machine_busy_pct": round(100 * self.machine_busy / (self.wall * cores), 1) if self.wall else None,
+            "measured_processes_pct_of_machine": round(100 * ours / (self.wall * cores), 1) if self.wall else None,
+            **{f"{name}_per_{unit}": round(value / units, 2) for name, value in self.counted.items() if units},
+        }
 
 
 @contextmanager

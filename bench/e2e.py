@@ -1,6 +1,7 @@
 """End to end: referral orders posted to `referrals api` while `referrals worker` runs, until every reward, activity
 row and email exists; beside it the drain rate of a no-op actor with the same processes and threads, and the
 peak memory of the worker processes."""
+
 from __future__ import annotations
 
 import time
@@ -18,10 +19,13 @@ def run(config: Config) -> dict:
     with product_stack("e2e", config.log_dir) as stack:
         noop = noop_drain(stack, config)
         orders = _orders(stack, config)
-    return {"e2e_orders_per_s": orders["orders_per_s"], "noop_msgs_per_s": noop["msgs_per_s"],
-            "e2e_vs_noop": round(orders["orders_per_s"] / noop["msgs_per_s"], 3) if noop["msgs_per_s"] else None,
-            "worker_rss_mb": max(orders["worker_peak_rss_mb"], default=None),
-            "detail": {"orders": orders, "noop": noop}}
+    return {
+        "e2e_orders_per_s": orders["orders_per_s"],
+        "noop_msgs_per_s": noop["msgs_per_s"],
+        "e2e_vs_noop": round(orders["orders_per_s"] / noop["msgs_per_s"], 3) if noop["msgs_per_s"] else None,
+        "worker_rss_mb": max(orders["worker_peak_rss_mb"], default=None),
+        "detail": {"orders": orders, "noop": noop},
+    }
 
 
 def noop_drain(stack: Stack, config: Config) -> dict:
@@ -32,8 +36,14 @@ def noop_drain(stack: Stack, config: Config) -> dict:
         first_seen, left_then, done = _watch_drain(broker)
     broker.close()
     rate = left_then / (done - first_seen) if done > first_seen else None
-    return {"messages": config.noop_messages, "measured": left_then, "seconds": round(done - first_seen, 3),
-            "msgs_per_s": round(rate, 1) if rate else None, "processes": config.processes, "threads": config.threads}
+    return {
+        "messages": config.noop_messages,
+        "measured": left_then,
+        "seconds": round(done - first_seen, 3),
+        "msgs_per_s": round(rate, 1) if rate else None,
+        "processes": config.processes,
+        "threads": config.threads,
+    }
 
 
 def _watch_drain(broker, timeout_s: float = 300.0) -> tuple[float, int, float]:
@@ -54,20 +64,34 @@ def _orders(stack: Stack, config: Config) -> dict:
     codes = seed_referrers(stack, config.referrers)
     requests = order_requests(codes, config.e2e_orders, run="e2e")
     expected = Expected.of(config.e2e_orders, config.referrers)
-    with pipeline(stack, config) as product, \
-            sampled(product.workers.pid, "e2e-workers", config), \
-            metered(_components(stack, product), database_counters(stack.runtime.engine)) as cpu:
+    with (
+        pipeline(stack, config) as product,
+        sampled(product.workers.pid, "e2e-workers", config),
+        metered(_components(stack, product), database_counters(stack.runtime.engine)) as cpu,
+    ):
         started = time.perf_counter()
         posted = closed_loop(product.port, requests, connections=config.connections).summary()
         counts, complete = wait_until_finished(stack, expected, started + config.e2e_timeout_s)
         elapsed = time.perf_counter() - started
         peaks = worker_peak_rss(product.workers)
-    return {"orders": config.e2e_orders, "referrers": config.referrers, "complete": complete, "seconds": round(elapsed, 2),
-            "orders_per_s": round(config.e2e_orders / elapsed, 1) if complete else None,
-            "posting": posted, "produced": counts, "expected": vars(expected), "worker_peak_rss_mb": peaks,
-            "cpu": cpu.summary(config.e2e_orders, "order")}
+    return {
+        "orders": config.e2e_orders,
+        "referrers": config.referrers,
+        "complete": complete,
+        "seconds": round(elapsed, 2),
+        "orders_per_s": round(config.e2e_orders / elapsed, 1) if complete else None,
+        "posting": posted,
+        "produced": counts,
+        "expected": vars(expected),
+        "worker_peak_rss_mb": peaks,
+        "cpu": cpu.summary(config.e2e_orders, "order"),
+    }
 
 
 def _components(stack: Stack, product: Pipeline) -> dict:
-    return {"api": tree(product.api.pid), "workers": tree(product.workers.pid),
-            "postgres": backends_of(stack.runtime.engine), "load_generator_and_driver": this_process}
+    return {
+        "api": tree(product.api.pid),
+        "workers": tree(product.workers.pid),
+        "postgres": backends_of(stack.runtime.engine),
+        "load_generator_and_driver": this_process,
+    }

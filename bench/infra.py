@@ -1,12 +1,13 @@
 """What every benchmark stands on: a PostgreSQL database and a Redis database of its own, the machine it ran on."""
+
 from __future__ import annotations
 
 import os
 import platform
 import tempfile
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from bootstrap.runtime import Runtime, build_runtime
 from config.logging import configure_logging
@@ -33,8 +34,16 @@ def in_process_runtime(label: str) -> Iterator[Runtime]:
     """The product wired in this process (stub broker, `.eml` outbox) on a fresh, migrated PostgreSQL database."""
     configure_logging("console", "WARNING")
     with postgres_database(label) as database_url, tempfile.TemporaryDirectory() as outbox:
-        runtime = build_runtime(Settings(_env_file=None, database_url=database_url, shopify_secret=SHOPIFY_SECRET,
-                                         outbox_dir=Path(outbox), log_level="WARNING", db_pool_size=2))
+        runtime = build_runtime(
+            Settings(
+                _env_file=None,
+                database_url=database_url,
+                shopify_secret=SHOPIFY_SECRET,
+                outbox_dir=Path(outbox),
+                log_level="WARNING",
+                db_pool_size=2,
+            )
+        )
         upgrade(runtime.engine)
         try:
             yield runtime
@@ -45,7 +54,15 @@ def in_process_runtime(label: str) -> Iterator[Runtime]:
 def machine() -> dict:
     """Cores, CPU model, memory and load when the run started (other work on the machine skews the figures)."""
     cpuinfo = Path("/proc/cpuinfo").read_text()
-    model = next((line.split(":", 1)[1].strip() for line in cpuinfo.splitlines() if line.startswith("model name")), platform.processor())
+    model = next(
+        (line.split(":", 1)[1].strip() for line in cpuinfo.splitlines() if line.startswith("model name")),
+        platform.processor(),
+    )
     meminfo = Path("/proc/meminfo").read_text().split()
-    return {"cores": os.cpu_count(), "cpu_model": model, "memory_mb": int(meminfo[meminfo.index("MemTotal:") + 1]) // 1024,
-            "load_average_at_start": list(os.getloadavg()), "python": platform.python_version()}
+    return {
+        "cores": os.cpu_count(),
+        "cpu_model": model,
+        "memory_mb": int(meminfo[meminfo.index("MemTotal:") + 1]) // 1024,
+        "load_average_at_start": list(os.getloadavg()),
+        "python": platform.python_version(),
+    }

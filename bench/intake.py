@@ -1,5 +1,6 @@
 """Intake: signed Shopify order webhooks at full speed against `referrals api` and against a body-only endpoint,
 then at a fixed 500 requests/s for latency. No workers run: this is the webhook path alone."""
+
 from __future__ import annotations
 
 import itertools
@@ -19,18 +20,38 @@ def run(config: Config) -> dict:
     with product_stack("intake", config.log_dir) as stack:
         codes = seed_referrers(stack, config.referrers)
         with bare_api(stack, config.api_workers) as (process, port):
-            bare = _saturate(port, itertools.cycle(order_requests(codes, 2_000, run="bare")), config,
-                             {"bare": tree(process.pid), "load_generator": this_process})
+            bare = _saturate(
+                port,
+                itertools.cycle(order_requests(codes, 2_000, run="bare")),
+                config,
+                {"bare": tree(process.pid), "load_generator": this_process},
+            )
         with api(stack, config.api_workers) as (process, port), sampled(process.pid, "intake-api", config):
-            intake = _saturate(port, iter(order_requests(codes, _capacity(config), run="max")), config,
-                               {"api": tree(process.pid), "postgres": backends_of(stack.runtime.engine),
-                                "load_generator": this_process}, database_counters(stack.runtime.engine))
+            intake = _saturate(
+                port,
+                iter(order_requests(codes, _capacity(config), run="max")),
+                config,
+                {
+                    "api": tree(process.pid),
+                    "postgres": backends_of(stack.runtime.engine),
+                    "load_generator": this_process,
+                },
+                database_counters(stack.runtime.engine),
+            )
             steady = _fixed_rate(port, codes, config)
-    return {"intake_rps": intake["rps"], "intake_bare_rps": bare["rps"],
-            "intake_ratio": round(intake["rps"] / bare["rps"], 3) if bare["rps"] else None,
-            "intake_p99_ms": steady["p99_ms"],
-            "detail": {"bare_closed_loop": bare, "intake_closed_loop": intake, f"intake_fixed_{config.fixed_rate}_rps": steady,
-                       "connections": config.connections, "workers_running": False}}
+    return {
+        "intake_rps": intake["rps"],
+        "intake_bare_rps": bare["rps"],
+        "intake_ratio": round(intake["rps"] / bare["rps"], 3) if bare["rps"] else None,
+        "intake_p99_ms": steady["p99_ms"],
+        "detail": {
+            "bare_closed_loop": bare,
+            "intake_closed_loop": intake,
+            f"intake_fixed_{config.fixed_rate}_rps": steady,
+            "connections": config.connections,
+            "workers_running": False,
+        },
+    }
 
 
 def _capacity(config: Config) -> int:

@@ -1,4 +1,5 @@
 """The one process launcher: a command in its own process group, logging to a file, ready when a probe says so."""
+
 from __future__ import annotations
 
 import os
@@ -6,10 +7,10 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator, Mapping
 
 from bench.infra import ROOT
 
@@ -40,6 +41,7 @@ def port_open(port: int) -> Probe:
     def probe(_: Launched) -> bool:
         with socket.socket() as sock:
             return sock.connect_ex(("127.0.0.1", port)) == 0
+
     return probe
 
 
@@ -54,13 +56,15 @@ def free_port() -> int:
 
 
 @contextmanager
-def launched(name: str, argv: list[str], *, env: Mapping[str, str], log_dir: Path, ready: Probe,
-             timeout_s: float = 60.0) -> Iterator[Launched]:
+def launched(
+    name: str, argv: list[str], *, env: Mapping[str, str], log_dir: Path, ready: Probe, timeout_s: float = 60.0
+) -> Iterator[Launched]:
     """Run `argv` until the block ends; SIGTERM to the whole group then, SIGKILL if it lingers."""
     log_path = log_dir / f"{name}.log"
     with open(log_path, "wb") as log:  # a fresh log per launch: readiness probes read it
-        process = subprocess.Popen(argv, cwd=ROOT, env={**_base_env(), **env}, stdout=log, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
+        process = subprocess.Popen(
+            argv, cwd=ROOT, env={**_base_env(), **env}, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
     running = Launched(name, process, log_path)
     try:
         _wait_ready(running, ready, timeout_s)
@@ -78,7 +82,9 @@ def _wait_ready(running: Launched, ready: Probe, timeout_s: float) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if running.process.poll() is not None:
-            raise RuntimeError(f"{running.name} exited with {running.process.returncode}:\n{running.log_text()[-3000:]}")
+            raise RuntimeError(
+                f"{running.name} exited with {running.process.returncode}:\n{running.log_text()[-3000:]}"
+            )
         if ready(running):
             return
         time.sleep(0.05)

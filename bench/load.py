@@ -4,6 +4,7 @@ Two shapes: `closed_loop` (N connections, each sends its next request when the l
 maximum rate) and `fixed_rate` (requests start on a schedule whatever the answers do; latency is measured
 from the scheduled start, so a slow server is not hidden by a slow sender).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -11,9 +12,9 @@ import gc
 import math
 import time
 from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator, Mapping
 
 import uvloop
 
@@ -24,8 +25,12 @@ NETWORK_ERRORS = (OSError, asyncio.IncompleteReadError, ValueError)
 
 def encode_post(path: str, headers: Mapping[str, str], body: bytes) -> bytes:
     """A complete keep-alive POST request, ready to write to a socket."""
-    lines = [f"POST {path} HTTP/1.1", f"Host: {HOST}", f"Content-Length: {len(body)}",
-             *(f"{name}: {value}" for name, value in headers.items())]
+    lines = [
+        f"POST {path} HTTP/1.1",
+        f"Host: {HOST}",
+        f"Content-Length: {len(body)}",
+        *(f"{name}: {value}" for name, value in headers.items()),
+    ]
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
 
 
@@ -44,11 +49,17 @@ class Outcome:
 
     def summary(self) -> dict:
         done = len(self.latencies_ms)
-        return {"requests": done, "network_errors": self.errors, "elapsed_s": round(self.elapsed_s, 3),
-                "rps": round(done / self.elapsed_s, 1) if self.elapsed_s else 0.0,
-                "p50_ms": percentile(self.latencies_ms, 50), "p90_ms": percentile(self.latencies_ms, 90),
-                "p99_ms": percentile(self.latencies_ms, 99), "max_ms": percentile(self.latencies_ms, 100),
-                "statuses": {str(code): count for code, count in sorted(self.statuses.items())}}
+        return {
+            "requests": done,
+            "network_errors": self.errors,
+            "elapsed_s": round(self.elapsed_s, 3),
+            "rps": round(done / self.elapsed_s, 1) if self.elapsed_s else 0.0,
+            "p50_ms": percentile(self.latencies_ms, 50),
+            "p90_ms": percentile(self.latencies_ms, 90),
+            "p99_ms": percentile(self.latencies_ms, 99),
+            "max_ms": percentile(self.latencies_ms, 100),
+            "statuses": {str(code): count for code, count in sorted(self.statuses.items())},
+        }
 
 
 def percentile(values: list[float], p: float) -> float | None:
@@ -84,7 +95,9 @@ class Connection:
         return self.reader.at_eof() or self.writer.is_closing()
 
 
-async def _send(connection: Connection | None, port: int, raw: bytes, outcome: Outcome) -> tuple[Connection | None, int | None]:
+async def _send(
+    connection: Connection | None, port: int, raw: bytes, outcome: Outcome
+) -> tuple[Connection | None, int | None]:
     """Send `raw`, reconnecting and resending after a network error; returns the connection to reuse and the status."""
     for _ in range(ATTEMPTS):
         try:
@@ -104,7 +117,7 @@ def _content_length(head: bytes) -> int:
     if start < 0:
         raise ValueError("the server answered without Content-Length")
     end = head.find(b"\r\n", start + 2)
-    return int(head[start + 17:end])
+    return int(head[start + 17 : end])
 
 
 def closed_loop(port: int, requests: Iterable[bytes], *, connections: int, duration_s: float | None = None) -> Outcome:

@@ -1,7 +1,8 @@
 """A no-op dramatiq actor on a RedisBroker: the ceiling a pipeline step could reach with these processes and threads.
 
-    BENCH_REDIS_URL=redis://127.0.0.1:6379/5 python -m dramatiq bench.noop_worker:setup --processes 2 --threads 8
+BENCH_REDIS_URL=redis://127.0.0.1:6379/5 python -m dramatiq bench.noop_worker:setup --processes 2 --threads 8
 """
+
 from __future__ import annotations
 
 import os

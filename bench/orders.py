@@ -1,5 +1,6 @@
 """The referral-order scenario: a campaign with a few referrers (an `each` tier and a milestone), signed Shopify
 orders that each make a new referee of one of them, and what the pipeline must have produced once it is done."""
+
 from __future__ import annotations
 
 import json
@@ -20,7 +21,7 @@ from tests.support.pipeline import shopify_headers, shopify_order
 from tests.support.seed import EACH_CREDITS, FIVE_POINTS, seed_campaign
 
 MILESTONE = FIVE_POINTS["threshold"]
-ORDER_ACTIVITIES = 3   # order paid, redemption succeeded, referred
+ORDER_ACTIVITIES = 3  # order paid, redemption succeeded, referred
 REWARD_ACTIVITIES = 4  # reward created, rewarded, reward completed, email sent
 UNFINISHED = ("queued", "sending")
 POLL_SECONDS = 0.25
@@ -49,13 +50,29 @@ def seed_referrers(stack: Stack, count: int) -> list[str]:
     with stack.runtime.session_factory() as session, session.begin():
         for number in range(1, count):
             email = f"referrer{number}@example.com"
-            holder = Customer(id=new_id("cust"), source_id=f"bench-referrer-{number}", email=email,
-                              email_normalized=normalize_email(email), name=f"Referrer {number}", meta={})
+            holder = Customer(
+                id=new_id("cust"),
+                source_id=f"bench-referrer-{number}",
+                email=email,
+                email_normalized=normalize_email(email),
+                name=f"Referrer {number}",
+                meta={},
+            )
             code = f"BENCH-REF-{number:04d}"
             session.add(holder)
             session.flush()
-            session.add(Code(id=new_id("code"), code=code, code_key=code_key(code), campaign_id=first.campaign_id,
-                             holder_id=holder.id, published_at=utcnow(), publish_channel="api", meta={}))
+            session.add(
+                Code(
+                    id=new_id("code"),
+                    code=code,
+                    code_key=code_key(code),
+                    campaign_id=first.campaign_id,
+                    holder_id=holder.id,
+                    published_at=utcnow(),
+                    publish_channel="api",
+                    meta={},
+                )
+            )
             codes.append(code)
     return codes
 
@@ -76,14 +93,20 @@ def progress(stack: Stack) -> dict[str, int]:
         counts = {
             "rewards": session.scalar(select(func.count()).select_from(Reward)),
             "activities": session.scalar(select(func.count()).select_from(Activity)),
-            "unsent": session.scalar(select(func.count()).select_from(Distribution).where(Distribution.status.in_(UNFINISHED))),
+            "unsent": session.scalar(
+                select(func.count()).select_from(Distribution).where(Distribution.status.in_(UNFINISHED))
+            ),
         }
     return counts | {"emails": delivered(stack.redis())}
 
 
 def finished(counts: dict[str, int], expected: Expected) -> bool:
-    return (counts["rewards"] >= expected.rewards and counts["activities"] >= expected.activities
-            and counts["emails"] >= expected.emails and counts["unsent"] == 0)
+    return (
+        counts["rewards"] >= expected.rewards
+        and counts["activities"] >= expected.activities
+        and counts["emails"] >= expected.emails
+        and counts["unsent"] == 0
+    )
 
 
 def wait_until_finished(stack: Stack, expected: Expected, deadline: float) -> tuple[dict[str, int], bool]:

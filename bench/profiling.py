@@ -4,13 +4,14 @@ Two recordings per process tree: `wall` (every non-idle thread, so time waiting 
 and `cpu` (only threads holding the GIL: where the Python time goes). The raw files (collapsed stacks) open in
 speedscope.app or turn into a flame graph with flamegraph.pl; `<name>.<mode>.top.txt` lists the top frames.
 """
+
 from __future__ import annotations
 
 import signal
 from collections import Counter
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager, nullcontext
 from pathlib import Path
-from typing import Iterator
 
 from bench.config import Config
 from bench.infra import ROOT, VENV_BIN
@@ -36,8 +37,23 @@ def _recording(pid: int, name: str, options: list[str], config: Config) -> Itera
     out_dir = config.log_dir.parent / "profiles"
     out_dir.mkdir(parents=True, exist_ok=True)
     raw = out_dir / f"{name}.collapsed.txt"
-    argv = [str(VENV_BIN / "py-spy"), "record", "--pid", str(pid), "--subprocesses", "--function", "--nonblocking", "--full-filenames",
-            "--rate", str(SAMPLES_PER_SECOND), "--format", "raw", "--output", str(raw), *options]
+    argv = [
+        str(VENV_BIN / "py-spy"),
+        "record",
+        "--pid",
+        str(pid),
+        "--subprocesses",
+        "--function",
+        "--nonblocking",
+        "--full-filenames",
+        "--rate",
+        str(SAMPLES_PER_SECOND),
+        "--format",
+        "raw",
+        "--output",
+        str(raw),
+        *options,
+    ]
     with launched(f"py-spy-{name}", argv, env={}, log_dir=config.log_dir, ready=lambda _: True) as recorder:
         try:
             yield
@@ -62,8 +78,14 @@ def summarise(raw: Path) -> str:
         for frame in set(frames):
             inclusive[frame] += samples
     project = Counter({frame: n for frame, n in inclusive.items() if _is_project(frame)})
-    return (f"{total} samples\n\n" + _table("project functions, inclusive", project, total) + "\n"
-            + _table("all functions, inclusive", inclusive, total) + "\n" + _table("self", own, total))
+    return (
+        f"{total} samples\n\n"
+        + _table("project functions, inclusive", project, total)
+        + "\n"
+        + _table("all functions, inclusive", inclusive, total)
+        + "\n"
+        + _table("self", own, total)
+    )
 
 
 def _is_function(frame: str) -> bool:

@@ -1,10 +1,12 @@
 """Dashboard reads at scale: the db/queries functions behind GET /api/v1/campaigns/{id}/summary, /redemptions and
 /activity, timed in-process (session, query, serialisation) on the largest seeded campaign."""
+
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Any, Callable
+from typing import Any
 
 from sqlalchemy import Connection, event, select, text
 from sqlalchemy.orm import Session
@@ -15,7 +17,8 @@ from bench.load import percentile
 from bench.seed_reads import Plan, seed
 from bench.stack import product_stack
 from db.models import Redemption
-from db.queries import Listing, campaigns as campaign_queries, lists
+from db.queries import Listing, lists
+from db.queries import campaigns as campaign_queries
 from db.types import utcnow
 
 PAGE = 50
@@ -34,25 +37,47 @@ def run(config: Config) -> dict:
         with session_factory() as session:
             queries = dashboard_queries(session)
         results = {name: _measure(session_factory, query, config.read_repeats) for name, query in queries.items()}
-        slow = {name: _slow_statements(engine, queries[name]) for name in results if results[name]["p95_ms"] > TARGET_MS}
-    return {"reads_p95_ms": max(result["p95_ms"] for result in results.values()),
-            "detail": {"redemptions": config.redemptions, "activities": config.activities, "repeats": config.read_repeats,
-                       "seed_seconds": timings, "queries": results, "plans_over_target": slow}}
+        slow = {
+            name: _slow_statements(engine, queries[name]) for name in results if results[name]["p95_ms"] > TARGET_MS
+        }
+    return {
+        "reads_p95_ms": max(result["p95_ms"] for result in results.values()),
+        "detail": {
+            "redemptions": config.redemptions,
+            "activities": config.activities,
+            "repeats": config.read_repeats,
+            "seed_seconds": timings,
+            "queries": results,
+            "plans_over_target": slow,
+        },
+    }
 
 
 def dashboard_queries(session: Session) -> dict[str, Query]:
     """The dashboard's reads for the campaign with the most redemptions."""
     campaign_id = session.scalar(text("SELECT campaign_id FROM redemptions GROUP BY 1 ORDER BY count(*) DESC LIMIT 1"))
-    middle = session.scalar(select(Redemption.id).where(Redemption.campaign_id == campaign_id)
-                            .order_by(Redemption.id.desc()).offset(_count(session, campaign_id) // 2).limit(1))
+    middle = session.scalar(
+        select(Redemption.id)
+        .where(Redemption.campaign_id == campaign_id)
+        .order_by(Redemption.id.desc())
+        .offset(_count(session, campaign_id) // 2)
+        .limit(1)
+    )
     now = utcnow()
     return {
         "overview": lambda s: campaign_queries.summary(s, campaign_id),
         "top_5_referrers": lambda s: campaign_queries.top_referrers(s, campaign_id),
-        "redemptions_first_page": lambda s: _page(s, lists.redemptions(s, campaign_id=campaign_id), PageParams(PAGE, None, None, None)),
-        "redemptions_cursor_page": lambda s: _page(s, lists.redemptions(s, campaign_id=campaign_id), PageParams(PAGE, middle, None, None)),
-        "activity_filter": lambda s: _page(s, lists.activity(campaign_id=campaign_id, category=ACTIVITY_CATEGORY),
-                                           PageParams(PAGE, None, now - ACTIVITY_WINDOW, now)),
+        "redemptions_first_page": lambda s: _page(
+            s, lists.redemptions(s, campaign_id=campaign_id), PageParams(PAGE, None, None, None)
+        ),
+        "redemptions_cursor_page": lambda s: _page(
+            s, lists.redemptions(s, campaign_id=campaign_id), PageParams(PAGE, middle, None, None)
+        ),
+        "activity_filter": lambda s: _page(
+            s,
+            lists.activity(campaign_id=campaign_id, category=ACTIVITY_CATEGORY),
+            PageParams(PAGE, None, now - ACTIVITY_WINDOW, now),
+        ),
     }
 
 

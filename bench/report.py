@@ -1,11 +1,13 @@
 """The targets of SPEC §8, the results table and the JSON file."""
+
 from __future__ import annotations
 
 import json
 import operator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,7 @@ def table(results: dict[str, Any]) -> str:
     rows = [("figure", "value", "target", "result")]
     rows += [(t.label, _shown(results.get(t.figure)), t.text(), t.verdict(results.get(t.figure))) for t in TARGETS]
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
-    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
     lines.insert(1, "  ".join("-" * width for width in widths))
     return "\n".join(lines)
 

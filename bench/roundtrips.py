@@ -3,12 +3,13 @@ order, run in-process (stub broker, one worker thread, `.eml` outbox) against Po
 
     bench/run --only roundtrips          (also part of every run; cheap)
 """
+
 from __future__ import annotations
 
 import warnings
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 from dramatiq import Middleware, Worker
 from sqlalchemy import event
@@ -47,9 +48,15 @@ def run(config: Config) -> dict:
     totals = Counter()
     for counts in per_step.values():
         totals.update({name: value for name, value in counts.items() if name != "sql"})
-    return {"sql_statements_per_order": totals["statements"],
-            "detail": {"per_step": per_step, "total": dict(totals), "orders": 1,
-                       "note": "the second order to a referrer (the first warms caches); rewards complete at once"}}
+    return {
+        "sql_statements_per_order": totals["statements"],
+        "detail": {
+            "per_step": per_step,
+            "total": dict(totals),
+            "orders": 1,
+            "note": "the second order to a referrer (the first warms caches); rewards complete at once",
+        },
+    }
 
 
 def _count_one_order(runtime) -> dict[str, dict[str, int]]:
@@ -65,7 +72,9 @@ def _count_one_order(runtime) -> dict[str, dict[str, int]]:
     return {step: dict(values) | {"sql": counting.sent[step]} for step, values in counts.items()}
 
 
-def _post_and_drain(client: TestClient, runtime, worker: Worker, code: str, number: int, attribution: _Attribution) -> None:
+def _post_and_drain(
+    client: TestClient, runtime, worker: Worker, code: str, number: int, attribution: _Attribution
+) -> None:
     """The webhook first (the worker paused), then every message it leads to, one at a time."""
     worker.pause()
     attribution.current = INTAKE

@@ -1,7 +1,8 @@
 """An SMTP server that accepts everything and counts messages in a Redis key (it runs as its own process).
 
-    python -m bench.smtp_sink --port 2525 --redis redis://127.0.0.1:6379/5
+python -m bench.smtp_sink --port 2525 --redis redis://127.0.0.1:6379/5
 """
+
 from __future__ import annotations
 
 import argparse

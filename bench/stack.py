@@ -1,10 +1,11 @@
 """The system under test: a fresh database and Redis DB, and the product's own processes started against them."""
+
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import redis
 
@@ -51,9 +52,17 @@ def product_stack(label: str, log_dir: Path, *, pool_size: int = 10) -> Iterator
 
 
 def _environment(database_url: str, redis_url: str, smtp_port: int, pool_size: int) -> dict[str, str]:
-    values = {"database_url": database_url, "redis_url": redis_url, "shopify_secret": SHOPIFY_SECRET,
-              "smtp_host": "127.0.0.1", "smtp_port": smtp_port, "smtp_tls": "none", "log_format": "json",
-              "log_level": "INFO", "db_pool_size": pool_size}
+    values = {
+        "database_url": database_url,
+        "redis_url": redis_url,
+        "shopify_secret": SHOPIFY_SECRET,
+        "smtp_host": "127.0.0.1",
+        "smtp_port": smtp_port,
+        "smtp_tls": "none",
+        "log_format": "json",
+        "log_level": "INFO",
+        "db_pool_size": pool_size,
+    }
     return {f"REFERRALS_{name.upper()}": str(value) for name, value in values.items()}
 
 
@@ -61,8 +70,13 @@ def _environment(database_url: str, redis_url: str, smtp_port: int, pool_size: i
 def api(stack: Stack, workers: int) -> Iterator[tuple[Launched, int]]:
     """`referrals api --workers N` (uvicorn) on a free port."""
     port = free_port()
-    with launched(f"{stack.label}-api", [PRODUCT, "api", "--port", str(port), "--workers", str(workers)], env=stack.env,
-                  log_dir=stack.log_dir, ready=port_open(port)) as process:
+    with launched(
+        f"{stack.label}-api",
+        [PRODUCT, "api", "--port", str(port), "--workers", str(workers)],
+        env=stack.env,
+        log_dir=stack.log_dir,
+        ready=port_open(port),
+    ) as process:
         yield process, port
 
 
@@ -70,27 +84,59 @@ def api(stack: Stack, workers: int) -> Iterator[tuple[Launched, int]]:
 def bare_api(stack: Stack, workers: int) -> Iterator[tuple[Launched, int]]:
     """The body-only ASGI endpoint under the same uvicorn settings."""
     port = free_port()
-    with launched(f"{stack.label}-bare", [PYTHON, "-m", "bench.bare_api", "--port", str(port), "--workers", str(workers)], env={},
-                  log_dir=stack.log_dir, ready=port_open(port)) as process:
+    with launched(
+        f"{stack.label}-bare",
+        [PYTHON, "-m", "bench.bare_api", "--port", str(port), "--workers", str(workers)],
+        env={},
+        log_dir=stack.log_dir,
+        ready=port_open(port),
+    ) as process:
         yield process, port
 
 
 @contextmanager
 def worker_pool(stack: Stack, *, processes: int, threads: int, notification_processes: int) -> Iterator[Launched]:
     """`referrals worker --processes N --threads M --notification-processes K`, ready once every child consumes."""
-    argv = [PRODUCT, "worker", "--processes", str(processes), "--threads", str(threads),
-            "--notification-processes", str(notification_processes)]
-    with launched(f"{stack.label}-worker", argv, env=stack.env, log_dir=stack.log_dir,
-                  ready=log_mentions("worker.started", processes + notification_processes)) as process:
+    argv = [
+        PRODUCT,
+        "worker",
+        "--processes",
+        str(processes),
+        "--threads",
+        str(threads),
+        "--notification-processes",
+        str(notification_processes),
+    ]
+    with launched(
+        f"{stack.label}-worker",
+        argv,
+        env=stack.env,
+        log_dir=stack.log_dir,
+        ready=log_mentions("worker.started", processes + notification_processes),
+    ) as process:
         yield process
 
 
 @contextmanager
 def noop_pool(stack: Stack, *, processes: int, threads: int) -> Iterator[Launched]:
     """The dramatiq command on the no-op actor module, with the same processes and threads."""
-    argv = [PYTHON, "-m", "dramatiq", "bench.noop_worker:setup", "--processes", str(processes), "--threads", str(threads)]
-    with launched(f"{stack.label}-noop", argv, env={"BENCH_REDIS_URL": stack.redis_url}, log_dir=stack.log_dir,
-                  ready=log_mentions("is ready for action", processes)) as process:
+    argv = [
+        PYTHON,
+        "-m",
+        "dramatiq",
+        "bench.noop_worker:setup",
+        "--processes",
+        str(processes),
+        "--threads",
+        str(threads),
+    ]
+    with launched(
+        f"{stack.label}-noop",
+        argv,
+        env={"BENCH_REDIS_URL": stack.redis_url},
+        log_dir=stack.log_dir,
+        ready=log_mentions("is ready for action", processes),
+    ) as process:
         yield process
 
 
@@ -104,16 +150,22 @@ class Pipeline:
 @contextmanager
 def pipeline(stack: Stack, config: Config, *, notification_processes: int = 0) -> Iterator[Pipeline]:
     """The whole product: SMTP sink, `referrals worker`, `referrals api`."""
-    with smtp_sink(stack), worker_pool(stack, processes=config.processes, threads=config.threads,
-                                       notification_processes=notification_processes) as workers, \
-            api(stack, config.api_workers) as (api_process, port):
+    with (
+        smtp_sink(stack),
+        worker_pool(
+            stack, processes=config.processes, threads=config.threads, notification_processes=notification_processes
+        ) as workers,
+        api(stack, config.api_workers) as (api_process, port),
+    ):
         yield Pipeline(api_process, port, workers)
 
 
 @contextmanager
 def smtp_sink(stack: Stack) -> Iterator[Launched]:
     argv = [PYTHON, "-m", "bench.smtp_sink", "--port", str(stack.smtp_port), "--redis", stack.redis_url]
-    with launched(f"{stack.label}-smtp", argv, env={}, log_dir=stack.log_dir, ready=port_open(stack.smtp_port)) as process:
+    with launched(
+        f"{stack.label}-smtp", argv, env={}, log_dir=stack.log_dir, ready=port_open(stack.smtp_port)
+    ) as process:
         yield process
 
 

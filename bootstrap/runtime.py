@@ -3,6 +3,7 @@
 Only the entry points (`api.asgi`, the CLI, the worker processes through `workers.process`, which is handed
 `build_runtime`) call it; nothing below them imports this module.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -61,6 +62,8 @@ def build_runtime(settings: Settings) -> Runtime:
     add_outcome_middleware(broker, FailedJobs(units))
     dramatiq.set_broker(broker)
     pipeline_units = UnitsOfWork(build_session_factory(engine, hold_loaded=True), units.send)
-    runtime = Runtime(settings, engine, session_factory, broker, units, pipeline_units, build_notifier(settings, pipeline_units))
+    runtime = Runtime(
+        settings, engine, session_factory, broker, units, pipeline_units, build_notifier(settings, pipeline_units)
+    )
     runtime.actors = register_actors(broker, pipeline_units, runtime.notifier.send, settings)
     return runtime

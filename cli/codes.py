@@ -1,22 +1,24 @@
 """`referrals campaigns …` and `referrals codes …`: the same db/ commands the API uses, with progress bars."""
+
 from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
-from typing import Callable, Iterator, Optional
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+from app import campaigns, codes
+from bootstrap.runtime import Runtime
 from cli.output import Output, output_option, print_rows
 from cli.settings import operator_runtime
-from bootstrap.runtime import Runtime
-from app import campaigns, codes
-from db.queries import campaigns as campaign_queries, serializers
+from db.queries import campaigns as campaign_queries
+from db.queries import serializers
 from db.queries.export import codes_csv, codes_csv_rows
 from db.queries.lookups import live_campaign
 
@@ -41,8 +43,15 @@ def _require_campaign(runtime: Runtime, campaign_id: str) -> None:
 
 
 def _progress(console: Console = err) -> Progress:
-    return Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TimeElapsedColumn(), console=console, transient=False)
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
 
 
 def _advance(bar: Progress, task) -> Callable[[int], None]:
@@ -53,8 +62,9 @@ def _advance(bar: Progress, task) -> Callable[[int], None]:
 
 
 @campaigns_app.command("list")
-def list_campaigns(limit: int = typer.Option(50, min=1, max=1000, help="how many, newest first"),
-                   output: Output = output_option()) -> None:
+def list_campaigns(
+    limit: int = typer.Option(50, min=1, max=1000, help="how many, newest first"), output: Output = output_option()
+) -> None:
     """The campaigns, newest first."""
     with operator_runtime() as runtime, runtime.session_factory() as session:
         rows = session.scalars(campaign_queries.campaigns().within(None, None).limit(limit)).all()
@@ -69,13 +79,22 @@ def create_campaign(
     conversion: str = typer.Option("order.paid", help="order.paid, order.created or custom_event:<name>"),
     hold_days: int = typer.Option(0, min=0, max=3650, help="reward hold period in days"),
     join_once: bool = typer.Option(True, help="a customer holds at most one code"),
-    currency: Optional[str] = typer.Option(None, help="ISO 4217: amount rules and figures are in it (default REFERRALS_DEFAULT_CURRENCY)"),
+    currency: str | None = typer.Option(
+        None, help="ISO 4217: amount rules and figures are in it (default REFERRALS_DEFAULT_CURRENCY)"
+    ),
 ) -> None:
     """Create a campaign and print its id."""
-    values = {"name": name, "code_config": {"pattern": pattern}, "conversion": conversion,
-              "reward_hold_days": hold_days, "join_once": join_once}
+    values = {
+        "name": name,
+        "code_config": {"pattern": pattern},
+        "conversion": conversion,
+        "reward_hold_days": hold_days,
+        "join_once": join_once,
+    }
     with operator_runtime() as runtime:
-        campaign = runtime.units.run(campaigns.create, values | {"currency": currency or runtime.settings.default_currency})
+        campaign = runtime.units.run(
+            campaigns.create, values | {"currency": currency or runtime.settings.default_currency}
+        )
     typer.echo(campaign.id)
 
 
@@ -83,7 +102,9 @@ def create_campaign(
 def show_campaign(campaign_id: str) -> None:
     """A campaign and its overview, as JSON."""
     with operator_runtime() as runtime, runtime.session_factory() as session:
-        shown = serializers.campaign(live_campaign(session, campaign_id)) | {"summary": campaign_queries.summary(session, campaign_id)}
+        shown = serializers.campaign(live_campaign(session, campaign_id)) | {
+            "summary": campaign_queries.summary(session, campaign_id)
+        }
     typer.echo(json.dumps(shown, indent=2))
 
 
@@ -103,7 +124,9 @@ def generate_codes(campaign_id: str, count: int = typer.Option(..., "--count", m
 @codes_app.command("import")
 def import_codes(
     campaign_id: str,
-    file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="CSV: Code,Category,Redeemed quantity,Active"),
+    file: Path = typer.Argument(
+        ..., exists=True, dir_okay=False, readable=True, help="CSV: Code,Category,Redeemed quantity,Active"
+    ),
     on_error: OnError = typer.Option(OnError.skip, "--on-error", help="skip bad rows, or abort the whole import"),
 ) -> None:
     """Import codes from a CSV in Voucherify's template; re-imported codes update Active and Category."""
@@ -111,8 +134,9 @@ def import_codes(
     with operator_runtime() as runtime, _progress() as bar, file.open(encoding="utf-8-sig", newline="") as lines:
         _require_campaign(runtime, campaign_id)
         task = bar.add_task("importing", total=total)
-        report = codes.run_import(runtime.units, campaign_id, lines, on_error=on_error.value,
-                                  progress=_advance(bar, task))
+        report = codes.run_import(
+            runtime.units, campaign_id, lines, on_error=on_error.value, progress=_advance(bar, task)
+        )
     _print_report(report.to_dict(), on_error)
 
 
@@ -131,14 +155,14 @@ def _print_report(report: dict, on_error: OnError) -> None:
 def export_codes(
     campaign_id: str,
     format: ExportFormat = typer.Option(ExportFormat.codes, "--format", help="codes (re-importable) or mailchimp"),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", dir_okay=False, help="file to write (default: stdout)"),
+    output: Path | None = typer.Option(None, "--output", "-o", dir_okay=False, help="file to write (default: stdout)"),
 ) -> None:
     """Export the campaign's codes as CSV, streamed (constant memory)."""
     with operator_runtime() as runtime:
         with runtime.session_factory() as session:
             live_campaign(session, campaign_id)
             total = codes_csv_rows(session, campaign_id, format.value)
-        with _progress() as bar, (output.open("w", newline="") if output else _stdout()) as out:
+        with _progress() as bar, output.open("w", newline="") if output else _stdout() as out:
             task = bar.add_task("exporting", total=total)
             for chunk in codes_csv(runtime.session_factory, campaign_id, format.value):
                 out.write(chunk)

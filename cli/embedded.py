@@ -1,4 +1,5 @@
 """`referrals up`: the embedded default — SQLite, in-process broker and workers, `.eml` outbox, demo campaign."""
+
 from __future__ import annotations
 
 import json
@@ -13,11 +14,11 @@ from dramatiq import Worker
 from rich.console import Console
 
 from api.app import create_app
+from app.demo import seed_demo
 from bootstrap.runtime import build_runtime
 from config.logging import configure_logging
 from config.process import freeze_startup_objects
 from config.settings import Settings
-from app.demo import seed_demo
 from db.migrate import upgrade
 from workers.reconciler import PeriodicReconciler
 
@@ -27,7 +28,9 @@ SECRET_FIELDS = ("api_token", "shopify_secret", "woocommerce_secret", "events_se
 def embedded_settings(settings: Settings, secrets_file: Path) -> Settings:
     """Fill unset secrets with generated ones, kept in `secrets_file` so they survive restarts."""
     stored = json.loads(secrets_file.read_text()) if secrets_file.exists() else {}
-    missing = {name: stored.get(name) or secrets.token_urlsafe(24) for name in SECRET_FIELDS if not getattr(settings, name)}
+    missing = {
+        name: stored.get(name) or secrets.token_urlsafe(24) for name in SECRET_FIELDS if not getattr(settings, name)
+    }
     if missing.keys() - stored.keys():
         secrets_file.parent.mkdir(parents=True, exist_ok=True)
         secrets_file.write_text(json.dumps(stored | missing, indent=2))
@@ -35,8 +38,9 @@ def embedded_settings(settings: Settings, secrets_file: Path) -> Settings:
     return settings.model_copy(update=missing)
 
 
-def run_embedded(settings: Settings, *, host: str, port: int, threads: int, console: Console,
-                 server_file: Path) -> None:
+def run_embedded(
+    settings: Settings, *, host: str, port: int, threads: int, console: Console, server_file: Path
+) -> None:
     """Migrate, seed the demo, start worker threads and the reconciler, then serve HTTP until stopped."""
     configure_logging(settings.log_format, settings.log_level)
     if "public_url" not in settings.model_fields_set:
@@ -46,8 +50,9 @@ def run_embedded(settings: Settings, *, host: str, port: int, threads: int, cons
     demo = runtime.units.run(seed_demo)
     worker = Worker(runtime.broker, worker_threads=threads)
     worker.start()
-    reconciler = PeriodicReconciler(runtime, interval=settings.reconcile_interval_seconds,
-                                    older_than_seconds=settings.reconcile_older_than_seconds)
+    reconciler = PeriodicReconciler(
+        runtime, interval=settings.reconcile_interval_seconds, older_than_seconds=settings.reconcile_older_than_seconds
+    )
     reconciler.start()
     url = client_url(host, port)
     for line in _banner(settings, url, demo):
@@ -72,8 +77,12 @@ def client_url(host: str, port: int) -> str:
 
 def _write_server_file(path: Path, url: str, demo) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"url": url, "pid": os.getpid(), "demo_campaign": demo.campaign_id,
-                                "demo_code": demo.referrer_code}, indent=2))
+    path.write_text(
+        json.dumps(
+            {"url": url, "pid": os.getpid(), "demo_campaign": demo.campaign_id, "demo_code": demo.referrer_code},
+            indent=2,
+        )
+    )
 
 
 def referrals_command() -> str:

@@ -1,8 +1,8 @@
 """`referrals exchange-rates …`: the rates that convert orders into their campaign's currency."""
+
 from __future__ import annotations
 
 from datetime import date
-from typing import Optional
 
 import typer
 from rich.console import Console
@@ -22,7 +22,7 @@ def set_rate(
     base: str = typer.Argument(..., help="ISO 4217 code of the currency converted from, e.g. HKD"),
     quote: str = typer.Argument(..., help="ISO 4217 code of the currency converted to, e.g. USD"),
     rate: str = typer.Argument(..., help="1 BASE = RATE QUOTE, a decimal such as 0.1282"),
-    day: Optional[str] = typer.Option(None, "--date", help="ISO 8601 day the rate applies from (default today, UTC)"),
+    day: str | None = typer.Option(None, "--date", help="ISO 8601 day the rate applies from (default today, UTC)"),
 ) -> None:
     """Set the rate of a pair from a date on (replacing the pair's rate of that date); prints its id."""
     values = {"base": base, "quote": quote, "rate": rate, "date": _day(day)}
@@ -33,12 +33,17 @@ def set_rate(
 
 
 @exchange_rates_app.command("list")
-def list_rates(currency: Optional[str] = typer.Option(None, help="only rates with this currency on either side"),
-               limit: int = typer.Option(50, min=1, help="how many, newest first")) -> None:
+def list_rates(
+    currency: str | None = typer.Option(None, help="only rates with this currency on either side"),
+    limit: int = typer.Option(50, min=1, help="how many, newest first"),
+) -> None:
     """The exchange rates, newest first."""
     listing = queries.exchange_rates(currency=currency)
     with operator_runtime() as runtime, runtime.session_factory() as session:
-        rows = [listing.serialize(row) for row in session.scalars(listing.query.order_by(listing.id_column.desc()).limit(limit))]
+        rows = [
+            listing.serialize(row)
+            for row in session.scalars(listing.query.order_by(listing.id_column.desc()).limit(limit))
+        ]
     table = Table(*COLUMNS, title="Exchange rates")
     for row in rows:
         table.add_row(*(str(row[column]) for column in COLUMNS))

@@ -1,4 +1,5 @@
 """The `referrals` command: one entry point for running, operating and inspecting the service."""
+
 from __future__ import annotations
 
 import typer
@@ -6,14 +7,14 @@ import uvicorn
 from rich.console import Console
 from rich.table import Table
 
-from cli.codes import campaigns_app, codes_app
-from cli.demo import demo_app
-from cli.exchange_rates import exchange_rates_app
-from cli.ops import events_app, jobs_app
-from cli.embedded import embedded_settings, run_embedded
-from cli.settings import load_settings, require_redis, secrets_file, server_file
 from app.access import create_token
 from bootstrap.runtime import build_runtime
+from cli.codes import campaigns_app, codes_app
+from cli.demo import demo_app
+from cli.embedded import embedded_settings, run_embedded
+from cli.exchange_rates import exchange_rates_app
+from cli.ops import events_app, jobs_app
+from cli.settings import load_settings, require_redis, secrets_file, server_file
 from db.migrate import current_revision, upgrade
 
 app = typer.Typer(help="Referral Pipeline: a self-hosted referral-program engine.", no_args_is_help=True)
@@ -48,26 +49,44 @@ def api(
     """Serve webhooks and the JSON API (production: PostgreSQL + Redis; run `referrals worker` beside it)."""
     settings = load_settings()
     require_redis(settings, "api")
-    uvicorn.run("api.asgi:app_factory", factory=True, host=host, port=port, workers=workers,
-                log_level="warning", access_log=False)
+    uvicorn.run(
+        "api.asgi:app_factory",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        access_log=False,
+    )
 
 
 @app.command()
 def worker(
-    processes: int = typer.Option(2, min=1, help="worker processes (only the pipeline steps when --notification-processes is set)"),
+    processes: int = typer.Option(
+        2, min=1, help="worker processes (only the pipeline steps when --notification-processes is set)"
+    ),
     threads: int = typer.Option(4, min=1, help="threads per process"),
     metrics_port: int = typer.Option(9191, help="serve the workers' Prometheus metrics on this port (0: off)"),
     notification_processes: int = typer.Option(
-        0, min=0, help="extra processes that only send notifications, at lower CPU priority, so redemptions and "
-                       "rewards go first on a busy machine (0: every process does both)"),
+        0,
+        min=0,
+        help="extra processes that only send notifications, at lower CPU priority, so redemptions and "
+        "rewards go first on a busy machine (0: every process does both)",
+    ),
 ) -> None:
     """Run pipeline workers against Redis; also reconciles stuck work periodically."""
     from workers.process import run_worker_pool
 
     settings = load_settings()
     require_redis(settings, "worker")
-    run_worker_pool(build_runtime, settings, processes=processes, threads=threads, metrics_port=metrics_port,
-                    notification_processes=notification_processes)
+    run_worker_pool(
+        build_runtime,
+        settings,
+        processes=processes,
+        threads=threads,
+        metrics_port=metrics_port,
+        notification_processes=notification_processes,
+    )
 
 
 @app.command()
@@ -80,7 +99,11 @@ def migrate() -> None:
 
 
 @app.command()
-def reconcile(older_than: int = typer.Option(60, "--older-than", min=0, help="seconds a piece of work may sit before it counts as stuck")) -> None:
+def reconcile(
+    older_than: int = typer.Option(
+        60, "--older-than", min=0, help="seconds a piece of work may sit before it counts as stuck"
+    ),
+) -> None:
     """Re-enqueue inbox events, settlements, notifications and rewards stuck longer than --older-than; runs once."""
     from workers.reconciler import reconcile_once
 

@@ -1,15 +1,16 @@
 """`referrals jobs …` and `referrals events …`: failed jobs and the webhook inbox, from the terminal."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import typer
 from rich.console import Console
 
+from app import operations
+from bootstrap.runtime import Runtime
 from cli.output import Output, output_option, print_rows
 from cli.settings import operator_runtime
-from bootstrap.runtime import Runtime
-from app import operations
 from db.models import FailedJob
 from db.queries import lists, serializers
 from db.queries.lookups import get
@@ -26,8 +27,11 @@ def _newest(runtime: Runtime, listing, limit: int) -> list[dict]:
 
 
 @jobs_app.command("failed")
-def jobs_failed(actor: str = typer.Option(None, help="only this actor's jobs"), limit: int = typer.Option(50, min=1),
-                output: Output = output_option()) -> None:
+def jobs_failed(
+    actor: str = typer.Option(None, help="only this actor's jobs"),
+    limit: int = typer.Option(50, min=1),
+    output: Output = output_option(),
+) -> None:
     """List failed jobs, newest first."""
     with operator_runtime() as runtime:
         rows = _newest(runtime, lists.failed_jobs(actor=actor), limit)
@@ -44,9 +48,11 @@ def jobs_show(job_id: str) -> None:
 
 
 @jobs_app.command("retry")
-def jobs_retry(job_id: str = typer.Argument(None, help="one job; omit with --all"),
-               all_jobs: bool = typer.Option(False, "--all", help="every job not retried yet"),
-               actor: str = typer.Option(None, help="with --all: only this actor's jobs")) -> None:
+def jobs_retry(
+    job_id: str = typer.Argument(None, help="one job; omit with --all"),
+    all_jobs: bool = typer.Option(False, "--all", help="every job not retried yet"),
+    actor: str = typer.Option(None, help="with --all: only this actor's jobs"),
+) -> None:
     """Send failed jobs' messages again (safe: every step is idempotent). Needs the broker the workers use."""
     if (job_id is None) == (not all_jobs):
         console.print("[red]Give a job id, or --all (optionally with --actor).[/red]")
@@ -57,9 +63,11 @@ def jobs_retry(job_id: str = typer.Argument(None, help="one job; omit with --all
 
 
 @jobs_app.command("purge")
-def jobs_purge(job_id: str = typer.Argument(None, help="one job; omit to purge by age"),
-               older_than_days: float = typer.Option(None, help="purge jobs that failed more than this many days ago"),
-               actor: str = typer.Option(None, help="only this actor's jobs")) -> None:
+def jobs_purge(
+    job_id: str = typer.Argument(None, help="one job; omit to purge by age"),
+    older_than_days: float = typer.Option(None, help="purge jobs that failed more than this many days ago"),
+    actor: str = typer.Option(None, help="only this actor's jobs"),
+) -> None:
     """Forget failed jobs: one by id, or all older than --older-than-days."""
     if (job_id is None) == (older_than_days is None):
         console.print("[red]Give a job id, or --older-than-days N.[/red]")
@@ -69,14 +77,17 @@ def jobs_purge(job_id: str = typer.Argument(None, help="one job; omit to purge b
             operations.purge_job(uow, job_id)
             count = 1
         else:
-            count = operations.purge_jobs(uow, datetime.now(timezone.utc) - timedelta(days=older_than_days), actor=actor)
+            count = operations.purge_jobs(uow, datetime.now(UTC) - timedelta(days=older_than_days), actor=actor)
     console.print(f"Purged {count} job(s).")
 
 
 @events_app.command("list")
-def events_list(status: str = typer.Option(None, help="received, enqueued, processed, rejected or failed"),
-                source: str = typer.Option(None, help="shopify, woocommerce or events"),
-                limit: int = typer.Option(50, min=1), output: Output = output_option()) -> None:
+def events_list(
+    status: str = typer.Option(None, help="received, enqueued, processed, rejected or failed"),
+    source: str = typer.Option(None, help="shopify, woocommerce or events"),
+    limit: int = typer.Option(50, min=1),
+    output: Output = output_option(),
+) -> None:
     """List inbox events, newest first."""
     with operator_runtime() as runtime:
         rows = _newest(runtime, lists.events(status=status, source=source), limit)

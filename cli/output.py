@@ -1,5 +1,6 @@
 """How list commands print their rows: a table whose id columns are never cut, or `--output json|csv` to copy
 or pipe them."""
+
 from __future__ import annotations
 
 import csv

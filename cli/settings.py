@@ -1,9 +1,10 @@
 """Settings for CLI commands, with a clear message instead of a traceback when they are invalid."""
+
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import typer
 from pydantic import ValidationError
@@ -34,8 +35,11 @@ def server_file() -> Path:
 
 def require_redis(settings: Settings, command: str) -> None:
     if not settings.redis_url:
-        typer.echo(f"`referrals {command}` needs REFERRALS_REDIS_URL (e.g. redis://127.0.0.1:6379/0); "
-                   "without Redis, use `referrals up`, which runs workers in-process.", err=True)
+        typer.echo(
+            f"`referrals {command}` needs REFERRALS_REDIS_URL (e.g. redis://127.0.0.1:6379/0); "
+            "without Redis, use `referrals up`, which runs workers in-process.",
+            err=True,
+        )
         raise typer.Exit(2)
 
 

@@ -1,4 +1,5 @@
 """structlog set-up: JSON lines in production, the console renderer on a TTY."""
+
 from __future__ import annotations
 
 import logging

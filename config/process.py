@@ -1,4 +1,5 @@
 """Process-wide settings applied once a long-running process (api, worker, embedded) has started up."""
+
 from __future__ import annotations
 
 import gc

@@ -1,4 +1,5 @@
 """Settings from the environment (`REFERRALS_` prefix, `.env` read too): one frozen object."""
+
 from __future__ import annotations
 
 from pathlib import Path

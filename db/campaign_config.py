@@ -5,6 +5,7 @@ triggers raise the version in the same transaction as any change to the campaign
 0003), and the version is read with the campaign row the transaction loads anyway. A change is therefore seen by
 the next transaction that reads the campaign after it committed, exactly as a query would see it.
 """
+
 from __future__ import annotations
 
 import threading
@@ -21,9 +22,16 @@ from domain.tiers import TierKind, TierSpec
 CONFIG_CACHE = "campaign_config_cache"  # session.info key: the factory's shared cache (db.engine.build_session_factory)
 CACHED_CAMPAIGNS = 256
 
-_TIERS = select(Tier).where(Tier.campaign_id == bindparam("campaign_id"), Tier.deleted_at.is_(None)).order_by(Tier.threshold, Tier.id)
-_RULES = select(ValidationRule).where(ValidationRule.campaign_id == bindparam("campaign_id")).order_by(
-    ValidationRule.position, ValidationRule.id)
+_TIERS = (
+    select(Tier)
+    .where(Tier.campaign_id == bindparam("campaign_id"), Tier.deleted_at.is_(None))
+    .order_by(Tier.threshold, Tier.id)
+)
+_RULES = (
+    select(ValidationRule)
+    .where(ValidationRule.campaign_id == bindparam("campaign_id"))
+    .order_by(ValidationRule.position, ValidationRule.id)
+)
 
 
 @dataclass(frozen=True)
@@ -70,11 +78,15 @@ def campaign_config(session: Session, campaign: Campaign) -> CampaignConfig:
 
 
 def load_config(session: Session, campaign_id: str) -> CampaignConfig:
-    tiers = tuple(TierSpec(row.id, TierKind(row.kind), row.threshold, row.reward)
-                  for row in session.scalars(_TIERS, {"campaign_id": campaign_id}))
+    tiers = tuple(
+        TierSpec(row.id, TierKind(row.kind), row.threshold, row.reward)
+        for row in session.scalars(_TIERS, {"campaign_id": campaign_id})
+    )
     campaign_rules: list[Rule] = []
     code_rules: dict[str, list[Rule]] = {}
     for row in session.scalars(_RULES, {"campaign_id": campaign_id}):
         rule = parse_rule(row.name, row.conditions, row.error_message)
         (campaign_rules if row.code_id is None else code_rules.setdefault(row.code_id, [])).append(rule)
-    return CampaignConfig(tiers, tuple(campaign_rules), {code_id: tuple(rules) for code_id, rules in code_rules.items()})
+    return CampaignConfig(
+        tiers, tuple(campaign_rules), {code_id: tuple(rules) for code_id, rules in code_rules.items()}
+    )

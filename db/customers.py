@@ -1,4 +1,5 @@
 """Finding or creating the customer a webhook names: by source id first, then by normalised email."""
+
 from __future__ import annotations
 
 from sqlalchemy import bindparam, or_, select
@@ -17,9 +18,11 @@ def upsert_customer(session: Session, data: CustomerData) -> Customer:
     normalized = normalize_email(data.email)
     if data.source_id is None and normalized is None:
         return _guest(session, data)
-    customer = (find_customer(session, data.source_id, normalized)
-                or insert_or_none(session, Customer, _new_customer_values(data, normalized))
-                or find_customer(session, data.source_id, normalized))  # another worker created it just now
+    customer = (
+        find_customer(session, data.source_id, normalized)
+        or insert_or_none(session, Customer, _new_customer_values(data, normalized))
+        or find_customer(session, data.source_id, normalized)
+    )  # another worker created it just now
     _fill_blanks(customer, data, normalized)
     return customer
 
@@ -34,8 +37,11 @@ def _guest(session: Session, data: CustomerData) -> Customer:
 # Built once, one per combination of keys a webhook can carry (every order looks its customer up).
 _BY_SOURCE = Customer.source_id == bindparam("source_id")
 _BY_EMAIL = Customer.email_normalized == bindparam("email_normalized")
-_FIND = {(True, True): select(Customer).where(or_(_BY_SOURCE, _BY_EMAIL)),
-         (True, False): select(Customer).where(_BY_SOURCE), (False, True): select(Customer).where(_BY_EMAIL)}
+_FIND = {
+    (True, True): select(Customer).where(or_(_BY_SOURCE, _BY_EMAIL)),
+    (True, False): select(Customer).where(_BY_SOURCE),
+    (False, True): select(Customer).where(_BY_EMAIL),
+}
 
 
 def find_customer(session: Session, source_id: str | None, email_normalized: str | None) -> Customer | None:
@@ -51,9 +57,17 @@ def find_customer(session: Session, source_id: str | None, email_normalized: str
 def _new_customer_values(data: CustomerData, normalized: str | None) -> dict:
     now = utcnow()
     return {
-        "id": new_id("cust"), "source_id": data.source_id, "email": data.email, "email_normalized": normalized,
-        "name": data.name, "locale": data.locale, "meta": dict(data.metadata), "orders_count": 0,
-        "orders_amounts": {}, "created_at": now, "updated_at": now,
+        "id": new_id("cust"),
+        "source_id": data.source_id,
+        "email": data.email,
+        "email_normalized": normalized,
+        "name": data.name,
+        "locale": data.locale,
+        "meta": dict(data.metadata),
+        "orders_count": 0,
+        "orders_amounts": {},
+        "created_at": now,
+        "updated_at": now,
     }
 
 

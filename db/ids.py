@@ -1,4 +1,5 @@
 """Opaque, time-sortable ids: a prefix and a ULID-like body, so newest-first is id order."""
+
 from __future__ import annotations
 
 import os

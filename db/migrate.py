@@ -1,4 +1,5 @@
 """Applying Alembic migrations from code (`referrals migrate`, `referrals up`, tests)."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,4 +1,5 @@
 """SQLAlchemy 2 models: one table per SPEC concept, unique keys that make every worker step idempotent."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -243,7 +244,10 @@ class ValidationRule(Base):
 
 class Distribution(Base):
     __tablename__ = "distributions"
-    __table_args__ = (Index("ix_distributions_campaign_id", "campaign_id", "id"), Index("ix_distributions_status", "status", "created_at"))
+    __table_args__ = (
+        Index("ix_distributions_campaign_id", "campaign_id", "id"),
+        Index("ix_distributions_status", "status", "created_at"),
+    )
 
     id: Mapped[str_id]
     dedupe_key: Mapped[str] = mapped_column(String(255), unique=True)

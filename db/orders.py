@@ -1,12 +1,13 @@
 """Recording an order event: the order's accumulated facts and its customer's order totals."""
+
 from __future__ import annotations
 
 import functools
 
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
-from sqlalchemy.orm import Session
 
 from db.ids import new_id
 from db.models import Customer, Order
@@ -16,7 +17,9 @@ from domain.events import ShopEvent
 from domain.orders import OrderFacts, apply_event, facts_from_dict, facts_to_dict, is_older, status_label
 
 
-def record_order(session: Session, source: str, event: ShopEvent, customer: Customer | None) -> tuple[Order, OrderFacts, OrderFacts]:
+def record_order(
+    session: Session, source: str, event: ShopEvent, customer: Customer | None
+) -> tuple[Order, OrderFacts, OrderFacts]:
     """Upsert the order, fold the event into its facts and adjust order totals; returns (order, before, after).
 
     One upsert carries the row this event would make of a new order. A new order is then complete; an order seen
@@ -37,9 +40,25 @@ def _new_order(source: str, event: ShopEvent, customer: Customer | None) -> tupl
     before = facts_from_dict({})
     after = apply_event(before, event)
     now = utcnow()
-    draft = Order(id=new_id("ord"), source=source, external_id=event.order.id, customer_id=None, amount=None, currency=None,
-                  items=[], meta={}, codes=[], facts={}, status="created", refunded_amount=0, counted_amount=None,
-                  paid_at=None, canceled_at=None, created_at=now, updated_at=now)
+    draft = Order(
+        id=new_id("ord"),
+        source=source,
+        external_id=event.order.id,
+        customer_id=None,
+        amount=None,
+        currency=None,
+        items=[],
+        meta={},
+        codes=[],
+        facts={},
+        status="created",
+        refunded_amount=0,
+        counted_amount=None,
+        paid_at=None,
+        canceled_at=None,
+        created_at=now,
+        updated_at=now,
+    )
     _update_row(draft, event, customer, after, newest=True)
     return {column.key: getattr(draft, column.key) for column in Order.__mapper__.column_attrs}, before, after
 
@@ -47,8 +66,9 @@ def _new_order(source: str, event: ShopEvent, customer: Customer | None) -> tupl
 @functools.cache
 def _upsert_statement(dialect_name: str):
     statement = upsert_dialect(dialect_name).insert(Order)
-    statement = statement.on_conflict_do_update(index_elements=["source", "external_id"],
-                                                set_={"updated_at": statement.excluded.updated_at})
+    statement = statement.on_conflict_do_update(
+        index_elements=["source", "external_id"], set_={"updated_at": statement.excluded.updated_at}
+    )
     return statement.returning(Order)
 
 
@@ -75,7 +95,9 @@ def _update_row(order: Order, event: ShopEvent, customer: Customer | None, facts
     order.canceled_at = order.canceled_at or (now if facts.canceled else None)
 
 
-def _adjust_totals(session: Session, customer_id: str | None, currency: str, before: OrderFacts, after: OrderFacts) -> None:
+def _adjust_totals(
+    session: Session, customer_id: str | None, currency: str, before: OrderFacts, after: OrderFacts
+) -> None:
     """Every distinct paid order counts once, its amount under its own currency ("" when it states none);
     cancelled or fully refunded orders are taken off."""
     count_delta = (after.counted_amount is not None) - (before.counted_amount is not None)
@@ -84,9 +106,16 @@ def _adjust_totals(session: Session, customer_id: str | None, currency: str, bef
         return
     # on the session's connection: no autoflush of an order just changed (its UPDATE goes out with the next flush);
     # one statement that adds to the stored values, so concurrent orders of one customer never lose an update
-    session.connection().execute(_ADD_TO_TOTALS[session.get_bind().dialect.name == "postgresql"],
-                                 {"customer_id": customer_id, "count": count_delta, "amount": amount_delta,
-                                  "currency": currency, "path": f'$."{currency}"'})
+    session.connection().execute(
+        _ADD_TO_TOTALS[session.get_bind().dialect.name == "postgresql"],
+        {
+            "customer_id": customer_id,
+            "count": count_delta,
+            "amount": amount_delta,
+            "currency": currency,
+            "path": f'$."{currency}"',
+        },
+    )
     customer = session.identity_map.get(identity_key(Customer, customer_id))
     if customer is not None:  # keep the loaded row in step (rules read customer.orders_count) without a reload
         amounts = dict(customer.orders_amounts or {})
@@ -96,9 +125,13 @@ def _adjust_totals(session: Session, customer_id: str | None, currency: str, bef
 
 
 _ADD_TO_TOTALS = {  # by "is PostgreSQL": JSONB there, SQLite's JSON1 functions elsewhere
-    True: text("UPDATE customers SET orders_count = orders_count + :count, orders_amounts = jsonb_set(orders_amounts,"
-               " ARRAY[CAST(:currency AS text)], to_jsonb(COALESCE(CAST(orders_amounts ->> CAST(:currency AS text) AS bigint), 0)"
-               " + CAST(:amount AS bigint))) WHERE id = :customer_id"),
-    False: text("UPDATE customers SET orders_count = orders_count + :count, orders_amounts = json_set(orders_amounts, :path,"
-                " COALESCE(json_extract(orders_amounts, :path), 0) + :amount) WHERE id = :customer_id"),
+    True: text(
+        "UPDATE customers SET orders_count = orders_count + :count, orders_amounts = jsonb_set(orders_amounts,"
+        " ARRAY[CAST(:currency AS text)], to_jsonb(COALESCE(CAST(orders_amounts ->> CAST(:currency AS text) AS bigint), 0)"
+        " + CAST(:amount AS bigint))) WHERE id = :customer_id"
+    ),
+    False: text(
+        "UPDATE customers SET orders_count = orders_count + :count, orders_amounts = json_set(orders_amounts, :path,"
+        " COALESCE(json_extract(orders_amounts, :path), 0) + :amount) WHERE id = :customer_id"
+    ),
 }

@@ -1,4 +1,5 @@
 """Rows as the domain's value objects."""
+
 from __future__ import annotations
 
 from db.models import Campaign, Code, Customer

@@ -1,4 +1,5 @@
 """Write helpers shared by the steps and commands: insert-or-ignore on a unique key, activity rows, row locks."""
+
 from __future__ import annotations
 
 import functools
@@ -52,8 +53,14 @@ def _insert_ignore_statement(model: type[Base], dialect_name: str):
     return upsert_dialect(dialect_name).insert(model.__table__).on_conflict_do_nothing().returning(key)
 
 
-def activity_row(activity_type: str, *, campaign_id: str | None, customer_id: str | None, data: dict[str, Any],
-                 key: str | None = None) -> dict[str, Any]:
+def activity_row(
+    activity_type: str,
+    *,
+    campaign_id: str | None,
+    customer_id: str | None,
+    data: dict[str, Any],
+    key: str | None = None,
+) -> dict[str, Any]:
     """One activity row as `insert_activities` writes it; `key` makes it idempotent (the same step writes it once)."""
     return {
         "id": new_id("act"),
@@ -86,8 +93,13 @@ def lock_customer_rows(session: Session, customer_ids: list[str]) -> dict[str, C
     return {customer.id: customer for customer in session.scalars(_LOCK_CUSTOMERS, {"ids": sorted(set(customer_ids))})}
 
 
-_LOCK_CUSTOMERS = (select(Customer).where(Customer.id.in_(bindparam("ids", expanding=True))).order_by(Customer.id)
-                   .with_for_update().execution_options(populate_existing=True))  # a row read before the lock is read again
+_LOCK_CUSTOMERS = (
+    select(Customer)
+    .where(Customer.id.in_(bindparam("ids", expanding=True)))
+    .order_by(Customer.id)
+    .with_for_update()
+    .execution_options(populate_existing=True)
+)  # a row read before the lock is read again
 
 
 def get_for_update(session: Session, model: type[ModelT], row_id: str) -> ModelT | None:

@@ -1,4 +1,5 @@
 """Activity types (Voucherify's names) and the category each belongs to."""
+
 from __future__ import annotations
 
 ORDER_CREATED = "customer.order.created"

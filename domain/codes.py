@@ -201,7 +201,7 @@ def _renderer(config: CodeConfig) -> Callable[[int], str]:
 
     def render(index: int) -> str:
         picks = []
-        for table, size in zip(tables, sizes):
+        for table, size in zip(tables, sizes, strict=True):
             index, rest = divmod(index, size)
             picks.append(table[rest])
         return template % tuple(picks)
@@ -317,8 +317,12 @@ def _parse_row(line: int, row: Mapping[str | None, Any], cells: dict[str, str]) 
     try:
         start = _parse_date(cells.get("start date", ""), "Start date")
         end = _parse_date(cells.get("expiration date", ""), "Expiration date", end_of_day=True)
-        values = (_code(cells.get("code", "")), cells.get("category") or None,
-                  _quantity(cells.get("redeemed quantity", "")), _active(cells.get("active", "")))
+        values = (
+            _code(cells.get("code", "")),
+            cells.get("category") or None,
+            _quantity(cells.get("redeemed quantity", "")),
+            _active(cells.get("active", "")),
+        )
     except ValueError as error:
         return RowError(line, str(error))
     if start and end and start > end:

@@ -1,8 +1,10 @@
 """The normalised inbound event every platform's webhook is parsed into."""
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 ORDER_TYPES = ("order.created", "order.paid", "order.canceled", "order.refunded")
 EVENT_TYPES = ORDER_TYPES + ("redemption.requested", "custom_event")
@@ -24,7 +26,7 @@ class OrderData:
     refunded_amount: int = 0
     refund_id: str | None = None  # set when refunded_amount is one refund's amount, not the order's total
     refunded_decimal: str | None = None  # a refund in major units ("100.00") the webhook gives no currency for:
-                                         # read in the order's currency once it is known (then refunded_amount is 0)
+    # read in the order's currency once it is known (then refunded_amount is 0)
 
 
 @dataclass(frozen=True)
@@ -46,7 +48,9 @@ class ShopEvent:
     codes: tuple[str, ...] = ()
     custom_event: str | None = None
     occurred_at: str | None = None
-    snapshot: bool = False  # the order's whole state (Shopify orders/updated), not one change: news only if it changes it
+    snapshot: bool = (
+        False  # the order's whole state (Shopify orders/updated), not one change: news only if it changes it
+    )
 
     @property
     def is_paid(self) -> bool:
@@ -61,7 +65,7 @@ class ShopEvent:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "ShopEvent":
+    def from_dict(cls, data: Mapping[str, Any]) -> ShopEvent:
         order = data.get("order")
         customer = data.get("customer")
         return cls(

@@ -1,4 +1,5 @@
 """The reward hold period: when a pending reward may complete by itself."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta

@@ -1,10 +1,12 @@
 """Statuses and the small value objects the referral rules work on."""
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # Rule only annotates RuleSet; a runtime import would stop domain.rules importing this module
     from domain.rules import Rule

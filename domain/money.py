@@ -5,12 +5,13 @@ IQD 3. (Babel's `get_currency_precision` was tried first: it gives CLDR's displa
 for HUF, IQD, COP, IDR and others.) Amounts are integers in
 minor units; a conversion works in Decimal and rounds once, half up, to the target currency's minor units.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
-from typing import Iterable
 
 from iso4217 import Currency
 
@@ -51,8 +52,10 @@ class Unconvertible:
 
     @property
     def message(self) -> str:
-        return (f"No exchange rate from {self.source} to {self.target} dated on or before {self.on.isoformat()}: "
-                f"the order amount in {self.source} cannot be compared with the campaign's {self.target} amounts")
+        return (
+            f"No exchange rate from {self.source} to {self.target} dated on or before {self.on.isoformat()}: "
+            f"the order amount in {self.source} cannot be compared with the campaign's {self.target} amounts"
+        )
 
 
 Conversion = Converted | Unconvertible
@@ -94,7 +97,7 @@ def to_major_units(amount: int, currency: str | None) -> Decimal:
 def parse_rate(value: object) -> Decimal:
     """A positive, finite exchange rate given as a decimal string (never a float), or InvalidMoney."""
     if isinstance(value, (float, bool)) or not isinstance(value, (str, int, Decimal)):
-        raise InvalidMoney(f"the rate must be a decimal string such as \"0.1282\", got {value!r}")
+        raise InvalidMoney(f'the rate must be a decimal string such as "0.1282", got {value!r}')
     try:
         rate = Decimal(str(value).strip())
     except InvalidOperation:
@@ -102,7 +105,9 @@ def parse_rate(value: object) -> Decimal:
     if not rate.is_finite() or rate <= 0:
         raise InvalidMoney(f"the rate must be a positive number, got {str(value)[:40]!r}")
     if len(rate.normalize().as_tuple().digits) > MAX_RATE_DIGITS or abs(rate.adjusted()) > 9:
-        raise InvalidMoney(f"the rate must have at most {MAX_RATE_DIGITS} significant digits and lie between 1e-9 and 1e9")
+        raise InvalidMoney(
+            f"the rate must have at most {MAX_RATE_DIGITS} significant digits and lie between 1e-9 and 1e9"
+        )
     return rate
 
 
@@ -130,9 +135,15 @@ def convert(amount: int, source: str | None, target: str, rate: ExchangeRate | N
 
 def describe(amount: int, source: str, converted: int, target: str, rate: ExchangeRate) -> str:
     """The log line of a conversion: the amounts, the rate, its pair and its date."""
-    used = f"{rate.base}/{rate.quote} {rate.rate}" if rate.base == source else f"1 / {rate.base}/{rate.quote} {rate.rate} (the inverse pair)"
-    return (f"{source} {to_major_units(amount, source)} = {target} {to_major_units(converted, target)} "
-            f"({converted} minor units) at {used}, rate dated {rate.date.isoformat()}")
+    used = (
+        f"{rate.base}/{rate.quote} {rate.rate}"
+        if rate.base == source
+        else f"1 / {rate.base}/{rate.quote} {rate.rate} (the inverse pair)"
+    )
+    return (
+        f"{source} {to_major_units(amount, source)} = {target} {to_major_units(converted, target)} "
+        f"({converted} minor units) at {used}, rate dated {rate.date.isoformat()}"
+    )
 
 
 def totals_in(amounts: dict[str, int] | None, currency: str) -> tuple[int, dict[str, int]]:

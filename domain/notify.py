@@ -1,7 +1,8 @@
 """Which notifications a campaign sends, on which channels, and when one is skipped."""
+
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 from domain.model import ReferralStatus, RewardStatus
 
@@ -27,7 +28,9 @@ def channels_for(settings: Mapping[str, list[str]] | None, trigger: str) -> tupl
     return DEFAULT_CHANNELS.get(trigger, ())
 
 
-def skip_reason(trigger: str, channel: str, recipient: str | None, customer_metadata: Mapping[str, object] | None) -> str | None:
+def skip_reason(
+    trigger: str, channel: str, recipient: str | None, customer_metadata: Mapping[str, object] | None
+) -> str | None:
     """Why this notification must not be sent, or None to send it."""
     if recipient is None:
         return "customer has no email address" if channel == "email" else "campaign has no webhook URL"

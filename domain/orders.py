@@ -1,13 +1,14 @@
 """An order's life as facts that only ever accumulate, whatever order its webhooks arrive in."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from domain.events import ShopEvent, OrderData
+from domain.events import OrderData, ShopEvent
 from domain.money import to_minor_units
 
 UNDOING_STATUSES = ("refunded", "canceled", "refund_issued")
@@ -26,7 +27,9 @@ class OrderFacts:
     refunded_total: int = 0
     amount_as_of: str | None = None  # when the shop stated `amount` (ISO 8601, UTC); None: not known
     currency: str | None = None  # the order's currency, once an event states it
-    pending_refunds: dict[str, str] = field(default_factory=dict)  # refund id → major units ("100.00") in the order's currency
+    pending_refunds: dict[str, str] = field(
+        default_factory=dict
+    )  # refund id → major units ("100.00") in the order's currency
 
     @property
     def refunded_amount(self) -> int:
@@ -118,7 +121,7 @@ def _instant(text: str | None) -> datetime | None:
 
 
 def _utc(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _with_refund(facts: OrderFacts, order: OrderData) -> OrderFacts:
@@ -127,7 +130,9 @@ def _with_refund(facts: OrderFacts, order: OrderData) -> OrderFacts:
     if order.refund_id:
         return replace(facts, refunds={**facts.refunds, order.refund_id: order.refunded_amount})
     facts = replace(facts, refunded_total=max(facts.refunded_total, order.refunded_amount))
-    if order.status == "refunded" and (order.refunded_amount == 0 or (order.amount is not None and order.refunded_amount >= order.amount)):
+    if order.status == "refunded" and (
+        order.refunded_amount == 0 or (order.amount is not None and order.refunded_amount >= order.amount)
+    ):
         facts = replace(facts, refunded_in_full=True)
     return facts
 
@@ -155,9 +160,18 @@ def status_label(facts: OrderFacts) -> str:
 
 
 def facts_to_dict(facts: OrderFacts) -> dict[str, Any]:
-    return {"amount": facts.amount, "seen": facts.seen, "paid": facts.paid, "canceled": facts.canceled,
-            "refunded_in_full": facts.refunded_in_full, "refunds": facts.refunds, "refunded_total": facts.refunded_total,
-            "amount_as_of": facts.amount_as_of, "currency": facts.currency, "pending_refunds": facts.pending_refunds}
+    return {
+        "amount": facts.amount,
+        "seen": facts.seen,
+        "paid": facts.paid,
+        "canceled": facts.canceled,
+        "refunded_in_full": facts.refunded_in_full,
+        "refunds": facts.refunds,
+        "refunded_total": facts.refunded_total,
+        "amount_as_of": facts.amount_as_of,
+        "currency": facts.currency,
+        "pending_refunds": facts.pending_refunds,
+    }
 
 
 def facts_from_dict(data: Mapping[str, Any] | None) -> OrderFacts:

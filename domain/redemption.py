@@ -1,4 +1,5 @@
 """Validating one redemption of a referral code: a decision, no I/O."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -65,7 +66,9 @@ def _code_problem(code: CodeState, now: datetime) -> Rejected | None:
     if code.holder_id is None:
         return Rejected(FailureCode.VOUCHER_NOT_ACTIVE, "Code has not been published to a referrer")
     if code.redemption_limit is not None and code.redeemed_count >= code.redemption_limit:
-        return Rejected(FailureCode.QUANTITY_EXCEEDED, f"Code has reached its limit of {code.redemption_limit} redemptions")
+        return Rejected(
+            FailureCode.QUANTITY_EXCEEDED, f"Code has reached its limit of {code.redemption_limit} redemptions"
+        )
     return None
 
 
@@ -91,7 +94,9 @@ def _code_timing_problem(code: CodeState, now: datetime) -> Rejected | None:
 
 def _amount_problem(amount: int | None, conversion: Conversion | None) -> Rejected | None:
     if isinstance(conversion, Unconvertible):
-        return Rejected(FailureCode.INVALID_AMOUNT, conversion.message, (RuleLog(CONVERSION_RULE, False, conversion.message),))
+        return Rejected(
+            FailureCode.INVALID_AMOUNT, conversion.message, (RuleLog(CONVERSION_RULE, False, conversion.message),)
+        )
     if amount is not None and amount < 0:
         return Rejected(FailureCode.INVALID_AMOUNT, "Order amount must not be negative")
     return None

@@ -36,8 +36,20 @@ from typing import Any, cast
 from domain.logic import InvalidLogic, InvalidRule, blame, evaluate_logic, parse_logic
 
 __all__ = [
-    "KEYS", "OPERATORS", "InvalidLogic", "InvalidRule", "Rule", "RuleLog", "RulesOutcome", "effective_rules",
-    "evaluate_rules", "log_to_dict", "parse_logic", "parse_rule", "rule_from_dict", "rule_to_dict",
+    "KEYS",
+    "OPERATORS",
+    "InvalidLogic",
+    "InvalidRule",
+    "Rule",
+    "RuleLog",
+    "RulesOutcome",
+    "effective_rules",
+    "evaluate_rules",
+    "log_to_dict",
+    "parse_logic",
+    "parse_rule",
+    "rule_from_dict",
+    "rule_to_dict",
 ]
 
 ORDER_RULES_VIOLATED = "order_rules_violated"
@@ -45,7 +57,10 @@ CUSTOMER_RULES_VIOLATED = "customer_rules_violated"
 REDEMPTION_RULES_VIOLATED = "redemption_rules_violated"
 
 _ORDERING: dict[str, Callable[[Any, Any], bool]] = {
-    "$gt": operator.gt, "$gte": operator.ge, "$lt": operator.lt, "$lte": operator.le,
+    "$gt": operator.gt,
+    "$gte": operator.ge,
+    "$lt": operator.lt,
+    "$lte": operator.le,
 }
 OPERATORS = ("$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$not_in", "$contains")
 _LISTS = {"$in", "$not_in"}
@@ -70,13 +85,21 @@ _ALLOWED = {
 }
 _ITEM_FIELDS = {"order.items.sku": "sku", "order.items.product": "product_id"}
 _PHRASES = {
-    "$eq": "must equal", "$ne": "must not equal", "$gt": "must be greater than",
-    "$gte": "must be at least", "$lt": "must be less than", "$lte": "must be at most",
-    "$in": "must be one of", "$not_in": "must not be one of", "$contains": "must contain",
+    "$eq": "must equal",
+    "$ne": "must not equal",
+    "$gt": "must be greater than",
+    "$gte": "must be at least",
+    "$lt": "must be less than",
+    "$lte": "must be at most",
+    "$in": "must be one of",
+    "$not_in": "must not be one of",
+    "$contains": "must contain",
 }
 _ITEM_PHRASES = {
-    "$eq": "must be only", "$contains": "must include",
-    "$in": "must include one of", "$not_in": "must include none of",
+    "$eq": "must be only",
+    "$contains": "must include",
+    "$in": "must include one of",
+    "$not_in": "must include none of",
 }
 
 
@@ -144,8 +167,7 @@ def parse_rule(name: object, conditions: object, error_message: object = None) -
 
 def rule_to_dict(rule: Rule) -> dict[str, Any]:
     """A JSON-ready dict of a rule."""
-    return {"name": rule.name, "conditions": copy.deepcopy(dict(rule.conditions)),
-            "error_message": rule.error_message}
+    return {"name": rule.name, "conditions": copy.deepcopy(dict(rule.conditions)), "error_message": rule.error_message}
 
 
 def rule_from_dict(data: Mapping[str, Any]) -> Rule:
@@ -278,9 +300,9 @@ def evaluate_rules(rules: Sequence[Rule], facts: Mapping[str, Any], *, logic: st
     """Evaluate and log every rule; combine them with ``logic`` (1-based) or, without it, AND."""
     checks = [_check_rule(rule, facts) for rule in rules]
     results = [all(check.passed for check in rule_checks) for rule_checks in checks]
-    logs = tuple(_log(rule, ok, rule_checks) for rule, ok, rule_checks in zip(rules, results, checks))
+    logs = tuple(_log(rule, ok, rule_checks) for rule, ok, rule_checks in zip(rules, results, checks, strict=True))
     tree = parse_logic(logic, len(rules)) if logic and logic.strip() else None
-    if (evaluate_logic(tree, results) if tree else all(results)):
+    if evaluate_logic(tree, results) if tree else all(results):
         return RulesOutcome(True, None, None, logs)
     culprits = blame(tree, results) if tree else {i for i, ok in enumerate(results) if not ok}
     index = min(culprits, key=lambda i: (results[i], i))

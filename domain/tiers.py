@@ -12,11 +12,13 @@ rolls back when the live count falls below the threshold, and fires again when i
 Completed rewards are never taken back here (an operator may roll them back by hand). A reward an
 operator rolled back is "withdrawn": it still counts as given, so the tier does not fire it again.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from domain.model import LIVE_REWARD_STATUSES, RewardStatus
 
@@ -73,8 +75,13 @@ class RewardPlan:
         return not self.grants and not self.revokes
 
 
-def plan_rewards(tiers: Iterable[TierSpec], referrals: Iterable[ReferralFact], rewards: Iterable[RewardFact],
-                 *, live_count: int | None = None) -> RewardPlan:
+def plan_rewards(
+    tiers: Iterable[TierSpec],
+    referrals: Iterable[ReferralFact],
+    rewards: Iterable[RewardFact],
+    *,
+    live_count: int | None = None,
+) -> RewardPlan:
     """The grants and revocations that bring a referrer's rewards in line with their live referrals.
 
     `referrals` may be only the referrals that changed since the last settlement (with `rewards` holding

@@ -13,7 +13,7 @@ import binascii
 import functools
 import re
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.errors import MessageError
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -60,7 +60,7 @@ def build_email(
         "From": _address_value(from_address),
         "To": _address_value(_recipient_address(recipient, recipient_name)),
         "Subject": _text_value(single_line(rendered.subject)),
-        "Date": format_datetime(datetime.now(timezone.utc)),
+        "Date": format_datetime(datetime.now(UTC)),
         "Message-ID": _message_id(message_key, message_id_domain or from_address.domain),
     }
     if unsubscribe_url:
@@ -247,8 +247,9 @@ def _qr_image_part(png: bytes) -> EmailMessage:
     return _part(headers, base64.encodebytes(png).decode("ascii"))
 
 
-def _multipart(subtype: str, parts: list[EmailMessage], *, headers: dict[str, str] | None = None,
-               parameters: str = "") -> EmailMessage:
+def _multipart(
+    subtype: str, parts: list[EmailMessage], *, headers: dict[str, str] | None = None, parameters: str = ""
+) -> EmailMessage:
     """A multipart of `parts` under a random boundary (quoted-printable and base64 never contain '=_')."""
     content_type = f'multipart/{subtype}; boundary="=_{uuid.uuid4().hex}"{parameters}'
     return _part({**(headers or {}), "Content-Type": content_type}, parts)

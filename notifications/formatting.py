@@ -6,17 +6,45 @@ from collections.abc import Mapping
 from datetime import date, datetime
 
 _MONTHS = {
-    "en": ("January", "February", "March", "April", "May", "June", "July",
-           "August", "September", "October", "November", "December"),
-    "de": ("Januar", "Februar", "März", "April", "Mai", "Juni", "Juli",
-           "August", "September", "Oktober", "November", "Dezember"),
+    "en": (
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ),
+    "de": (
+        "Januar",
+        "Februar",
+        "März",
+        "April",
+        "Mai",
+        "Juni",
+        "Juli",
+        "August",
+        "September",
+        "Oktober",
+        "November",
+        "Dezember",
+    ),
 }
 _SEPARATORS = {"en": (",", "."), "de": (".", ",")}
 _WORDS = {
-    "en": {"credits": "credits", "point": "point", "points": "points",
-           "coupon": "a coupon", "material": "a gift"},
-    "de": {"credits": "Guthaben", "point": "Punkt", "points": "Punkte",
-           "coupon": "ein Gutschein", "material": "ein Geschenk"},
+    "en": {"credits": "credits", "point": "point", "points": "points", "coupon": "a coupon", "material": "a gift"},
+    "de": {
+        "credits": "Guthaben",
+        "point": "Punkt",
+        "points": "Punkte",
+        "coupon": "ein Gutschein",
+        "material": "ein Geschenk",
+    },
 }
 
 

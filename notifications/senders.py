@@ -18,7 +18,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -30,8 +30,14 @@ from notifications.errors import PermanentSendError, SendError, TransientSendErr
 from notifications.signing import SIGNATURE_HEADER, sign_payload
 
 __all__ = [
-    "OutboxSender", "PermanentSendError", "SendError", "SmtpConfig", "SmtpSender",
-    "TransientSendError", "WebhookSender", "sign_payload",
+    "OutboxSender",
+    "PermanentSendError",
+    "SendError",
+    "SmtpConfig",
+    "SmtpSender",
+    "TransientSendError",
+    "WebhookSender",
+    "sign_payload",
 ]
 
 T = TypeVar("T")
@@ -210,7 +216,7 @@ class OutboxSender:
     def write(self, message: EmailMessage) -> Path:
         """Write the file atomically (temporary file, fsync, rename) and return its path."""
         self._directory.mkdir(parents=True, exist_ok=True)
-        path = self._directory / outbox_filename(message, datetime.now(timezone.utc))
+        path = self._directory / outbox_filename(message, datetime.now(UTC))
         _write_atomically(path, message.as_bytes(policy=email.policy.SMTP))
         return path
 
@@ -223,7 +229,7 @@ def outbox_filename(message: EmailMessage, now: datetime) -> str:
 
 def _write_atomically(path: Path, data: bytes) -> None:
     """Write `data` to a hidden temporary file next to `path`, then rename it into place."""
-    handle = tempfile.NamedTemporaryFile(dir=path.parent, prefix=".", suffix=".tmp", delete=False)
+    handle = tempfile.NamedTemporaryFile(dir=path.parent, prefix=".", suffix=".tmp", delete=False)  # noqa: SIM115 - closed below, its name kept
     try:
         with handle:
             handle.write(data)

@@ -1,10 +1,11 @@
 """Shared fixtures: a real database per run (SQLite or PostgreSQL), a runtime with the in-process broker,
 a worker, and an HTTP client. Integration suites add Redis and SMTP fixtures of their own."""
+
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 from dramatiq import Worker
@@ -34,9 +35,16 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 def make_settings(database_url: str, tmp_path: Path, **overrides) -> Settings:
     values = dict(
-        database_url=database_url, api_token=pipeline.API_TOKEN, shopify_secret=pipeline.SHOPIFY_SECRET,
-        woocommerce_secret=pipeline.WOOCOMMERCE_SECRET, events_secret=pipeline.EVENTS_SECRET,
-        outbox_dir=tmp_path / "outbox", redis_url=None, smtp_host=None, log_format="console", log_level="WARNING",
+        database_url=database_url,
+        api_token=pipeline.API_TOKEN,
+        shopify_secret=pipeline.SHOPIFY_SECRET,
+        woocommerce_secret=pipeline.WOOCOMMERCE_SECRET,
+        events_secret=pipeline.EVENTS_SECRET,
+        outbox_dir=tmp_path / "outbox",
+        redis_url=None,
+        smtp_host=None,
+        log_format="console",
+        log_level="WARNING",
         db_pool_size=5,
     )
     return Settings(_env_file=None, **(values | overrides))

@@ -1,4 +1,5 @@
 """The dramatiq broker: Redis when REFERRALS_REDIS_URL is set, the in-process broker otherwise."""
+
 from __future__ import annotations
 
 from dramatiq import Broker, Middleware
@@ -15,8 +16,12 @@ def build_broker(settings: Settings) -> Broker:
     """A broker with dramatiq's default middleware, async actor support and per-job logging."""
     middleware = [factory() for factory in default_middleware] + [AsyncIO()]
     if settings.redis_url:
-        broker: Broker = RedisBroker(url=settings.redis_url, middleware=middleware, namespace=settings.redis_namespace,
-                                     heartbeat_timeout=settings.redis_heartbeat_timeout_ms)
+        broker: Broker = RedisBroker(
+            url=settings.redis_url,
+            middleware=middleware,
+            namespace=settings.redis_namespace,
+            heartbeat_timeout=settings.redis_heartbeat_timeout_ms,
+        )
     else:
         broker = StubBroker(middleware=middleware)
     add_outcome_middleware(broker, JobLog())
@@ -42,7 +47,11 @@ def queue_depth(broker: Broker, queue_name: str, *, include_delayed: bool = True
 def dead_letters(broker: Broker, queue_name: str) -> int:
     """Messages in the dead-letter queue (Redis broker; the in-process broker keeps them in memory)."""
     client = getattr(broker, "client", None)
-    return client.zcard(f"{broker.namespace}:{queue_name}.XQ") if client is not None else len(getattr(broker, "dead_letters", ()))
+    return (
+        client.zcard(f"{broker.namespace}:{queue_name}.XQ")
+        if client is not None
+        else len(getattr(broker, "dead_letters", ()))
+    )
 
 
 def waiting_messages(broker: Broker, queue_name: str) -> int:

@@ -3,6 +3,7 @@
 `referrals worker` points PROMETHEUS_MULTIPROC_DIR at a fresh folder before it spawns its worker
 processes; each process records into it, and the supervising process serves the sum on --metrics-port.
 """
+
 from __future__ import annotations
 
 import os
@@ -21,10 +22,19 @@ class StepMetrics(Middleware):
 
     def __init__(self) -> None:
         registry = CollectorRegistry()
-        self.duration = Histogram("referrals_step_duration_seconds", "Duration of one pipeline step", ["step"],
-                                  buckets=STEP_BUCKETS, registry=registry)
-        self.outcomes = Counter("referrals_steps", "Pipeline steps run, by outcome (ok, retry, failed)", ["step", "outcome"],
-                                registry=registry)
+        self.duration = Histogram(
+            "referrals_step_duration_seconds",
+            "Duration of one pipeline step",
+            ["step"],
+            buckets=STEP_BUCKETS,
+            registry=registry,
+        )
+        self.outcomes = Counter(
+            "referrals_steps",
+            "Pipeline steps run, by outcome (ok, retry, failed)",
+            ["step", "outcome"],
+            registry=registry,
+        )
         self.started: dict[str, float] = {}
 
     def before_process_message(self, broker, message):

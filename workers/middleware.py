@@ -1,4 +1,5 @@
 """dramatiq middleware: the failed-jobs table, and one log line per job with its context bound."""
+
 from __future__ import annotations
 
 import time
@@ -30,9 +31,15 @@ class FailedJobs(Middleware):
 def _failed_job_row(message, exception: BaseException) -> dict[str, Any]:
     options = {key: value for key, value in message.options.items() if key not in ("traceback", "redis_message_id")}
     return {
-        "id": new_id("job"), "message_id": message.message_id, "queue": message.queue_name, "actor": message.actor_name,
-        "args": list(message.args), "kwargs": dict(message.kwargs), "options": options,
-        "error": f"{type(exception).__name__}: {exception}", "traceback": message.options.get("traceback"),
+        "id": new_id("job"),
+        "message_id": message.message_id,
+        "queue": message.queue_name,
+        "actor": message.actor_name,
+        "args": list(message.args),
+        "kwargs": dict(message.kwargs),
+        "options": options,
+        "error": f"{type(exception).__name__}: {exception}",
+        "traceback": message.options.get("traceback"),
         "failed_at": utcnow(),
     }
 
@@ -52,8 +59,13 @@ class JobLog(Middleware):
         duration_ms = round((time.perf_counter() - started) * 1000, 2) if started else None
         outcome = "ok" if exception is None else ("failed" if message.failed else "retry")
         log_method = log.info if exception is None else log.warning
-        log_method("job", args=list(message.args), outcome=outcome, duration_ms=duration_ms,
-                   error=None if exception is None else f"{type(exception).__name__}: {exception}")
+        log_method(
+            "job",
+            args=list(message.args),
+            outcome=outcome,
+            duration_ms=duration_ms,
+            error=None if exception is None else f"{type(exception).__name__}: {exception}",
+        )
         structlog.contextvars.unbind_contextvars("actor", "message_id")
 
     def after_skip_message(self, broker, message):

@@ -1,5 +1,6 @@
 """Worker processes: `referrals worker --processes N --threads M [--notification-processes K]`, restarting a child
 that dies."""
+
 from __future__ import annotations
 
 import multiprocessing
@@ -7,8 +8,9 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import structlog
 from dramatiq import Worker
@@ -18,7 +20,13 @@ from config.process import freeze_startup_objects
 from config.settings import Settings
 from workers.actors import NOTIFICATIONS_QUEUE, PIPELINE_QUEUE
 from workers.broker import add_outcome_middleware
-from workers.metrics import StepMetrics, forget_process, prepare_multiprocess_dir, remove_multiprocess_dir, serve_pool_metrics
+from workers.metrics import (
+    StepMetrics,
+    forget_process,
+    prepare_multiprocess_dir,
+    remove_multiprocess_dir,
+    serve_pool_metrics,
+)
 from workers.reconciler import PeriodicReconciler
 
 log = structlog.get_logger("referrals.worker")
@@ -67,8 +75,15 @@ def run_worker_process(build_runtime: BuildRuntime, settings: Settings, threads:
     runtime.close()
 
 
-def run_worker_pool(build_runtime: BuildRuntime, settings: Settings, *, processes: int, threads: int, metrics_port: int = 0,
-                    notification_processes: int = 0) -> None:
+def run_worker_pool(
+    build_runtime: BuildRuntime,
+    settings: Settings,
+    *,
+    processes: int,
+    threads: int,
+    metrics_port: int = 0,
+    notification_processes: int = 0,
+) -> None:
     """Supervise the worker processes, serve their metrics, and run the periodic reconciler here."""
     configure_logging(settings.log_format, settings.log_level)
     metrics_dir = prepare_multiprocess_dir()
@@ -77,8 +92,9 @@ def run_worker_pool(build_runtime: BuildRuntime, settings: Settings, *, processe
     start = _Starter(context, build_runtime, settings, threads)
     children = [_Child(role, start(role)) for role in pool_roles(processes, notification_processes)]
     runtime = build_runtime(settings)
-    reconciler = PeriodicReconciler(runtime, interval=settings.reconcile_interval_seconds,
-                                    older_than_seconds=settings.reconcile_older_than_seconds)
+    reconciler = PeriodicReconciler(
+        runtime, interval=settings.reconcile_interval_seconds, older_than_seconds=settings.reconcile_older_than_seconds
+    )
     reconciler.start()
     stop = _stop_event()
     while not stop.wait(0.5):
@@ -105,8 +121,11 @@ class _Starter:
     threads: int
 
     def __call__(self, role: Role) -> multiprocessing.process.BaseProcess:
-        process = self.context.Process(target=run_worker_process, args=(self.build_runtime, self.settings, self.threads, role),
-                                       name=f"referrals-worker-{role.name}")
+        process = self.context.Process(
+            target=run_worker_process,
+            args=(self.build_runtime, self.settings, self.threads, role),
+            name=f"referrals-worker-{role.name}",
+        )
         process.start()
         return process
 

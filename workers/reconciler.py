@@ -1,4 +1,5 @@
 """Re-enqueueing stalled work, once (`referrals reconcile`) or periodically (inside `referrals worker`/`up`)."""
+
 from __future__ import annotations
 
 import threading
@@ -38,10 +39,14 @@ def reconcile_once(runtime: Runtime, *, older_than_seconds: int) -> dict[str, in
     purpose, see `--notification-processes`).
     """
     with runtime.units() as uow:
-        stuck = reconcile(uow, older_than=timedelta(seconds=older_than_seconds), now=utcnow(),
-                          events_older_than=_patience(runtime, PIPELINE_QUEUE, older_than_seconds),
-                          sends_older_than=_patience(runtime, NOTIFICATIONS_QUEUE, older_than_seconds),
-                          send_claim_timeout=timedelta(seconds=runtime.settings.send_claim_timeout_seconds))
+        stuck = reconcile(
+            uow,
+            older_than=timedelta(seconds=older_than_seconds),
+            now=utcnow(),
+            events_older_than=_patience(runtime, PIPELINE_QUEUE, older_than_seconds),
+            sends_older_than=_patience(runtime, NOTIFICATIONS_QUEUE, older_than_seconds),
+            send_claim_timeout=timedelta(seconds=runtime.settings.send_claim_timeout_seconds),
+        )
     counts = stuck.counts()
     if any(counts.values()):
         log.info("reconciled", **counts)

@@ -1,4 +1,5 @@
 """The JSON API under /api/v1 (bearer token)."""
+
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends
@@ -14,7 +15,13 @@ from api.v1.settings import settings_router
 
 def v1_router() -> APIRouter:
     router = APIRouter(prefix="/api/v1", dependencies=[Depends(require_token)])
-    for part in (campaigns_router(), settings_router(), codes_router(), pipeline_router(), operations_router(),
-                 exchange_rates_router()):
+    for part in (
+        campaigns_router(),
+        settings_router(),
+        codes_router(),
+        pipeline_router(),
+        operations_router(),
+        exchange_rates_router(),
+    ):
         router.include_router(part)
     return router

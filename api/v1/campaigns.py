@@ -1,4 +1,5 @@
 """Campaigns: create, list, read, edit, pause/activate, delete, the overview, and the campaign's lists."""
+
 from __future__ import annotations
 
 from typing import Literal
@@ -9,13 +10,24 @@ from api.v1 import responses as shapes
 from api.v1.common import PageDep, RuntimeDep, csv_response, json_or_csv, page, read, returns, router, write
 from api.v1.schemas import CampaignIn, CampaignPatch
 from app import campaigns as commands
-from db.queries import campaigns as queries, lists, serializers
+from db.queries import campaigns as queries
+from db.queries import lists, serializers
 from db.queries.export import listing_csv
 from db.queries.lookups import live_campaign
 
 REFERRER_COLUMNS = ("customer_id", "name", "email", "code", "published_at", "channel", "status", "referees")
-REDEMPTION_COLUMNS = ("id", "code", "customer_id", "order_id", "result", "status", "failure_code", "failure_message",
-                      "amount", "created_at")
+REDEMPTION_COLUMNS = (
+    "id",
+    "code",
+    "customer_id",
+    "order_id",
+    "result",
+    "status",
+    "failure_code",
+    "failure_message",
+    "amount",
+    "created_at",
+)
 Format = Literal["json", "csv"]
 RedemptionStatus = Literal["succeeded", "failed", "rolled_back"]
 RewardStatus = Literal["pending", "completed", "rolled_back"]
@@ -70,50 +82,93 @@ def campaigns_router():
 def _lists(api) -> None:
     """The campaign's tabs: referrers, referees, redemptions, rewards, distributions, activity."""
 
-    @api.get("/{campaign_id}/referrers", summary="Referrers: customers holding a code",
-             responses=json_or_csv(shapes.Page[shapes.Referrer]))
+    @api.get(
+        "/{campaign_id}/referrers",
+        summary="Referrers: customers holding a code",
+        responses=json_or_csv(shapes.Page[shapes.Referrer]),
+    )
     def referrers(campaign_id: str, runtime: RuntimeDep, params: PageDep, format: Format = "json"):
         read(runtime, live_campaign, campaign_id)
         if format == "csv":
-            return csv_response(listing_csv(runtime.session_factory, lists.referrers(campaign_id), REFERRER_COLUMNS,
-                                            params.start_date, params.end_date), f"referrers-{campaign_id}.csv")
+            return csv_response(
+                listing_csv(
+                    runtime.session_factory,
+                    lists.referrers(campaign_id),
+                    REFERRER_COLUMNS,
+                    params.start_date,
+                    params.end_date,
+                ),
+                f"referrers-{campaign_id}.csv",
+            )
         return page(runtime, lists.referrers(campaign_id), params)
 
-    @api.get("/{campaign_id}/referees", summary="Referees with their order totals",
-             responses=returns(shapes.RefereePage))
+    @api.get(
+        "/{campaign_id}/referees", summary="Referees with their order totals", responses=returns(shapes.RefereePage)
+    )
     def referees(campaign_id: str, runtime: RuntimeDep, params: PageDep) -> dict:
         currency = read(runtime, live_campaign, campaign_id).currency
         listing = lists.referees(campaign_id, currency)
         totals = read(runtime, lists.referee_totals, listing, currency, params.start_date, params.end_date)
         return page(runtime, listing, params) | totals
 
-    @api.get("/{campaign_id}/redemptions", summary="Redemptions of the campaign's codes",
-             responses=json_or_csv(shapes.Page[shapes.Redemption]))
-    def redemptions(campaign_id: str, runtime: RuntimeDep, params: PageDep, status: RedemptionStatus | None = None,
-                    format: Format = "json"):
+    @api.get(
+        "/{campaign_id}/redemptions",
+        summary="Redemptions of the campaign's codes",
+        responses=json_or_csv(shapes.Page[shapes.Redemption]),
+    )
+    def redemptions(
+        campaign_id: str,
+        runtime: RuntimeDep,
+        params: PageDep,
+        status: RedemptionStatus | None = None,
+        format: Format = "json",
+    ):
         read(runtime, live_campaign, campaign_id)
         if format == "csv":
             listing = read(runtime, lambda session: lists.redemptions(session, campaign_id=campaign_id, status=status))
-            return csv_response(listing_csv(runtime.session_factory, listing, REDEMPTION_COLUMNS, params.start_date,
-                                            params.end_date), f"redemptions-{campaign_id}.csv")
+            return csv_response(
+                listing_csv(runtime.session_factory, listing, REDEMPTION_COLUMNS, params.start_date, params.end_date),
+                f"redemptions-{campaign_id}.csv",
+            )
         return page(runtime, lambda session: lists.redemptions(session, campaign_id=campaign_id, status=status), params)
 
     @api.get("/{campaign_id}/rewards", summary="Reward redemptions", responses=returns(shapes.Page[shapes.Reward]))
-    def rewards(campaign_id: str, runtime: RuntimeDep, params: PageDep, status: RewardStatus | None = None,
-                customer_id: str | None = None, type: str | None = Query(None, description="credits|points|coupon|material")) -> dict:
+    def rewards(
+        campaign_id: str,
+        runtime: RuntimeDep,
+        params: PageDep,
+        status: RewardStatus | None = None,
+        customer_id: str | None = None,
+        type: str | None = Query(None, description="credits|points|coupon|material"),
+    ) -> dict:
         read(runtime, live_campaign, campaign_id)
-        return page(runtime, lists.rewards(campaign_id, status=status, customer_id=customer_id, reward_type=type), params)
+        return page(
+            runtime, lists.rewards(campaign_id, status=status, customer_id=customer_id, reward_type=type), params
+        )
 
-    @api.get("/{campaign_id}/distributions", summary="Notifications sent for the campaign",
-             responses=returns(shapes.Page[shapes.Distribution]))
-    def distributions(campaign_id: str, runtime: RuntimeDep, params: PageDep, trigger: str | None = None,
-                      status: str | None = None, channel: str | None = None) -> dict:
+    @api.get(
+        "/{campaign_id}/distributions",
+        summary="Notifications sent for the campaign",
+        responses=returns(shapes.Page[shapes.Distribution]),
+    )
+    def distributions(
+        campaign_id: str,
+        runtime: RuntimeDep,
+        params: PageDep,
+        trigger: str | None = None,
+        status: str | None = None,
+        channel: str | None = None,
+    ) -> dict:
         read(runtime, live_campaign, campaign_id)
         return page(runtime, lists.distributions(campaign_id, trigger=trigger, status=status, channel=channel), params)
 
-    @api.get("/{campaign_id}/activity", summary="The campaign's activity, newest first",
-             responses=returns(shapes.Page[shapes.Activity]))
-    def campaign_activity(campaign_id: str, runtime: RuntimeDep, params: PageDep, category: str | None = None,
-                          type: str | None = None) -> dict:
+    @api.get(
+        "/{campaign_id}/activity",
+        summary="The campaign's activity, newest first",
+        responses=returns(shapes.Page[shapes.Activity]),
+    )
+    def campaign_activity(
+        campaign_id: str, runtime: RuntimeDep, params: PageDep, category: str | None = None, type: str | None = None
+    ) -> dict:
         read(runtime, live_campaign, campaign_id)
         return page(runtime, lists.activity(campaign_id=campaign_id, category=category, activity_type=type), params)

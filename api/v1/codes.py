@@ -1,4 +1,5 @@
 """Codes: generate, list, import and export a campaign's codes, invite referrers, and one code's page."""
+
 from __future__ import annotations
 
 import io
@@ -12,21 +13,32 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from api.v1 import responses as shapes
-from api.v1.common import RuntimeDep, PageDep, csv_response, page, read, returns, router, write
+from api.v1.common import PageDep, RuntimeDep, csv_response, page, read, returns, router, write
 from api.v1.schemas import CountIn, PublishIn, RuleIn
-from app import campaigns, codes as commands
-from db.queries import campaigns as queries, serializers
+from app import campaigns
+from app import codes as commands
+from db.queries import campaigns as queries
+from db.queries import serializers
 from db.queries.errors import Invalid
 from db.queries.export import codes_csv
 from db.queries.lookups import code_by_text, live_campaign
 
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 SPOOL_BYTES = 8 * 1024 * 1024
-IMPORT_BODY = {"requestBody": {"content": {
-    "text/csv": {"schema": {"type": "string"}},
-    "multipart/form-data": {"schema": {"type": "object", "required": ["file"],
-                                       "properties": {"file": {"type": "string", "format": "binary"}}}},
-}}}
+IMPORT_BODY = {
+    "requestBody": {
+        "content": {
+            "text/csv": {"schema": {"type": "string"}},
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                }
+            },
+        }
+    }
+}
 SVG = {200: {"content": {"image/svg+xml": {}}, "description": "An SVG image"}}
 PNG = {200: {"content": {"image/png": {}}, "description": "A PNG image"}}
 
@@ -39,34 +51,64 @@ def codes_router():
 
 
 def _campaign_codes(api) -> None:
-    @api.post("/campaigns/{campaign_id}/codes", status_code=201, summary="Generate codes from the campaign's pattern",
-              responses=returns(shapes.CodesCreated, 201))
+    @api.post(
+        "/campaigns/{campaign_id}/codes",
+        status_code=201,
+        summary="Generate codes from the campaign's pattern",
+        responses=returns(shapes.CodesCreated, 201),
+    )
     def generate(campaign_id: str, body: CountIn, runtime: RuntimeDep) -> dict:
         return {"created": write(runtime, commands.generate, campaign_id, body.count)}
 
-    @api.get("/campaigns/{campaign_id}/codes", summary="The campaign's codes, newest first",
-             responses=returns(shapes.Page[shapes.Code]))
-    def list_codes(campaign_id: str, runtime: RuntimeDep, params: PageDep, active: bool | None = None,
-                   published: bool | None = None, category: str | None = None) -> dict:
+    @api.get(
+        "/campaigns/{campaign_id}/codes",
+        summary="The campaign's codes, newest first",
+        responses=returns(shapes.Page[shapes.Code]),
+    )
+    def list_codes(
+        campaign_id: str,
+        runtime: RuntimeDep,
+        params: PageDep,
+        active: bool | None = None,
+        published: bool | None = None,
+        category: str | None = None,
+    ) -> dict:
         read(runtime, live_campaign, campaign_id)
         return page(runtime, queries.codes(campaign_id, active=active, published=published, category=category), params)
 
-    @api.post("/campaigns/{campaign_id}/codes/import", summary="Import codes from a CSV (Voucherify's template)",
-              openapi_extra=IMPORT_BODY, responses=returns(shapes.ImportReport))
-    async def import_codes(campaign_id: str, request: Request, runtime: RuntimeDep,
-                           on_error: Literal["skip", "abort"] = "skip") -> dict:
+    @api.post(
+        "/campaigns/{campaign_id}/codes/import",
+        summary="Import codes from a CSV (Voucherify's template)",
+        openapi_extra=IMPORT_BODY,
+        responses=returns(shapes.ImportReport),
+    )
+    async def import_codes(
+        campaign_id: str, request: Request, runtime: RuntimeDep, on_error: Literal["skip", "abort"] = "skip"
+    ) -> dict:
         lines = await _uploaded_csv(request)
         report = await run_in_threadpool(commands.run_import, runtime.units, campaign_id, lines, on_error=on_error)
         return report.to_dict()
 
-    @api.get("/campaigns/{campaign_id}/codes/export", summary="Export codes as CSV (or a Mailchimp audience)",
-             response_class=Response, responses={200: {"content": {"text/csv": {}}}})
-    def export_codes(campaign_id: str, runtime: RuntimeDep, format: Literal["codes", "mailchimp"] = "codes") -> Response:
+    @api.get(
+        "/campaigns/{campaign_id}/codes/export",
+        summary="Export codes as CSV (or a Mailchimp audience)",
+        response_class=Response,
+        responses={200: {"content": {"text/csv": {}}}},
+    )
+    def export_codes(
+        campaign_id: str, runtime: RuntimeDep, format: Literal["codes", "mailchimp"] = "codes"
+    ) -> Response:
         read(runtime, live_campaign, campaign_id)
-        return csv_response(codes_csv(runtime.session_factory, campaign_id, format), f"codes-{campaign_id}-{format}.csv")
+        return csv_response(
+            codes_csv(runtime.session_factory, campaign_id, format), f"codes-{campaign_id}-{format}.csv"
+        )
 
-    @api.post("/campaigns/{campaign_id}/referrers", status_code=201, summary="Invite a referrer: publish a code to a customer",
-              responses=_published("join_once: the customer already holds this code"))
+    @api.post(
+        "/campaigns/{campaign_id}/referrers",
+        status_code=201,
+        summary="Invite a referrer: publish a code to a customer",
+        responses=_published("join_once: the customer already holds this code"),
+    )
     def invite(campaign_id: str, body: PublishIn, runtime: RuntimeDep) -> JSONResponse:
         code, published = write(runtime, commands.invite, campaign_id, body.customer.data(), body.channel)
         return JSONResponse(serializers.publication(code), status_code=201 if published else 200)
@@ -82,8 +124,12 @@ def _code_page(api) -> None:
         write(runtime, commands.delete, code)
         return Response(status_code=204)
 
-    @api.post("/codes/{code}/publish", status_code=201, summary="Publish this code to a customer",
-              responses=_published("the customer already holds this code"))
+    @api.post(
+        "/codes/{code}/publish",
+        status_code=201,
+        summary="Publish this code to a customer",
+        responses=_published("the customer already holds this code"),
+    )
     def publish(code: str, body: PublishIn, runtime: RuntimeDep) -> JSONResponse:
         row, published = write(runtime, commands.publish, code, body.customer.data(), body.channel)
         return JSONResponse(serializers.publication(row), status_code=201 if published else 200)
@@ -96,8 +142,12 @@ def _code_page(api) -> None:
     def qr_png(code: str, runtime: RuntimeDep) -> Response:
         return Response(_qr(runtime, code, "png"), media_type="image/png")
 
-    @api.post("/codes/{code}/rules", status_code=201, responses=returns(shapes.Rule, 201),
-              summary="Add a code-level rule (overrides the campaign rule of that name)")
+    @api.post(
+        "/codes/{code}/rules",
+        status_code=201,
+        responses=returns(shapes.Rule, 201),
+        summary="Add a code-level rule (overrides the campaign rule of that name)",
+    )
     def add_rule(code: str, body: RuleIn, runtime: RuntimeDep) -> dict:
         return serializers.rule(write(runtime, campaigns.add_code_rule, code, body.model_dump()))
 
@@ -129,7 +179,7 @@ async def _uploaded_csv(request: Request) -> IO[str]:
         if not isinstance(upload, UploadFile):
             raise Invalid("file: send the CSV as the multipart field 'file'")
         return io.TextIOWrapper(upload.file, encoding="utf-8-sig", newline="")
-    spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)
+    spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 - handed to the caller, who closes it
     async for chunk in request.stream():
         if spool.tell() + len(chunk) > MAX_UPLOAD_BYTES:
             raise Invalid(f"file: the CSV is larger than {MAX_UPLOAD_BYTES} bytes")

@@ -1,9 +1,11 @@
 """What every /api/v1 router shares: the route class that turns operator errors into JSON errors,
 the runtime dependency, read/write helpers, one page routine and one CSV response routine."""
+
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
@@ -19,9 +21,15 @@ from db.queries import Listing
 from db.queries.errors import Conflict, Invalid, NotFound, OperatorError
 
 STATUS = {NotFound: (404, "not_found"), Conflict: (409, "conflict"), Invalid: (422, "invalid_request")}
-ERRORS = {status: {"model": ErrorBody, "description": description} for status, description in {
-    400: "Malformed body (not JSON, bad multipart)", 404: "Not found", 409: "Conflicts with the current state",
-    422: "Invalid request"}.items()}
+ERRORS = {
+    status: {"model": ErrorBody, "description": description}
+    for status, description in {
+        400: "Malformed body (not JSON, bad multipart)",
+        404: "Not found",
+        409: "Conflicts with the current state",
+        422: "Invalid request",
+    }.items()
+}
 
 
 class OperatorRoute(APIRoute):
@@ -39,7 +47,9 @@ class OperatorRoute(APIRoute):
             except IntegrityError as error:
                 raise ApiError(409, "conflict", "the change conflicts with a stored row; retry") from error
             except DataError as error:
-                raise ApiError(422, "invalid_request", f"a value was refused by the database: {_first_line(error)}") from error
+                raise ApiError(
+                    422, "invalid_request", f"a value was refused by the database: {_first_line(error)}"
+                ) from error
 
         return guarded
 
@@ -82,8 +92,11 @@ def page(runtime: Runtime, listing: Listing | Callable[[Any], Listing], params: 
 
 def csv_response(chunks: Iterator[str], filename: str) -> StreamingResponse:
     """A CSV download streamed chunk by chunk."""
-    return StreamingResponse(chunks, media_type="text/csv; charset=utf-8",
-                             headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return StreamingResponse(
+        chunks,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 def returns(model: Any, status: int = 200) -> dict[int, dict[str, Any]]:

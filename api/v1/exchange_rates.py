@@ -1,4 +1,5 @@
 """Exchange rates: the operator's rates that convert an order into its campaign's currency."""
+
 from __future__ import annotations
 
 from fastapi import Query, Response
@@ -15,8 +16,12 @@ Currency = Query(None, pattern=r"^[A-Za-z]{3}$", description="ISO 4217 code: rat
 def exchange_rates_router():
     api = router("/exchange-rates", "exchange rates")
 
-    @api.post("", status_code=201, summary="Set the rate of a pair from a date on (replaces the pair's rate of that date)",
-              responses=returns(shapes.ExchangeRate, 201))
+    @api.post(
+        "",
+        status_code=201,
+        summary="Set the rate of a pair from a date on (replaces the pair's rate of that date)",
+        responses=returns(shapes.ExchangeRate, 201),
+    )
     def set_rate(body: ExchangeRateIn, runtime: RuntimeDep) -> dict:
         return queries.exchange_rate(write(runtime, commands.set_rate, body.model_dump()))
 

@@ -4,10 +4,11 @@ Routes name them in `responses={status: {"model": ...}}`, so FastAPI documents t
 re-validating what a handler returns; the schemathesis suite checks every answer against them. Times are
 ISO 8601 UTC strings; open JSON payloads (metadata, activity data, a reward spec) are plain objects.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Generic, Literal, TypeVar, Union
+from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
@@ -306,7 +307,7 @@ class ValidationFailed(Shape):
     logs: list[RuleLog]
 
 
-Validation = Union[ValidationPassed, ValidationFailed]
+Validation = ValidationPassed | ValidationFailed
 
 
 class Event(Shape):

@@ -3,11 +3,12 @@
 Numbers and booleans are strict (a JSON string is not a number), so the OpenAPI schema says exactly what is
 accepted; times are ISO 8601 strings, naive ones taken as UTC.
 """
+
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timezone
-from typing import Annotated, Any, Literal, Union
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, Strict, StringConstraints
 
@@ -38,7 +39,7 @@ def json_integer(value: Any) -> Any:
 def _as_utc(value: datetime) -> datetime:
     """Naive times are UTC; aware ones are converted to UTC."""
     try:
-        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
     except OverflowError:
         raise ValueError("date is out of range") from None
 
@@ -58,11 +59,16 @@ def _decimal_string(value: Any) -> Any:
 
 
 Int = Annotated[int, BeforeValidator(json_integer)]
-Currency = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z]{3}$"), AfterValidator(_currency),
-                     Field(description="ISO 4217 code, e.g. USD, JPY, KWD", examples=["USD"])]
+Currency = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z]{3}$"),
+    AfterValidator(_currency),
+    Field(description="ISO 4217 code, e.g. USD, JPY, KWD", examples=["USD"]),
+]
 UtcDatetime = Annotated[datetime, BeforeValidator(text_only), AfterValidator(_as_utc)]
-SourceId = Annotated[Union[Annotated[str, StringConstraints(min_length=1, max_length=255)], Int],
-                     AfterValidator(lambda value: str(value))]
+SourceId = Annotated[
+    Annotated[str, StringConstraints(min_length=1, max_length=255)] | Int, AfterValidator(lambda value: str(value))
+]
 
 
 class Body(BaseModel):
@@ -75,7 +81,8 @@ class Body(BaseModel):
 
 class CodeConfigIn(Body):
     pattern: Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^\S*[#?]\S*$")] | None = Field(
-        None, description="# is a digit, ? a letter (or a charset character); e.g. REF-####-????")
+        None, description="# is a digit, ? a letter (or a charset character); e.g. REF-####-????"
+    )
     charset: Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^\S+$")] | None = None
     prefix: Annotated[str, StringConstraints(max_length=50, pattern=r"^\S*$")] | None = None
     postfix: Annotated[str, StringConstraints(max_length=50, pattern=r"^\S*$")] | None = None
@@ -90,19 +97,23 @@ class CampaignFields(Body):
     start_date: UtcDatetime | None = None
     expiration_date: UtcDatetime | None = None
     days_of_week: Annotated[list[Annotated[Int, Field(ge=0, le=6)]], Field(max_length=7)] | None = Field(
-        None, description="0 = Monday … 6 = Sunday; null = every day")
+        None, description="0 = Monday … 6 = Sunday; null = every day"
+    )
     join_once: Bool = True
     code_config: CodeConfigIn = Field(default_factory=lambda: CodeConfigIn(pattern="REF-####-????"))
     conversion: Annotated[str, StringConstraints(pattern=CONVERSION_PATTERN)] = Field(
-        "order.paid", description="order.paid | order.created | custom_event:<name>")
+        "order.paid", description="order.paid | order.created | custom_event:<name>"
+    )
     referee_reward: Text | None = None
     reward_hold_days: Int = Field(0, ge=0, le=3650)
     metadata: Metadata = Field(default_factory=dict)
     notifications: dict[Trigger, Annotated[list[Channel], Field(max_length=2)]] = Field(
-        default_factory=dict, description="trigger → channels, e.g. {\"code_published\": [\"email\", \"webhook\"]}")
+        default_factory=dict, description='trigger → channels, e.g. {"code_published": ["email", "webhook"]}'
+    )
     webhook_url: Annotated[str, StringConstraints(max_length=2000, pattern=r"^https?://\S+$")] | None = None
-    currency: Currency | None = Field(None, description="ISO 4217: amount rules and figures are in it; "
-                                                        "default REFERRALS_DEFAULT_CURRENCY")
+    currency: Currency | None = Field(
+        None, description="ISO 4217: amount rules and figures are in it; default REFERRALS_DEFAULT_CURRENCY"
+    )
 
     def given(self) -> dict[str, Any]:
         values = super().given()
@@ -116,14 +127,19 @@ class CampaignIn(CampaignFields):
     active: Bool = True
 
     def values(self, default_currency: str) -> dict[str, Any]:
-        return self.model_dump() | {"code_config": self.code_config.given(), "currency": self.currency or default_currency}
+        return self.model_dump() | {
+            "code_config": self.code_config.given(),
+            "currency": self.currency or default_currency,
+        }
 
 
 class CampaignPatch(CampaignFields):
     name: Name | None = None
 
     def given(self) -> dict[str, Any]:
-        return {key: value for key, value in super().given().items() if key not in ("name", "currency") or value is not None}
+        return {
+            key: value for key, value in super().given().items() if key not in ("name", "currency") or value is not None
+        }
 
 
 class BalanceReward(Body):
@@ -134,16 +150,18 @@ class BalanceReward(Body):
 class CouponReward(Body):
     type: Literal["coupon"]
     campaign_id: Annotated[str, StringConstraints(min_length=1, max_length=40)] = Field(
-        description="the campaign whose codes are given")
+        description="the campaign whose codes are given"
+    )
 
 
 class MaterialReward(Body):
     type: Literal["material"]
     description: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)] = Field(
-        description="what the referrer receives (an operator completes it)")
+        description="what the referrer receives (an operator completes it)"
+    )
 
 
-RewardIn = Annotated[Union[BalanceReward, CouponReward, MaterialReward], Field(discriminator="type")]
+RewardIn = Annotated[BalanceReward | CouponReward | MaterialReward, Field(discriminator="type")]
 
 
 class TierIn(Body):
@@ -164,8 +182,11 @@ class TierPatch(Body):
 
 
 CONDITION_KEY = "^(" + "|".join(re.escape(key) for key in KEYS) + r"|order\.metadata\..+|customer\.metadata\..+)$"
-CONDITIONS_SCHEMA = {"minProperties": 1, "propertyNames": {"pattern": CONDITION_KEY},
-                     "additionalProperties": {"type": "object", "minProperties": 1, "propertyNames": {"enum": list(OPERATORS)}}}
+CONDITIONS_SCHEMA = {
+    "minProperties": 1,
+    "propertyNames": {"pattern": CONDITION_KEY},
+    "additionalProperties": {"type": "object", "minProperties": 1, "propertyNames": {"enum": list(OPERATORS)}},
+}
 # Documented precisely, but checked by the rule engine, whose messages say what is wrong ("did you mean …").
 Conditions = Annotated[dict[str, Any], Field(json_schema_extra=CONDITIONS_SCHEMA)]
 
@@ -194,7 +215,9 @@ class CountIn(Body):
 
 
 class CustomerIn(Body):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"anyOf": [{"required": ["source_id"]}, {"required": ["email"]}]})
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"anyOf": [{"required": ["source_id"]}, {"required": ["email"]}]}
+    )
 
     source_id: SourceId | None = None
     email: Short | None = None
@@ -233,10 +256,12 @@ Day = Annotated[date, BeforeValidator(text_only)]
 class ExchangeRateIn(Body):
     base: Currency
     quote: Currency
-    rate: Annotated[str, BeforeValidator(_decimal_string), StringConstraints(strip_whitespace=True, min_length=1, max_length=40)] = Field(
-        description="1 base = rate quote, as a decimal string", examples=["0.1282"])
+    rate: Annotated[
+        str, BeforeValidator(_decimal_string), StringConstraints(strip_whitespace=True, min_length=1, max_length=40)
+    ] = Field(description="1 base = rate quote, as a decimal string", examples=["0.1282"])
     date: Day | None = Field(
-        None, description="ISO 8601 day the rate applies from (until a newer one); default today (UTC)")
+        None, description="ISO 8601 day the rate applies from (until a newer one); default today (UTC)"
+    )
 
 
 class TemplateIn(Body):

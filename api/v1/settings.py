@@ -1,4 +1,5 @@
 """A campaign's settings tabs: referral tiers, validation rules and their logic, notification templates."""
+
 from __future__ import annotations
 
 from fastapi import Path, Response
@@ -7,12 +8,18 @@ from api.v1 import responses as shapes
 from api.v1.common import RuntimeDep, read, returns, router, write
 from api.v1.schemas import LogicIn, PreviewIn, RuleIn, RulePatch, TemplateIn, TierIn, TierPatch
 from app import campaigns as commands
-from db.queries import campaigns as queries, serializers
+from db.queries import campaigns as queries
+from db.queries import serializers
 
-Trigger = Path(description="code_published, referee_welcome, customer_referred, customer_rewarded or reward_completed",
-               max_length=40)
-Part = Path(description='subject.txt, body.txt, body.html, or with a locale: body.de.html', max_length=40,
-            pattern=r"^(subject|body)(\.[a-z]{2,8}(-[A-Za-z0-9]{1,8})*)?\.(txt|html)$")
+Trigger = Path(
+    description="code_published, referee_welcome, customer_referred, customer_rewarded or reward_completed",
+    max_length=40,
+)
+Part = Path(
+    description="subject.txt, body.txt, body.html, or with a locale: body.de.html",
+    max_length=40,
+    pattern=r"^(subject|body)(\.[a-z]{2,8}(-[A-Za-z0-9]{1,8})*)?\.(txt|html)$",
+)
 
 
 def settings_router():
@@ -32,8 +39,11 @@ def _tiers(api) -> None:
     def list_tiers(campaign_id: str, runtime: RuntimeDep) -> dict:
         return {"data": read(runtime, queries.tiers, campaign_id), "next_cursor": None}
 
-    @api.patch("/tiers/{tier_id}", summary="Edit a tier (applies to every referrer's live referrals)",
-               responses=returns(shapes.Tier))
+    @api.patch(
+        "/tiers/{tier_id}",
+        summary="Edit a tier (applies to every referrer's live referrals)",
+        responses=returns(shapes.Tier),
+    )
     def edit_tier(campaign_id: str, tier_id: str, body: TierPatch, runtime: RuntimeDep) -> dict:
         return serializers.tier(write(runtime, commands.update_tier, campaign_id, tier_id, body.given()))
 
@@ -48,8 +58,11 @@ def _rules(api) -> None:
     def add_rule(campaign_id: str, body: RuleIn, runtime: RuntimeDep) -> dict:
         return serializers.rule(write(runtime, commands.add_rule, campaign_id, body.model_dump()))
 
-    @api.get("/rules", summary="Campaign rules, numbered as the logic refers to them, and the logic",
-             responses=returns(shapes.RulePage))
+    @api.get(
+        "/rules",
+        summary="Campaign rules, numbered as the logic refers to them, and the logic",
+        responses=returns(shapes.RulePage),
+    )
     def list_rules(campaign_id: str, runtime: RuntimeDep) -> dict:
         return read(runtime, queries.rules_page, campaign_id)
 
@@ -69,14 +82,22 @@ def _rules(api) -> None:
 
 
 def _templates(api) -> None:
-    @api.get("/templates", summary="The campaign's template overrides",
-             responses=returns(shapes.Page[shapes.TemplateOverride]))
+    @api.get(
+        "/templates",
+        summary="The campaign's template overrides",
+        responses=returns(shapes.Page[shapes.TemplateOverride]),
+    )
     def list_templates(campaign_id: str, runtime: RuntimeDep) -> dict:
         return read(runtime, queries.templates, campaign_id)
 
-    @api.put("/templates/{trigger}/{part}", summary="Override one template part (checked by rendering a sample)",
-             responses=returns(shapes.TemplateOverride))
-    def save_template(campaign_id: str, body: TemplateIn, runtime: RuntimeDep, trigger: str = Trigger, part: str = Part) -> dict:
+    @api.put(
+        "/templates/{trigger}/{part}",
+        summary="Override one template part (checked by rendering a sample)",
+        responses=returns(shapes.TemplateOverride),
+    )
+    def save_template(
+        campaign_id: str, body: TemplateIn, runtime: RuntimeDep, trigger: str = Trigger, part: str = Part
+    ) -> dict:
         return write(runtime, commands.save_template, campaign_id, f"{trigger}/{part}", body.source)
 
     @api.delete("/templates/{trigger}/{part}", status_code=204, summary="Go back to the shipped template")
@@ -84,7 +105,10 @@ def _templates(api) -> None:
         write(runtime, commands.delete_template, campaign_id, f"{trigger}/{part}")
         return Response(status_code=204)
 
-    @api.post("/templates/{trigger}/preview", summary="Render a trigger's message with a sample context",
-              responses=returns(shapes.Preview))
+    @api.post(
+        "/templates/{trigger}/preview",
+        summary="Render a trigger's message with a sample context",
+        responses=returns(shapes.Preview),
+    )
     def preview(campaign_id: str, runtime: RuntimeDep, body: PreviewIn | None = None, trigger: str = Trigger) -> dict:
         return read(runtime, commands.preview, campaign_id, trigger, body.locale if body else None)

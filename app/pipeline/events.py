@@ -1,9 +1,22 @@
 """The first step for every accepted webhook: customer, order, redemptions, rollbacks — one transaction."""
+
 from __future__ import annotations
 
 from sqlalchemy import Row, bindparam, select, update
 from sqlalchemy.orm import Session
 
+from app import followups
+from app.followups import FollowUp
+from app.pipeline.redeem import (
+    Attempt,
+    find_codes,
+    lock_referrers,
+    recheck_after_partial_refund,
+    redeem,
+    roll_back_order,
+)
+from app.pipeline.rewards import settle_rewards
+from app.unit_of_work import UnitOfWork
 from db.customers import upsert_customer
 from db.models import InboundEvent, Order, Redemption, Referral
 from db.orders import record_order
@@ -13,15 +26,14 @@ from domain.codes import code_key
 from domain.events import ShopEvent
 from domain.model import EventStatus
 from domain.orders import OrderFacts, stamped_no_later_than, status_label
-from app import followups
-from app.followups import FollowUp
-from app.pipeline.redeem import Attempt, find_codes, lock_referrers, recheck_after_partial_refund, redeem, roll_back_order
-from app.pipeline.rewards import settle_rewards
-from app.unit_of_work import UnitOfWork
 
 OPEN_STATUSES = (EventStatus.RECEIVED, EventStatus.ENQUEUED)
-ORDER_ACTIVITY = {"order.created": activity.ORDER_CREATED, "order.paid": activity.ORDER_PAID,
-                  "order.canceled": activity.ORDER_CANCELED, "order.refunded": activity.ORDER_REFUNDED}
+ORDER_ACTIVITY = {
+    "order.created": activity.ORDER_CREATED,
+    "order.paid": activity.ORDER_PAID,
+    "order.canceled": activity.ORDER_CANCELED,
+    "order.refunded": activity.ORDER_REFUNDED,
+}
 
 
 def process_event(uow: UnitOfWork, event_id: str) -> None:
@@ -47,9 +59,14 @@ def process_event(uow: UnitOfWork, event_id: str) -> None:
 
 # The event is marked processed first, in the one statement that locks it: the rest of the transaction
 # commits with it or not at all. Built once; the body (which may be large) is not read back.
-_MARK_PROCESSED = (update(InboundEvent).where(InboundEvent.id == bindparam("event_id"), InboundEvent.status.in_(OPEN_STATUSES))
-                   .values(status=EventStatus.PROCESSED, processed_at=bindparam("now", type_=InboundEvent.processed_at.type), error=None)
-                   .returning(InboundEvent.id, InboundEvent.source, InboundEvent.normalized, InboundEvent.received_at))
+_MARK_PROCESSED = (
+    update(InboundEvent)
+    .where(InboundEvent.id == bindparam("event_id"), InboundEvent.status.in_(OPEN_STATUSES))
+    .values(
+        status=EventStatus.PROCESSED, processed_at=bindparam("now", type_=InboundEvent.processed_at.type), error=None
+    )
+    .returning(InboundEvent.id, InboundEvent.source, InboundEvent.normalized, InboundEvent.received_at)
+)
 
 
 def settle_inline(uow: UnitOfWork) -> None:
@@ -67,9 +84,19 @@ def _record_order(uow: UnitOfWork, row: Row, event: ShopEvent, customer):
     order, before, after = record_order(uow.session, row.source, event, customer)
     if event.type in ORDER_ACTIVITY and (not event.snapshot or _state(before) != _state(after)):
         # a snapshot (Shopify orders/updated, sent beside orders/paid and on every edit) is news only if it changes the state
-        uow.record(ORDER_ACTIVITY[event.type], campaign_id=None, customer_id=order.customer_id, key=f"{row.id}",
-                   data={"order_id": order.external_id, "source": row.source, "event_id": row.id,
-                         "amount": order.amount, "status": order.status})
+        uow.record(
+            ORDER_ACTIVITY[event.type],
+            campaign_id=None,
+            customer_id=order.customer_id,
+            key=f"{row.id}",
+            data={
+                "order_id": order.external_id,
+                "source": row.source,
+                "event_id": row.id,
+                "amount": order.amount,
+                "status": order.status,
+            },
+        )
     return order, before, after
 
 
@@ -81,10 +108,15 @@ def _unfinished_followups(session: Session, row: InboundEvent | None) -> list[Fo
     """Settlements this event caused that have not run yet (the first run may have died before enqueueing)."""
     if row is None or row.status != EventStatus.PROCESSED:
         return []
-    query = select(Referral.campaign_id, Referral.referrer_id).where(Referral.settled_at.is_(None)).join(
-        Redemption, Redemption.id == Referral.redemption_id
-    ).where((Redemption.event_id == row.id) | (Redemption.order_id.in_(_orders_of(row))))
-    return [followups.settle(campaign_id, referrer_id) for campaign_id, referrer_id in set(session.execute(query).all())]
+    query = (
+        select(Referral.campaign_id, Referral.referrer_id)
+        .where(Referral.settled_at.is_(None))
+        .join(Redemption, Redemption.id == Referral.redemption_id)
+        .where((Redemption.event_id == row.id) | (Redemption.order_id.in_(_orders_of(row))))
+    )
+    return [
+        followups.settle(campaign_id, referrer_id) for campaign_id, referrer_id in set(session.execute(query).all())
+    ]
 
 
 def _orders_of(row: InboundEvent):

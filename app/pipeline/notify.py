@@ -5,6 +5,7 @@ process, so a message delivered twice sends once. The remaining window is SMTP's
 after the server accepted the message but before `sent` is committed, the claim expires after
 REFERRALS_SEND_CLAIM_TIMEOUT_SECONDS (5 minutes) and the reconciler sends it again (at-least-once for that crash only).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -16,6 +17,9 @@ import structlog
 from sqlalchemy import Row, bindparam, func, update
 from sqlalchemy.orm import Session
 
+from app.errors import is_transient
+from app.pipeline.notify_context import load_context
+from app.unit_of_work import UnitOfWork, UnitsOfWork
 from config.settings import Settings
 from db.models import Campaign, Distribution
 from db.types import utcnow
@@ -25,9 +29,6 @@ from notifications.email import build_email
 from notifications.errors import PermanentSendError, TransientSendError
 from notifications.render import Renderer, TemplateError
 from notifications.senders import OutboxSender, SmtpConfig, SmtpSender, WebhookSender
-from app.errors import is_transient
-from app.pipeline.notify_context import load_context
-from app.unit_of_work import UnitOfWork, UnitsOfWork
 
 log = structlog.get_logger("referrals.notify")
 
@@ -91,7 +92,9 @@ class Notifier:
         """`queued` (or a `sending` claim that expired) → `sending`, in one conditional UPDATE … RETURNING."""
         session, now = uow.session, utcnow()
         expired = now - timedelta(seconds=self.settings.send_claim_timeout_seconds)
-        row = session.execute(_CLAIM, {"distribution_id": distribution_id, "now": now, "expired": expired}).one_or_none()
+        row = session.execute(
+            _CLAIM, {"distribution_id": distribution_id, "now": now, "expired": expired}
+        ).one_or_none()
         if row is None:
             return None
         prepared = Prepared(row.id, row.channel, row.recipient, None)
@@ -109,9 +112,15 @@ class Notifier:
         if row.channel == "webhook":
             return _webhook_payload(row, context)
         rendered = self.renderer(_campaign_templates(session, row)).render(row.trigger, context)
-        return build_email(rendered, sender=self.settings.mail_from, recipient=row.recipient,
-                           recipient_name=context["customer"]["name"], qr_png=context["qr_png"],
-                           message_key=row.id, unsubscribe_url=context["unsubscribe_url"])
+        return build_email(
+            rendered,
+            sender=self.settings.mail_from,
+            recipient=row.recipient,
+            recipient_name=context["customer"]["name"],
+            qr_png=context["qr_png"],
+            message_key=row.id,
+            unsubscribe_url=context["unsubscribe_url"],
+        )
 
     async def _deliver(self, prepared: Prepared) -> str:
         if prepared.channel == "webhook":
@@ -122,9 +131,15 @@ class Notifier:
     def _finish(self, uow: UnitOfWork, prepared: Prepared, status: DistributionStatus, detail: str) -> None:
         """Record the outcome of a send, if the row is still ours (`sending`)."""
         sent = status == DistributionStatus.SENT
-        row = uow.session.execute(_FINISH, {"distribution_id": prepared.id, "new_status": status,
-                                        "new_last_error": None if sent else detail[:2000],
-                                        "new_sent_at": utcnow() if sent else None}).one_or_none()
+        row = uow.session.execute(
+            _FINISH,
+            {
+                "distribution_id": prepared.id,
+                "new_status": status,
+                "new_last_error": None if sent else detail[:2000],
+                "new_sent_at": utcnow() if sent else None,
+            },
+        ).one_or_none()
         if row is not None:
             _record_outcome_activity(uow, row, status, detail)
 
@@ -132,22 +147,48 @@ class Notifier:
 # Core UPDATE … RETURNING, built once: the ORM's bulk-update machinery, and building the statement per send,
 # cost more than the round trip.
 _DISTRIBUTIONS = Distribution.__table__
-_CLAIM = update(_DISTRIBUTIONS).where(
-    _DISTRIBUTIONS.c.id == bindparam("distribution_id"),
-    (_DISTRIBUTIONS.c.status == DistributionStatus.QUEUED)  # or a claim that expired (its worker died mid-send)
-    | ((_DISTRIBUTIONS.c.status == DistributionStatus.SENDING) & (_DISTRIBUTIONS.c.claimed_at < bindparam("expired"))),
-).values(status=DistributionStatus.SENDING, claimed_at=bindparam("now", type_=_DISTRIBUTIONS.c.claimed_at.type),
-         attempts=_DISTRIBUTIONS.c.attempts + 1).returning(*_DISTRIBUTIONS.c)
-_FINISH = update(_DISTRIBUTIONS).where(
-    _DISTRIBUTIONS.c.id == bindparam("distribution_id"), _DISTRIBUTIONS.c.status == DistributionStatus.SENDING,  # still ours
-).values(status=bindparam("new_status", type_=_DISTRIBUTIONS.c.status.type),
-         last_error=bindparam("new_last_error", type_=_DISTRIBUTIONS.c.last_error.type),
-         sent_at=func.coalesce(bindparam("new_sent_at", type_=_DISTRIBUTIONS.c.sent_at.type), _DISTRIBUTIONS.c.sent_at)
-         ).returning(*_DISTRIBUTIONS.c)
-_SKIP = update(_DISTRIBUTIONS).where(
-    _DISTRIBUTIONS.c.id == bindparam("distribution_id"), _DISTRIBUTIONS.c.status == DistributionStatus.SENDING,
-).values(status=DistributionStatus.SKIPPED, last_error=bindparam("reason", type_=_DISTRIBUTIONS.c.last_error.type),
-         attempts=_DISTRIBUTIONS.c.attempts - 1)
+_CLAIM = (
+    update(_DISTRIBUTIONS)
+    .where(
+        _DISTRIBUTIONS.c.id == bindparam("distribution_id"),
+        (_DISTRIBUTIONS.c.status == DistributionStatus.QUEUED)  # or a claim that expired (its worker died mid-send)
+        | (
+            (_DISTRIBUTIONS.c.status == DistributionStatus.SENDING)
+            & (_DISTRIBUTIONS.c.claimed_at < bindparam("expired"))
+        ),
+    )
+    .values(
+        status=DistributionStatus.SENDING,
+        claimed_at=bindparam("now", type_=_DISTRIBUTIONS.c.claimed_at.type),
+        attempts=_DISTRIBUTIONS.c.attempts + 1,
+    )
+    .returning(*_DISTRIBUTIONS.c)
+)
+_FINISH = (
+    update(_DISTRIBUTIONS)
+    .where(
+        _DISTRIBUTIONS.c.id == bindparam("distribution_id"),
+        _DISTRIBUTIONS.c.status == DistributionStatus.SENDING,  # still ours
+    )
+    .values(
+        status=bindparam("new_status", type_=_DISTRIBUTIONS.c.status.type),
+        last_error=bindparam("new_last_error", type_=_DISTRIBUTIONS.c.last_error.type),
+        sent_at=func.coalesce(bindparam("new_sent_at", type_=_DISTRIBUTIONS.c.sent_at.type), _DISTRIBUTIONS.c.sent_at),
+    )
+    .returning(*_DISTRIBUTIONS.c)
+)
+_SKIP = (
+    update(_DISTRIBUTIONS)
+    .where(
+        _DISTRIBUTIONS.c.id == bindparam("distribution_id"),
+        _DISTRIBUTIONS.c.status == DistributionStatus.SENDING,
+    )
+    .values(
+        status=DistributionStatus.SKIPPED,
+        last_error=bindparam("reason", type_=_DISTRIBUTIONS.c.last_error.type),
+        attempts=_DISTRIBUTIONS.c.attempts - 1,
+    )
+)
 
 
 def _skip(session: Session, row: Row, reason: str) -> None:
@@ -159,11 +200,20 @@ def _skip(session: Session, row: Row, reason: str) -> None:
 
 def _record_outcome_activity(uow: UnitOfWork, row: Row, status: DistributionStatus, detail: str) -> None:
     kind = SENT_ACTIVITY if status == DistributionStatus.SENT else FAILED_ACTIVITY
-    uow.record(kind[row.channel], campaign_id=row.campaign_id, customer_id=row.customer_id,
-               key=f"{row.id}:{row.attempts}",
-               data={"distribution_id": row.id, "trigger": row.trigger, "recipient": row.recipient,
-                     "attempt": row.attempts, "will_retry": status == DistributionStatus.QUEUED,
-                     "detail": detail[:500]})
+    uow.record(
+        kind[row.channel],
+        campaign_id=row.campaign_id,
+        customer_id=row.customer_id,
+        key=f"{row.id}:{row.attempts}",
+        data={
+            "distribution_id": row.id,
+            "trigger": row.trigger,
+            "recipient": row.recipient,
+            "attempt": row.attempts,
+            "will_retry": status == DistributionStatus.QUEUED,
+            "detail": detail[:500],
+        },
+    )
 
 
 def _campaign_templates(session: Session, row: Row) -> dict[str, str]:
@@ -179,8 +229,16 @@ def _webhook_payload(row: Row, context: dict) -> dict:
 def build_notifier(settings: Settings, units: UnitsOfWork) -> Notifier:
     """SMTP when a host is configured, the `.eml` outbox otherwise; webhooks signed with our secret."""
     if settings.smtp_host:
-        mailer: Any = SmtpSender(SmtpConfig(host=settings.smtp_host, port=settings.smtp_port, username=settings.smtp_username,
-                                            password=settings.smtp_password, tls=settings.smtp_tls, timeout=settings.smtp_timeout))
+        mailer: Any = SmtpSender(
+            SmtpConfig(
+                host=settings.smtp_host,
+                port=settings.smtp_port,
+                username=settings.smtp_username,
+                password=settings.smtp_password,
+                tls=settings.smtp_tls,
+                timeout=settings.smtp_timeout,
+            )
+        )
     else:
         mailer = OutboxSender(settings.outbox_dir)
     secret = settings.outgoing_webhook_secret or settings.events_secret or settings.signing_key

@@ -1,9 +1,11 @@
 """Read queries and serializers shared by the JSON API, the CLI and the dashboard."""
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
 from sqlalchemy import Select
 

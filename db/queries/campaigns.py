@@ -1,4 +1,5 @@
 """Campaign reads: the campaign list, the overview, tiers, rules, templates and the campaign's codes."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -21,8 +22,9 @@ def campaigns(*, active: bool | None = None) -> Listing:
     return Listing(query, Campaign.id, Campaign.created_at, serializers.campaign)
 
 
-def codes(campaign_id: str, *, active: bool | None = None, published: bool | None = None,
-          category: str | None = None) -> Listing:
+def codes(
+    campaign_id: str, *, active: bool | None = None, published: bool | None = None, category: str | None = None
+) -> Listing:
     """A campaign's codes that are not deleted, optionally by active flag, publication and category."""
     query = select(Code).where(Code.campaign_id == campaign_id, Code.deleted_at.is_(None))
     if active is not None:
@@ -45,41 +47,65 @@ def summary(session: Session, campaign_id: str) -> dict[str, Any]:
         "referees": totals.referees,
         "rewards_assigned": totals.rewards,
         "top_referrers": top_referrers(session, campaign_id),
-        "recent_activity": [serializers.activity(row) for row in session.scalars(
-            select(Activity).where(Activity.campaign_id == campaign_id).order_by(Activity.id.desc()).limit(RECENT_ACTIVITY))],
-        "validity": {"start_date": serializers.iso(campaign.start_date),
-                     "expiration_date": serializers.iso(campaign.expiration_date)},
+        "recent_activity": [
+            serializers.activity(row)
+            for row in session.scalars(
+                select(Activity)
+                .where(Activity.campaign_id == campaign_id)
+                .order_by(Activity.id.desc())
+                .limit(RECENT_ACTIVITY)
+            )
+        ],
+        "validity": {
+            "start_date": serializers.iso(campaign.start_date),
+            "expiration_date": serializers.iso(campaign.expiration_date),
+        },
     }
 
 
 def _referrer_totals(session: Session, campaign_id: str) -> Row:
     """Code holders, live referees, holders who are live referees, and live rewards, summed over the referrer rows."""
     holder = CampaignReferrer.codes_held > 0
-    query = select(func.count().filter(holder).label("holders"),
-                   func.coalesce(func.sum(CampaignReferrer.live_referrals), 0).label("referees"),
-                   func.count().filter(holder, CampaignReferrer.referred > 0).label("referred_holders"),
-                   func.coalesce(func.sum(CampaignReferrer.live_rewards), 0).label("rewards"))
+    query = select(
+        func.count().filter(holder).label("holders"),
+        func.coalesce(func.sum(CampaignReferrer.live_referrals), 0).label("referees"),
+        func.count().filter(holder, CampaignReferrer.referred > 0).label("referred_holders"),
+        func.coalesce(func.sum(CampaignReferrer.live_rewards), 0).label("rewards"),
+    )
     return session.execute(query.where(CampaignReferrer.campaign_id == campaign_id)).one()
 
 
 def _available_codes(session: Session, campaign_id: str) -> int:
-    query = select(func.count()).select_from(Code).where(
-        Code.campaign_id == campaign_id, Code.holder_id.is_(None), Code.active.is_(True), Code.deleted_at.is_(None))
+    query = (
+        select(func.count())
+        .select_from(Code)
+        .where(
+            Code.campaign_id == campaign_id, Code.holder_id.is_(None), Code.active.is_(True), Code.deleted_at.is_(None)
+        )
+    )
     return session.scalar(query) or 0
 
 
 def top_referrers(session: Session, campaign_id: str, limit: int = TOP_REFERRERS) -> list[dict[str, Any]]:
     """The referrers with the most live referrals, most first (ties by customer id)."""
-    query = (select(Customer, CampaignReferrer.live_referrals).join(Customer, Customer.id == CampaignReferrer.customer_id)
-             .where(CampaignReferrer.campaign_id == campaign_id, CampaignReferrer.live_referrals > 0)
-             .order_by(CampaignReferrer.live_referrals.desc(), CampaignReferrer.customer_id).limit(limit))
-    return [{"customer_id": customer.id, "name": customer.name, "email": customer.email, "referees": referees}
-            for customer, referees in session.execute(query)]
+    query = (
+        select(Customer, CampaignReferrer.live_referrals)
+        .join(Customer, Customer.id == CampaignReferrer.customer_id)
+        .where(CampaignReferrer.campaign_id == campaign_id, CampaignReferrer.live_referrals > 0)
+        .order_by(CampaignReferrer.live_referrals.desc(), CampaignReferrer.customer_id)
+        .limit(limit)
+    )
+    return [
+        {"customer_id": customer.id, "name": customer.name, "email": customer.email, "referees": referees}
+        for customer, referees in session.execute(query)
+    ]
 
 
 def tiers(session: Session, campaign_id: str) -> list[dict[str, Any]]:
     live_campaign(session, campaign_id)
-    query = select(Tier).where(Tier.campaign_id == campaign_id, Tier.deleted_at.is_(None)).order_by(Tier.threshold, Tier.id)
+    query = (
+        select(Tier).where(Tier.campaign_id == campaign_id, Tier.deleted_at.is_(None)).order_by(Tier.threshold, Tier.id)
+    )
     return [serializers.tier(row) for row in session.scalars(query)]
 
 

@@ -1,4 +1,5 @@
 """What an operator command or lookup can refuse; the API maps each to one HTTP status."""
+
 from __future__ import annotations
 
 

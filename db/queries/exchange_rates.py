@@ -1,4 +1,5 @@
 """Reading exchange rates: the operator's list, and the rate that converts an order into its campaign's currency."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -11,7 +12,8 @@ from sqlalchemy.orm import Session
 from db.models import ExchangeRate
 from db.queries import Listing
 from db.queries.serializers import iso
-from domain.money import Conversion, Converted, ExchangeRate as Rate, convert, pick_rate
+from domain.money import Conversion, Converted, convert, pick_rate
+from domain.money import ExchangeRate as Rate
 
 
 def exchange_rates(*, currency: str | None = None, base: str | None = None, quote: str | None = None) -> Listing:
@@ -27,12 +29,19 @@ def exchange_rates(*, currency: str | None = None, base: str | None = None, quot
 
 
 def exchange_rate(row: ExchangeRate) -> dict[str, Any]:
-    return {"id": row.id, "base": row.base, "quote": row.quote, "rate": row.rate, "date": row.date.isoformat(),
-            "created_at": iso(row.created_at)}
+    return {
+        "id": row.id,
+        "base": row.base,
+        "quote": row.quote,
+        "rate": row.rate,
+        "date": row.date.isoformat(),
+        "created_at": iso(row.created_at),
+    }
 
 
-def in_campaign_currency(session: Session, amount: int | None, currency: str | None, campaign_currency: str,
-                         on: date) -> Conversion:
+def in_campaign_currency(
+    session: Session, amount: int | None, currency: str | None, campaign_currency: str, on: date
+) -> Conversion:
     """`amount` (minor units of `currency`) in the campaign's currency; reads rates only when the two differ."""
     currency = currency.upper() if currency else None
     if amount is None or currency is None or currency == campaign_currency:
@@ -42,10 +51,15 @@ def in_campaign_currency(session: Session, amount: int | None, currency: str | N
 
 def _rate(session: Session, source: str, target: str, on: date) -> Rate | None:
     """The newest rate of the pair, each way round, dated on or before `on`; the domain picks between them."""
-    candidates = [session.scalars(select(ExchangeRate).where(and_(ExchangeRate.base == base, ExchangeRate.quote == quote,
-                                                                   ExchangeRate.date <= on))
-                                  .order_by(ExchangeRate.date.desc()).limit(1)).first()
-                  for base, quote in ((source, target), (target, source))]
+    candidates = [
+        session.scalars(
+            select(ExchangeRate)
+            .where(and_(ExchangeRate.base == base, ExchangeRate.quote == quote, ExchangeRate.date <= on))
+            .order_by(ExchangeRate.date.desc())
+            .limit(1)
+        ).first()
+        for base, quote in ((source, target), (target, source))
+    ]
     return pick_rate([_domain_rate(row) for row in candidates if row is not None], source, target, on)
 
 

@@ -1,9 +1,11 @@
 """CSV exports in constant memory: rows stream from a server-side cursor straight into CSV chunks."""
+
 from __future__ import annotations
 
 import csv
 import io
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -35,16 +37,20 @@ def _drain(buffer: io.StringIO) -> str:
     return text
 
 
-def stream_rows(session_factory: sessionmaker[Session], query: Select, to_row: Callable[[Any], Sequence[Any]]) -> Iterator[Sequence[Any]]:
+def stream_rows(
+    session_factory: sessionmaker[Session], query: Select, to_row: Callable[[Any], Sequence[Any]]
+) -> Iterator[Sequence[Any]]:
     """Each result row converted by `to_row`, fetched `BATCH` at a time in a session of its own."""
     with session_factory() as session:
         for row in session.execute(query.execution_options(yield_per=BATCH)):
             yield to_row(row[0] if len(row) == 1 else row)
 
 
-def listing_csv(session_factory: sessionmaker[Session], listing: Listing, columns: Sequence[str],
-                start: Any = None, end: Any = None) -> Iterator[str]:
+def listing_csv(
+    session_factory: sessionmaker[Session], listing: Listing, columns: Sequence[str], start: Any = None, end: Any = None
+) -> Iterator[str]:
     """A list endpoint's rows as CSV, with the serializer's fields as columns."""
+
     def to_row(row: Any) -> list[Any]:
         data = listing.serialize(row)
         return [data.get(column) for column in columns]
@@ -58,13 +64,23 @@ def codes_query(campaign_id: str) -> Select:
 
 def code_row(code: Code) -> tuple:
     """One row of Voucherify's import template, so an export can be imported again."""
-    return (code.code, code.category or "", code.redeemed_count, "true" if code.active else "false",
-            serializers.iso(code.start_date) or "", serializers.iso(code.expiration_date) or "")
+    return (
+        code.code,
+        code.category or "",
+        code.redeemed_count,
+        "true" if code.active else "false",
+        serializers.iso(code.start_date) or "",
+        serializers.iso(code.expiration_date) or "",
+    )
 
 
 def mailchimp_query(campaign_id: str) -> Select:
-    return (select(Code, Customer).join(Customer, Customer.id == Code.holder_id)
-            .where(Code.campaign_id == campaign_id, Code.deleted_at.is_(None), Customer.email.is_not(None)).order_by(Code.id))
+    return (
+        select(Code, Customer)
+        .join(Customer, Customer.id == Code.holder_id)
+        .where(Code.campaign_id == campaign_id, Code.deleted_at.is_(None), Customer.email.is_not(None))
+        .order_by(Code.id)
+    )
 
 
 def mailchimp_row(row: Any) -> tuple:
@@ -74,7 +90,10 @@ def mailchimp_row(row: Any) -> tuple:
     return customer.email, first, last.strip(), code.code
 
 
-EXPORTS = {"codes": (CODE_CSV_HEADER, codes_query, code_row), "mailchimp": (MAILCHIMP_HEADER, mailchimp_query, mailchimp_row)}
+EXPORTS = {
+    "codes": (CODE_CSV_HEADER, codes_query, code_row),
+    "mailchimp": (MAILCHIMP_HEADER, mailchimp_query, mailchimp_row),
+}
 
 
 def codes_csv(session_factory: sessionmaker[Session], campaign_id: str, fmt: str = "codes") -> Iterator[str]:

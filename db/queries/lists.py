@@ -1,4 +1,5 @@
 """The paginated lists: referrers, referees, redemptions, rewards, distributions, activity, customers, inbox, failed jobs."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -6,8 +7,18 @@ from typing import Any
 from sqlalchemy import BigInteger, cast, func, select
 from sqlalchemy.orm import Session
 
-from db.models import (Activity, Code, Customer, Distribution, FailedJob, InboundEvent, LedgerEntry, Redemption, Referral,
-                       Reward)
+from db.models import (
+    Activity,
+    Code,
+    Customer,
+    Distribution,
+    FailedJob,
+    InboundEvent,
+    LedgerEntry,
+    Redemption,
+    Referral,
+    Reward,
+)
 from db.queries import Listing, serializers
 from db.queries.errors import NotFound
 from db.queries.lookups import find_code
@@ -25,40 +36,72 @@ def _where(query, **equals: tuple[Any, Any]):
 
 def referrers(campaign_id: str) -> Listing:
     """Published codes of a campaign with their holder and live referee count."""
-    referees = (select(func.count(Referral.id)).where(
-        Referral.campaign_id == campaign_id, Referral.referrer_id == Code.holder_id, Referral.code_id == Code.id,
-        Referral.status == ReferralStatus.ACTIVE).scalar_subquery())
-    query = (select(Code, Customer, referees.label("referees")).join(Customer, Customer.id == Code.holder_id)
-             .where(Code.campaign_id == campaign_id, Code.deleted_at.is_(None)))
+    referees = (
+        select(func.count(Referral.id))
+        .where(
+            Referral.campaign_id == campaign_id,
+            Referral.referrer_id == Code.holder_id,
+            Referral.code_id == Code.id,
+            Referral.status == ReferralStatus.ACTIVE,
+        )
+        .scalar_subquery()
+    )
+    query = (
+        select(Code, Customer, referees.label("referees"))
+        .join(Customer, Customer.id == Code.holder_id)
+        .where(Code.campaign_id == campaign_id, Code.deleted_at.is_(None))
+    )
     return Listing(query, Code.id, Code.published_at, _referrer)
 
 
 def _referrer(row: Any) -> dict[str, Any]:
     code, customer, referees = row
-    return {"customer_id": customer.id, "name": customer.name, "email": customer.email, "code": code.code,
-            "published_at": serializers.iso(code.published_at), "channel": code.publish_channel,
-            "status": "active" if code.active else "inactive", "referees": referees}
+    return {
+        "customer_id": customer.id,
+        "name": customer.name,
+        "email": customer.email,
+        "code": code.code,
+        "published_at": serializers.iso(code.published_at),
+        "channel": code.publish_channel,
+        "status": "active" if code.active else "inactive",
+        "referees": referees,
+    }
 
 
 def referees(campaign_id: str, currency: str) -> Listing:
     """Customers a live referral links to a referrer in this campaign; amounts in the campaign's `currency`."""
-    query = (select(Referral, Customer).join(Customer, Customer.id == Referral.referee_id)
-             .where(Referral.campaign_id == campaign_id, Referral.status == ReferralStatus.ACTIVE))
+    query = (
+        select(Referral, Customer)
+        .join(Customer, Customer.id == Referral.referee_id)
+        .where(Referral.campaign_id == campaign_id, Referral.status == ReferralStatus.ACTIVE)
+    )
     return Listing(query, Referral.id, Referral.created_at, lambda row: _referee(row, currency))
 
 
 def _referee(row: Any, currency: str) -> dict[str, Any]:
     referral, customer = row
-    return {"customer_id": customer.id, "name": customer.name, "email": customer.email, "referrer_id": referral.referrer_id,
-            "orders_count": customer.orders_count, **serializers.order_totals(customer, currency),
-            "referral_id": referral.id, "referred_at": serializers.iso(referral.created_at)}
+    return {
+        "customer_id": customer.id,
+        "name": customer.name,
+        "email": customer.email,
+        "referrer_id": referral.referrer_id,
+        "orders_count": customer.orders_count,
+        **serializers.order_totals(customer, currency),
+        "referral_id": referral.id,
+        "referred_at": serializers.iso(referral.created_at),
+    }
 
 
 def referee_totals(session: Session, listing: Listing, currency: str, start: Any, end: Any) -> dict[str, Any]:
     """Order count and amount in `currency` over every referee the listing covers (not only one page); amounts in
     other currencies are not added in (each referee's `orders_amounts` lists them)."""
-    query = listing.within(start, end).order_by(None).with_only_columns(
-        func.sum(Customer.orders_count), func.sum(_amount_in(currency) + _amount_in("")), maintain_column_froms=True)
+    query = (
+        listing.within(start, end)
+        .order_by(None)
+        .with_only_columns(
+            func.sum(Customer.orders_count), func.sum(_amount_in(currency) + _amount_in("")), maintain_column_froms=True
+        )
+    )
     count, amount = session.execute(query).one()
     return {"total_orders_count": int(count or 0), "total_orders_amount": int(amount or 0), "currency": currency}
 
@@ -68,47 +111,84 @@ def _amount_in(currency: str) -> Any:
     return func.coalesce(cast(Customer.orders_amounts[currency].as_string(), BigInteger), 0)
 
 
-def redemptions(session: Session, *, campaign_id: str | None = None, status: str | None = None,
-                customer_id: str | None = None, code: str | None = None) -> Listing:
-    query = _where(select(Redemption), campaign=(Redemption.campaign_id, campaign_id), status=(Redemption.status, status),
-                   customer=(Redemption.customer_id, customer_id))
+def redemptions(
+    session: Session,
+    *,
+    campaign_id: str | None = None,
+    status: str | None = None,
+    customer_id: str | None = None,
+    code: str | None = None,
+) -> Listing:
+    query = _where(
+        select(Redemption),
+        campaign=(Redemption.campaign_id, campaign_id),
+        status=(Redemption.status, status),
+        customer=(Redemption.customer_id, customer_id),
+    )
     if code is not None:
         known = find_code(session, code)
         query = query.where(Redemption.code_id == known.id if known else Redemption.code == code)
     return Listing(query, Redemption.id, Redemption.created_at, serializers.redemption)
 
 
-def rewards(campaign_id: str, *, status: str | None = None, customer_id: str | None = None,
-            reward_type: str | None = None) -> Listing:
-    query = _where(select(Reward).where(Reward.campaign_id == campaign_id), status=(Reward.status, status),
-                   customer=(Reward.customer_id, customer_id), type=(Reward.type, reward_type))
+def rewards(
+    campaign_id: str, *, status: str | None = None, customer_id: str | None = None, reward_type: str | None = None
+) -> Listing:
+    query = _where(
+        select(Reward).where(Reward.campaign_id == campaign_id),
+        status=(Reward.status, status),
+        customer=(Reward.customer_id, customer_id),
+        type=(Reward.type, reward_type),
+    )
     return Listing(query, Reward.id, Reward.created_at, serializers.reward)
 
 
-def distributions(campaign_id: str, *, trigger: str | None = None, status: str | None = None,
-                  channel: str | None = None) -> Listing:
-    query = _where(select(Distribution).where(Distribution.campaign_id == campaign_id),
-                   trigger=(Distribution.trigger, trigger), status=(Distribution.status, status),
-                   channel=(Distribution.channel, channel))
+def distributions(
+    campaign_id: str, *, trigger: str | None = None, status: str | None = None, channel: str | None = None
+) -> Listing:
+    query = _where(
+        select(Distribution).where(Distribution.campaign_id == campaign_id),
+        trigger=(Distribution.trigger, trigger),
+        status=(Distribution.status, status),
+        channel=(Distribution.channel, channel),
+    )
     return Listing(query, Distribution.id, Distribution.created_at, serializers.distribution)
 
 
-def activity(*, campaign_id: str | None = None, customer_id: str | None = None, category: str | None = None,
-             activity_type: str | None = None) -> Listing:
-    query = _where(select(Activity), campaign=(Activity.campaign_id, campaign_id), customer=(Activity.customer_id, customer_id),
-                   category=(Activity.category, category), type=(Activity.type, activity_type))
+def activity(
+    *,
+    campaign_id: str | None = None,
+    customer_id: str | None = None,
+    category: str | None = None,
+    activity_type: str | None = None,
+) -> Listing:
+    query = _where(
+        select(Activity),
+        campaign=(Activity.campaign_id, campaign_id),
+        customer=(Activity.customer_id, customer_id),
+        category=(Activity.category, category),
+        type=(Activity.type, activity_type),
+    )
     return Listing(query, Activity.id, Activity.created_at, serializers.activity)
 
 
 def _balance(kind: str) -> Any:
-    return (select(func.coalesce(func.sum(LedgerEntry.amount), 0))
-            .where(LedgerEntry.customer_id == Customer.id, LedgerEntry.kind == kind).scalar_subquery())
+    return (
+        select(func.coalesce(func.sum(LedgerEntry.amount), 0))
+        .where(LedgerEntry.customer_id == Customer.id, LedgerEntry.kind == kind)
+        .scalar_subquery()
+    )
 
 
-def customers(*, currency: str, source_id: str | None = None, email: str | None = None, customer_id: str | None = None) -> Listing:
+def customers(
+    *, currency: str, source_id: str | None = None, email: str | None = None, customer_id: str | None = None
+) -> Listing:
     """Customers with their credits and points balances summed from the ledger; `orders_amount` in `currency`."""
-    query = _where(select(Customer, _balance("credits").label("credits"), _balance("points").label("points")),
-                   id=(Customer.id, customer_id), source=(Customer.source_id, source_id))
+    query = _where(
+        select(Customer, _balance("credits").label("credits"), _balance("points").label("points")),
+        id=(Customer.id, customer_id),
+        source=(Customer.source_id, source_id),
+    )
     if email is not None:
         query = query.where(Customer.email_normalized == (normalize_email(email) or email.strip().lower()))
     return Listing(query, Customer.id, Customer.created_at, lambda row: serializers.customer(*row, currency=currency))

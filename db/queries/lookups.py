@@ -1,4 +1,5 @@
 """Loading one row by id (or code text) for an operator, NotFound when it is not there."""
+
 from __future__ import annotations
 
 from typing import TypeVar

@@ -1,9 +1,11 @@
 """Helpers shared by the platform parsers: JSON bodies, money and text fields."""
+
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any, Mapping
+from typing import Any
 
 from domain.events import Unparseable
 from domain.money import to_minor_units
@@ -103,5 +105,8 @@ def whole_number(value: Any, field_name: str, default: int = 1) -> int:
 def named_values(entries: list[Any], name_field: str) -> dict[str, Any]:
     """Shopify's `note_attributes` and WooCommerce's `meta_data` (a list of {name, value}) as a dict; an entry whose
     name is missing or not text is left out (it cannot be matched by a rule anyway)."""
-    return {entry[name_field]: entry.get("value") for entry in entries
-            if isinstance(entry, dict) and isinstance(entry.get(name_field), str)}
+    return {
+        entry[name_field]: entry.get("value")
+        for entry in entries
+        if isinstance(entry, dict) and isinstance(entry.get(name_field), str)
+    }

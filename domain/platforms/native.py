@@ -1,9 +1,11 @@
 """The native event format (SPEC §3) for any other shop and for explicit redemptions."""
+
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
-from domain.events import EVENT_TYPES, ORDER_STATUSES, CustomerData, ShopEvent, OrderData, ParsedWebhook, Unparseable
+from domain.events import EVENT_TYPES, ORDER_STATUSES, CustomerData, OrderData, ParsedWebhook, ShopEvent, Unparseable
 from domain.platforms.common import json_object, mapping, sequence, text, within_range
 
 STATUS_BY_TYPE = {"order.paid": "paid", "order.canceled": "canceled", "order.refunded": "refunded"}
@@ -55,7 +57,9 @@ def _order(event_type: str, value: Any) -> OrderData | None:
     status = text(order.get("status")) or STATUS_BY_TYPE.get(event_type, "created")
     if status not in ORDER_STATUSES:
         raise Unparseable(f"data.order.status must be one of {', '.join(ORDER_STATUSES)}; got {status!r}")
-    amount = _integer(order.get("amount"), "data.order.amount", optional=event_type in ("order.canceled", "order.refunded"))
+    amount = _integer(
+        order.get("amount"), "data.order.amount", optional=event_type in ("order.canceled", "order.refunded")
+    )
     refunded = _integer(order.get("refunded_amount"), "data.order.refunded_amount", optional=True)
     return OrderData(
         id=order_id,
@@ -96,5 +100,10 @@ def _customer(value: Any) -> CustomerData | None:
     if not (source_id or email):
         raise Unparseable("data.customer needs a source_id or an email")
     metadata = mapping(customer.get("metadata"), "data.customer.metadata")
-    return CustomerData(source_id=source_id, email=email, name=text(customer.get("name")),
-                        locale=text(customer.get("locale"), 35), metadata=dict(metadata))
+    return CustomerData(
+        source_id=source_id,
+        email=email,
+        name=text(customer.get("name")),
+        locale=text(customer.get("locale"), 35),
+        metadata=dict(metadata),
+    )

@@ -1,4 +1,5 @@
 """Every platform's parser, by the inbox source name its webhooks are stored under."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping

@@ -1,16 +1,33 @@
 """Shopify order and refund webhooks (the body is Shopify's own order or refund JSON)."""
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from decimal import Decimal
-from typing import Any, Mapping
+from typing import Any
 
-from domain.events import CustomerData, ShopEvent, OrderData, ParsedWebhook, Unparseable
-from domain.platforms.common import (decimal_amount, full_name, json_object, mapping, minor_units, named_values, required,
-                                     sequence, text, whole_number)
+from domain.events import CustomerData, OrderData, ParsedWebhook, ShopEvent, Unparseable
+from domain.platforms.common import (
+    decimal_amount,
+    full_name,
+    json_object,
+    mapping,
+    minor_units,
+    named_values,
+    required,
+    sequence,
+    text,
+    whole_number,
+)
 
 ORDER_TOPICS = {"orders/create": "order.created", "orders/paid": "order.paid", "orders/cancelled": "order.canceled"}
-STATUS_BY_FINANCIAL_STATUS = {"paid": "paid", "partially_refunded": "paid", "refunded": "refunded", "voided": "canceled"}
+STATUS_BY_FINANCIAL_STATUS = {
+    "paid": "paid",
+    "partially_refunded": "paid",
+    "refunded": "refunded",
+    "voided": "canceled",
+}
 EVENT_BY_STATUS = {"paid": "order.paid", "canceled": "order.canceled", "refunded": "order.refunded"}
 
 
@@ -109,9 +126,13 @@ def _refund_event(data: Mapping[str, Any]) -> ShopEvent:
     refunds = [t for t in transactions if t.get("kind") == "refund" and t.get("status", "success") == "success"]
     amount = sum((decimal_amount(t.get("amount", "0"), "transactions[].amount") for t in refunds), Decimal(0))
     currency = _refund_currency(refunds, data)
-    order = OrderData(id=required(data, "order_id", "order_id"), status="refund_issued",
-                      refunded_amount=minor_units(amount, currency, "transactions[].amount") if currency else 0,
-                      refunded_decimal=None if currency else str(amount), refund_id=text(data.get("id")) or "refund")
+    order = OrderData(
+        id=required(data, "order_id", "order_id"),
+        status="refund_issued",
+        refunded_amount=minor_units(amount, currency, "transactions[].amount") if currency else 0,
+        refunded_decimal=None if currency else str(amount),
+        refund_id=text(data.get("id")) or "refund",
+    )
     return ShopEvent(type="order.refunded", order=order, occurred_at=text(data.get("created_at")))
 
 
@@ -119,6 +140,9 @@ def _refund_currency(transactions: list[Mapping[str, Any]], data: Mapping[str, A
     """The currency the refund states: its transactions', else its line items' shop money; None when it says none."""
     stated = [text(t.get("currency"), 8) for t in transactions]
     for item in sequence(data.get("refund_line_items"), "refund_line_items"):
-        shop_money = mapping(mapping(mapping(item, "refund_line_items[]").get("subtotal_set"), "subtotal_set").get("shop_money"), "shop_money")
+        shop_money = mapping(
+            mapping(mapping(item, "refund_line_items[]").get("subtotal_set"), "subtotal_set").get("shop_money"),
+            "shop_money",
+        )
         stated.append(text(shop_money.get("currency_code"), 8))
     return next((currency.upper() for currency in stated if currency), None)

@@ -1,11 +1,22 @@
 """WooCommerce order webhooks: `order.created` / `order.updated`, the status says what happened."""
+
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
-from domain.events import CustomerData, ShopEvent, OrderData, ParsedWebhook, Unparseable
-from domain.platforms.common import (full_name, json_object, mapping, minor_units, named_values, required, sequence, text,
-                                     whole_number)
+from domain.events import CustomerData, OrderData, ParsedWebhook, ShopEvent, Unparseable
+from domain.platforms.common import (
+    full_name,
+    json_object,
+    mapping,
+    minor_units,
+    named_values,
+    required,
+    sequence,
+    text,
+    whole_number,
+)
 
 EVENT_BY_STATUS = {
     "processing": ("order.paid", "paid"),
@@ -41,12 +52,21 @@ def _event(data: Mapping[str, Any], order_id: str, status: str) -> ShopEvent:
         currency=currency,
         status=order_status,
         items=tuple(_item(item, currency) for item in _list(data, "line_items")),
-        metadata={key: value for key, value in named_values(_list(data, "meta_data"), "key").items() if not key.startswith("_")},
+        metadata={
+            key: value
+            for key, value in named_values(_list(data, "meta_data"), "key").items()
+            if not key.startswith("_")
+        },
         refunded_amount=amount if order_status == "refunded" else refunded,
     )
     codes = tuple(code for code in (text(c.get("code")) for c in _list(data, "coupon_lines")) if code)
-    return ShopEvent(type=event_type, order=order, customer=_customer(data), codes=codes,
-                        occurred_at=text(data.get("date_modified_gmt")))
+    return ShopEvent(
+        type=event_type,
+        order=order,
+        customer=_customer(data),
+        codes=codes,
+        occurred_at=text(data.get("date_modified_gmt")),
+    )
 
 
 def _list(data: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
@@ -69,7 +89,9 @@ def _customer(data: Mapping[str, Any]) -> CustomerData | None:
     email = text(billing.get("email"))
     if not (email or source_id):
         return None
-    return CustomerData(source_id=source_id, email=email, name=full_name(billing.get("first_name"), billing.get("last_name")))
+    return CustomerData(
+        source_id=source_id, email=email, name=full_name(billing.get("first_name"), billing.get("last_name"))
+    )
 
 
 def is_ping(body: bytes, content_type: str) -> bool:

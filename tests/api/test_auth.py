@@ -1,4 +1,5 @@
 """The JSON API answers only requests that carry a valid bearer token."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """Input the API used to accept silently is refused with a 422 naming it; the docs pages need no other host."""
+
 from __future__ import annotations
 
 import re
@@ -25,14 +26,20 @@ def test_malformed_json_is_422_saying_where_and_what(client):
     body = '{"name": "Friends",\n "code_config": {"pattern": REF}}'
     response = client.post("/api/v1/campaigns", content=body, headers={"Content-Type": "application/json"})
     assert response.status_code == 422
-    assert response.json() == {"error": {"code": "invalid_request", "message":
-                                         "body: not valid JSON, Expecting value at line 2, column 29 (character 48)"}}
+    assert response.json() == {
+        "error": {
+            "code": "invalid_request",
+            "message": "body: not valid JSON, Expecting value at line 2, column 29 (character 48)",
+        }
+    }
 
 
 def test_a_webhook_url_that_does_not_parse_is_422_naming_it(client):
     campaign = create_campaign(client)
-    for response in (client.post("/api/v1/campaigns", json={"name": "Hooks", "webhook_url": "http://["}),
-                     client.patch(f"/api/v1/campaigns/{campaign['id']}", json={"webhook_url": "http://["})):
+    for response in (
+        client.post("/api/v1/campaigns", json={"name": "Hooks", "webhook_url": "http://["}),
+        client.patch(f"/api/v1/campaigns/{campaign['id']}", json={"webhook_url": "http://["}),
+    ):
         assert response.status_code == 422
         assert response.json()["error"]["message"] == "webhook_url: must be an http(s) URL"
 

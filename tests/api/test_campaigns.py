@@ -1,4 +1,5 @@
 """Campaigns through the API: create, read, edit, pause, delete, overview."""
+
 from __future__ import annotations
 
 import pytest
@@ -22,17 +23,20 @@ def test_a_campaign_is_created_with_spec_defaults_when_only_a_name_is_given(clie
     assert created["code_config"] == {"pattern": "REF-####-????"}
 
 
-@pytest.mark.parametrize("field, value, words", [
-    ("code_config", {"pattern": "NOPLACEHOLDERS"}, "code_config"),
-    ("code_config", {"pattern": "A-#", "colour": "red"}, "code_config"),
-    ("conversion", "order.shipped", "conversion"),
-    ("conversion", "custom_event:", "conversion"),
-    ("reward_hold_days", -1, "reward_hold_days"),
-    ("name", "", "name"),
-    ("days_of_week", [7], "days_of_week"),
-    ("notifications", {"code_published": ["sms"]}, "notifications"),
-    ("webhook_url", "ftp://example.com", "webhook_url"),
-])
+@pytest.mark.parametrize(
+    "field, value, words",
+    [
+        ("code_config", {"pattern": "NOPLACEHOLDERS"}, "code_config"),
+        ("code_config", {"pattern": "A-#", "colour": "red"}, "code_config"),
+        ("conversion", "order.shipped", "conversion"),
+        ("conversion", "custom_event:", "conversion"),
+        ("reward_hold_days", -1, "reward_hold_days"),
+        ("name", "", "name"),
+        ("days_of_week", [7], "days_of_week"),
+        ("notifications", {"code_published": ["sms"]}, "notifications"),
+        ("webhook_url", "ftp://example.com", "webhook_url"),
+    ],
+)
 def test_bad_campaign_input_is_refused_with_422_naming_the_field(client, field, value, words):
     response = client.post("/api/v1/campaigns", json=CAMPAIGN | {field: value})
     assert response.status_code == 422
@@ -40,8 +44,10 @@ def test_bad_campaign_input_is_refused_with_422_naming_the_field(client, field, 
 
 
 def test_an_expiration_before_the_start_is_refused(client):
-    response = client.post("/api/v1/campaigns", json=CAMPAIGN | {"start_date": "2027-01-02T00:00:00Z",
-                                                                 "expiration_date": "2027-01-01T00:00:00Z"})
+    response = client.post(
+        "/api/v1/campaigns",
+        json=CAMPAIGN | {"start_date": "2027-01-02T00:00:00Z", "expiration_date": "2027-01-01T00:00:00Z"},
+    )
     assert response.status_code == 422
     assert "expiration_date" in response.json()["error"]["message"]
 
@@ -64,25 +70,38 @@ def test_an_unknown_campaign_is_404_in_the_json_error_shape(client):
 
 def test_editing_changes_only_the_given_fields_and_records_the_update(client):
     created = create_campaign(client, description="before")
-    edited = client.patch(f"/api/v1/campaigns/{created['id']}",
-                          json={"name": "Renamed", "reward_hold_days": 14, "notifications": {"code_published": ["email", "webhook"]},
-                                "webhook_url": "https://hooks.example.com/referrals"})
+    edited = client.patch(
+        f"/api/v1/campaigns/{created['id']}",
+        json={
+            "name": "Renamed",
+            "reward_hold_days": 14,
+            "notifications": {"code_published": ["email", "webhook"]},
+            "webhook_url": "https://hooks.example.com/referrals",
+        },
+    )
     assert edited.status_code == 200
     body = edited.json()
     assert (body["name"], body["reward_hold_days"], body["description"]) == ("Renamed", 14, "before")
     assert body["notifications"] == {"code_published": ["email", "webhook"]}
-    activity = client.get(f"/api/v1/campaigns/{created['id']}/activity", params={"type": "campaign.updated"}).json()["data"]
+    activity = client.get(f"/api/v1/campaigns/{created['id']}/activity", params={"type": "campaign.updated"}).json()[
+        "data"
+    ]
     assert activity[0]["data"]["changed"] == ["name", "notifications", "reward_hold_days", "webhook_url"]
 
 
 def test_put_edits_like_patch(client):
     created = create_campaign(client)
-    assert client.put(f"/api/v1/campaigns/{created['id']}", json={"days_of_week": [4, 0, 4]}).json()["days_of_week"] == [0, 4]
+    assert client.put(f"/api/v1/campaigns/{created['id']}", json={"days_of_week": [4, 0, 4]}).json()[
+        "days_of_week"
+    ] == [0, 4]
 
 
 def test_changing_the_conversion_before_any_redemption_is_allowed(client):
     created = create_campaign(client)
-    assert client.patch(f"/api/v1/campaigns/{created['id']}", json={"conversion": "order.created"}).json()["conversion"] == "order.created"
+    assert (
+        client.patch(f"/api/v1/campaigns/{created['id']}", json={"conversion": "order.created"}).json()["conversion"]
+        == "order.created"
+    )
 
 
 def test_changing_the_conversion_once_a_code_was_redeemed_is_a_409(client, runtime, worker):
@@ -108,8 +127,10 @@ def test_a_deleted_campaign_is_gone_from_the_api_and_its_codes_fail_validation(c
     assert client.delete(f"/api/v1/campaigns/{campaign['id']}").status_code == 204
     assert client.get(f"/api/v1/campaigns/{campaign['id']}").status_code == 404
     assert client.get("/api/v1/campaigns").json()["data"] == []
-    check = client.post("/api/v1/validations", json={"code": referrer["code"], "customer": {"email": "ben@example.com"},
-                                                      "order": {"amount": 5000}}).json()
+    check = client.post(
+        "/api/v1/validations",
+        json={"code": referrer["code"], "customer": {"email": "ben@example.com"}, "order": {"amount": 5000}},
+    ).json()
     assert check["failure_code"] == "campaign_not_active"
     assert client.delete(f"/api/v1/campaigns/{campaign['id']}").status_code == 404
 
@@ -128,8 +149,9 @@ def test_the_summary_counts_codes_referrers_referees_and_rewards(client, runtime
     assert summary["customers_joined"] == 4
     assert summary["referees"] == 2
     assert summary["rewards_assigned"] == 2
-    assert summary["top_referrers"] == [{"customer_id": ann["customer_id"], "name": "Ann Lee", "email": "ann@example.com",
-                                         "referees": 2}]
+    assert summary["top_referrers"] == [
+        {"customer_id": ann["customer_id"], "name": "Ann Lee", "email": "ann@example.com", "referees": 2}
+    ]
     assert summary["validity"] == {"start_date": "2026-01-01T00:00:00Z", "expiration_date": None}
     assert summary["recent_activity"][0]["id"] > summary["recent_activity"][-1]["id"]
 
@@ -139,7 +161,13 @@ def test_top_referrers_are_at_most_five_most_referrals_first(client, runtime, wo
     referrers = [invite(client, campaign["id"], f"ref{index}@example.com") for index in range(6)]
     for index, referrer in enumerate(referrers):
         for order in range(index % 3 + 1):
-            paid_order(client, runtime, referrer["code"], order_id=f"o-{index}-{order}", email=f"friend{index}-{order}@example.com")
+            paid_order(
+                client,
+                runtime,
+                referrer["code"],
+                order_id=f"o-{index}-{order}",
+                email=f"friend{index}-{order}@example.com",
+            )
     top = client.get(f"/api/v1/campaigns/{campaign['id']}/summary").json()["top_referrers"]
     assert len(top) == 5
     assert [row["referees"] for row in top] == sorted((row["referees"] for row in top), reverse=True)
@@ -149,10 +177,24 @@ def test_top_referrers_are_at_most_five_most_referrals_first(client, runtime, wo
 def test_a_new_campaign_summary_is_all_zeros(client):
     campaign = create_campaign(client)
     summary = client.get(f"/api/v1/campaigns/{campaign['id']}/summary").json()
-    assert {key: summary[key] for key in ("available_codes", "customers_joined", "customers_with_codes", "referees",
-                                          "rewards_assigned", "top_referrers")} == {
-        "available_codes": 0, "customers_joined": 0, "customers_with_codes": 0, "referees": 0, "rewards_assigned": 0,
-        "top_referrers": []}
+    assert {
+        key: summary[key]
+        for key in (
+            "available_codes",
+            "customers_joined",
+            "customers_with_codes",
+            "referees",
+            "rewards_assigned",
+            "top_referrers",
+        )
+    } == {
+        "available_codes": 0,
+        "customers_joined": 0,
+        "customers_with_codes": 0,
+        "referees": 0,
+        "rewards_assigned": 0,
+        "top_referrers": [],
+    }
     assert client.get("/api/v1/campaigns/cmp_nope/summary").status_code == 404
 
 

@@ -1,4 +1,5 @@
 """`referrals campaigns …` and `referrals codes …` drive the same db/ functions as the API."""
+
 from __future__ import annotations
 
 import csv
@@ -57,18 +58,23 @@ def test_an_import_with_bad_rows_reports_them_and_abort_exits_non_zero(run, tmp_
 
 def test_the_mailchimp_export_goes_to_stdout(run, client):
     campaign_id = run("campaigns", "create", "--name", "Audience").stdout.strip()
-    held = client.post(f"/api/v1/campaigns/{campaign_id}/referrers", json={"customer": {"email": "ann@example.com", "name": "Ann Lee"}}).json()
+    held = client.post(
+        f"/api/v1/campaigns/{campaign_id}/referrers", json={"customer": {"email": "ann@example.com", "name": "Ann Lee"}}
+    ).json()
     result = run("codes", "export", campaign_id, "--format", "mailchimp")
     assert f"ann@example.com,Ann,Lee,{held['code']}" in result.stdout
 
 
-@pytest.mark.parametrize("args, message", [
-    (("codes", "generate", "cmp_nope", "--count", 5), "campaign 'cmp_nope' not found"),
-    (("codes", "generate", "cmp_nope", "--count", 0), "--count"),
-    (("codes", "export", "cmp_nope"), "not found"),
-    (("campaigns", "create", "--name", "Bad", "--pattern", "NOPE"), "code_config"),
-    (("campaigns", "create", "--name", "Bad", "--conversion", "order.shipped"), "conversion"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("codes", "generate", "cmp_nope", "--count", 5), "campaign 'cmp_nope' not found"),
+        (("codes", "generate", "cmp_nope", "--count", 0), "--count"),
+        (("codes", "export", "cmp_nope"), "not found"),
+        (("campaigns", "create", "--name", "Bad", "--pattern", "NOPE"), "code_config"),
+        (("campaigns", "create", "--name", "Bad", "--conversion", "order.shipped"), "conversion"),
+    ],
+)
 def test_bad_input_exits_non_zero_with_a_clear_message(run, args, message):
     result = run(*args)
     assert result.exit_code != 0

@@ -1,4 +1,5 @@
 """Codes through the API: generation, listing, one code's page, delete, publish, QR, code-level rules."""
+
 from __future__ import annotations
 
 import io
@@ -58,7 +59,9 @@ def test_generating_codes_for_an_unknown_campaign_is_404(client):
 
 def test_generation_records_the_vouchers_added_activity(client, campaign):
     client.post(f"/api/v1/campaigns/{campaign['id']}/codes", json={"count": 3})
-    [row] = client.get(f"/api/v1/campaigns/{campaign['id']}/activity", params={"type": "campaign.vouchers.added"}).json()["data"]
+    [row] = client.get(
+        f"/api/v1/campaigns/{campaign['id']}/activity", params={"type": "campaign.vouchers.added"}
+    ).json()["data"]
     assert row["data"] == {"count": 3}
 
 
@@ -84,7 +87,9 @@ def test_a_deleted_code_fails_validation_and_cannot_be_deleted_twice(client, cam
     assert client.delete(f"/api/v1/codes/{held['code']}").status_code == 204
     assert client.get(f"/api/v1/codes/{held['code']}").json()["deleted_at"] is not None
     assert client.delete(f"/api/v1/codes/{held['code']}").status_code == 404
-    check = client.post("/api/v1/validations", json={"code": held["code"], "customer": {"email": "ben@example.com"}}).json()
+    check = client.post(
+        "/api/v1/validations", json={"code": held["code"], "customer": {"email": "ben@example.com"}}
+    ).json()
     assert check["failure_code"] == "voucher_disabled"
     types = [row["type"] for row in client.get(f"/api/v1/campaigns/{campaign['id']}/activity").json()["data"]]
     assert "campaign.vouchers.deleted" in types
@@ -93,7 +98,9 @@ def test_a_deleted_code_fails_validation_and_cannot_be_deleted_twice(client, cam
 def test_publishing_a_code_gives_it_to_the_customer_with_the_channel(client, campaign):
     client.post(f"/api/v1/campaigns/{campaign['id']}/codes", json={"count": 1})
     [code] = client.get(f"/api/v1/campaigns/{campaign['id']}/codes").json()["data"]
-    response = client.post(f"/api/v1/codes/{code['code']}/publish", json={"customer": {"email": "ann@example.com"}, "channel": "dashboard"})
+    response = client.post(
+        f"/api/v1/codes/{code['code']}/publish", json={"customer": {"email": "ann@example.com"}, "channel": "dashboard"}
+    )
     assert response.status_code == 201
     assert response.json()["channel"] == "dashboard"
     again = client.post(f"/api/v1/codes/{code['code']}/publish", json={"customer": {"email": "ann@example.com"}})
@@ -131,7 +138,9 @@ def test_the_png_qr_code_is_a_png_image(client, campaign):
 def test_the_qr_code_encodes_the_public_share_link(client, runtime, campaign):
     held = invite(client, campaign["id"], "ann@example.com")
     expected = io.BytesIO()
-    segno.make(f"{runtime.settings.public_url}/r/{held['code']}", error="m").save(expected, kind="png", scale=6, border=2)
+    segno.make(f"{runtime.settings.public_url}/r/{held['code']}", error="m").save(
+        expected, kind="png", scale=6, border=2
+    )
     assert client.get(f"/api/v1/codes/{held['code']}/qr.png").content == expected.getvalue()
 
 
@@ -141,15 +150,24 @@ def test_a_code_level_rule_is_added_and_listed_for_that_code_only(client, campai
     response = client.post(f"/api/v1/codes/{held['code']}/rules", json=rule)
     assert response.status_code == 201
     assert response.json()["code_id"] is not None
-    assert [row["name"] for row in client.get(f"/api/v1/codes/{held['code']}/rules").json()["data"]] == ["Order over $80"]
+    assert [row["name"] for row in client.get(f"/api/v1/codes/{held['code']}/rules").json()["data"]] == [
+        "Order over $80"
+    ]
     assert client.get(f"/api/v1/campaigns/{campaign['id']}/rules").json()["data"] == []
     assert client.post("/api/v1/codes/NOPE/rules", json=rule).status_code == 404
 
 
 def test_a_code_rule_overrides_the_campaign_rule_of_the_same_name(client, campaign):
     held = invite(client, campaign["id"], "ann@example.com")
-    client.post(f"/api/v1/campaigns/{campaign['id']}/rules", json={"name": "Minimum", "conditions": {"order.amount": {"$gt": 8000}}})
-    client.post(f"/api/v1/codes/{held['code']}/rules", json={"name": "Minimum", "conditions": {"order.amount": {"$gt": 1000}}})
-    check = client.post("/api/v1/validations", json={"code": held["code"], "customer": {"email": "ben@example.com"},
-                                                      "order": {"amount": 2000}})
+    client.post(
+        f"/api/v1/campaigns/{campaign['id']}/rules",
+        json={"name": "Minimum", "conditions": {"order.amount": {"$gt": 8000}}},
+    )
+    client.post(
+        f"/api/v1/codes/{held['code']}/rules", json={"name": "Minimum", "conditions": {"order.amount": {"$gt": 1000}}}
+    )
+    check = client.post(
+        "/api/v1/validations",
+        json={"code": held["code"], "customer": {"email": "ben@example.com"}, "order": {"amount": 2000}},
+    )
     assert check.json() == {"valid": True}

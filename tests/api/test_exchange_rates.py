@@ -1,4 +1,5 @@
 """Exchange rates and campaign currencies through the JSON API; single-currency answers keep SPEC §9's shape."""
+
 from __future__ import annotations
 
 import pytest
@@ -7,14 +8,21 @@ from tests.api.helpers import create_campaign
 
 
 def post_rate(client, **body):
-    return client.post("/api/v1/exchange-rates", json={"base": "HKD", "quote": "USD", "rate": "0.1282", "date": "2026-12-01"} | body)
+    return client.post(
+        "/api/v1/exchange-rates", json={"base": "HKD", "quote": "USD", "rate": "0.1282", "date": "2026-12-01"} | body
+    )
 
 
 def test_an_operator_sets_lists_filters_and_deletes_exchange_rates(client):
     created = post_rate(client)
     assert created.status_code == 201, created.text
     rate = created.json()
-    assert {k: rate[k] for k in ("base", "quote", "rate", "date")} == {"base": "HKD", "quote": "USD", "rate": "0.1282", "date": "2026-12-01"}
+    assert {k: rate[k] for k in ("base", "quote", "rate", "date")} == {
+        "base": "HKD",
+        "quote": "USD",
+        "rate": "0.1282",
+        "date": "2026-12-01",
+    }
     post_rate(client, base="eur", quote="usd", rate="1.08")
 
     assert [r["base"] for r in client.get("/api/v1/exchange-rates").json()["data"]] == ["EUR", "HKD"]
@@ -32,9 +40,18 @@ def test_setting_a_pair_again_for_the_same_date_replaces_its_rate(client):
     assert len(client.get("/api/v1/exchange-rates").json()["data"]) == 1
 
 
-@pytest.mark.parametrize("body, field", [({"rate": 0.1282}, "rate"), ({"rate": "-1"}, "rate"), ({"rate": "abc"}, "rate"),
-                                         ({"base": "ZZZ"}, "base"), ({"quote": "US"}, "quote"), ({"quote": "HKD"}, "quote"),
-                                         ({"date": "yesterday"}, "date")])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"rate": 0.1282}, "rate"),
+        ({"rate": "-1"}, "rate"),
+        ({"rate": "abc"}, "rate"),
+        ({"base": "ZZZ"}, "base"),
+        ({"quote": "US"}, "quote"),
+        ({"quote": "HKD"}, "quote"),
+        ({"date": "yesterday"}, "date"),
+    ],
+)
 def test_a_bad_rate_is_refused_naming_the_field(client, body, field):
     response = post_rate(client, **body)
 
@@ -54,8 +71,13 @@ def test_a_campaign_takes_the_default_currency_and_accepts_an_iso_4217_one(clien
 
 def test_a_validation_converts_an_order_in_another_currency_or_says_no_rate_is_known(client):
     campaign = create_campaign(client)
-    client.post(f"/api/v1/campaigns/{campaign['id']}/rules", json={"name": "Over $50", "conditions": {"order.amount": {"$gt": 5000}}})
-    code = client.post(f"/api/v1/campaigns/{campaign['id']}/referrers", json={"customer": {"email": "ann@example.com"}}).json()["code"]
+    client.post(
+        f"/api/v1/campaigns/{campaign['id']}/rules",
+        json={"name": "Over $50", "conditions": {"order.amount": {"$gt": 5000}}},
+    )
+    code = client.post(
+        f"/api/v1/campaigns/{campaign['id']}/referrers", json={"customer": {"email": "ann@example.com"}}
+    ).json()["code"]
     check = {"code": code, "customer": {"email": "ken@example.jp"}, "order": {"amount": 18690, "currency": "HKD"}}
 
     unknown = client.post("/api/v1/validations", json=check).json()

@@ -1,4 +1,5 @@
 """The inbox (list, inspect, replay) and failed jobs (list, inspect, retry, purge)."""
+
 from __future__ import annotations
 
 import json
@@ -8,14 +9,14 @@ import pytest
 from dramatiq.broker import MessageProxy
 from sqlalchemy import update
 
+from app import followups
 from db.ids import new_id
 from db.models import InboundEvent
 from db.types import utcnow
 from domain.platforms import native
 from tests.api.helpers import create_campaign, invite, send_event
-from app import followups
-from workers.middleware import FailedJobs
 from tests.support.pipeline import body_of, drain, native_event
+from workers.middleware import FailedJobs
 
 EVENT_FIELDS = {"id", "source", "external_id", "topic", "status", "error", "received_at", "processed_at"}
 
@@ -27,8 +28,11 @@ def set_event(runtime, event_id: str, **values) -> None:
 
 def rejected_event(client) -> str:
     """A signed native event the parser refuses (its order has no id): stored as rejected."""
-    response = send_event(client, native_event("evt-bad", "order.paid", order_id=None, email="ben@example.com")
-                          | {"data": {"order": {"amount": 12900}, "customer": {"email": "ben@example.com"}}})
+    response = send_event(
+        client,
+        native_event("evt-bad", "order.paid", order_id=None, email="ben@example.com")
+        | {"data": {"order": {"amount": 12900}, "customer": {"email": "ben@example.com"}}},
+    )
     assert response.status_code == 422
     return response.json()["event_id"]
 
@@ -39,9 +43,20 @@ def inbox_event(runtime, status: str) -> str:
     parsed = native.parse(body, {})
     event_id = new_id("evt")
     with runtime.session_factory() as session, session.begin():
-        session.add(InboundEvent(id=event_id, source="events", external_id=parsed.external_id, topic=parsed.topic,
-                                 body=body.decode(), headers={}, normalized=parsed.event.to_dict(), status=status,
-                                 attempts=0, received_at=utcnow()))
+        session.add(
+            InboundEvent(
+                id=event_id,
+                source="events",
+                external_id=parsed.external_id,
+                topic=parsed.topic,
+                body=body.decode(),
+                headers={},
+                normalized=parsed.event.to_dict(),
+                status=status,
+                attempts=0,
+                received_at=utcnow(),
+            )
+        )
     return event_id
 
 
@@ -65,17 +80,23 @@ def give_up(runtime, actor: str, *args) -> None:
 
 
 def test_events_are_listed_newest_first_with_status_and_source_filters(client):
-    accepted = send_event(client, native_event("evt-1", "order.paid", order_id="o-1", email="ben@example.com")).json()["event_id"]
+    accepted = send_event(client, native_event("evt-1", "order.paid", order_id="o-1", email="ben@example.com")).json()[
+        "event_id"
+    ]
     rejected = rejected_event(client)
     rows = client.get("/api/v1/events").json()["data"]
     assert [row["id"] for row in rows] == [rejected, accepted]
     assert set(rows[0]) == EVENT_FIELDS
-    assert [row["id"] for row in client.get("/api/v1/events", params={"status": "rejected"}).json()["data"]] == [rejected]
+    assert [row["id"] for row in client.get("/api/v1/events", params={"status": "rejected"}).json()["data"]] == [
+        rejected
+    ]
     assert client.get("/api/v1/events", params={"source": "shopify"}).json()["data"] == []
 
 
 def test_one_event_shows_its_body_and_normalised_form(client):
-    event_id = send_event(client, native_event("evt-1", "order.paid", order_id="o-1", email="ben@example.com")).json()["event_id"]
+    event_id = send_event(client, native_event("evt-1", "order.paid", order_id="o-1", email="ben@example.com")).json()[
+        "event_id"
+    ]
     body = client.get(f"/api/v1/events/{event_id}").json()
     assert (body["external_id"], body["topic"], body["status"]) == ("evt-1", "order.paid", "enqueued")
     assert json.loads(body["body"])["id"] == "evt-1"
@@ -99,7 +120,11 @@ def test_a_rejected_event_that_now_parses_is_replayed_and_processed(client, runt
     set_event(runtime, event_id, body=json.dumps(fixed))  # the body as the fixed integration would have sent it
     response = client.post(f"/api/v1/events/{event_id}/replay")
     assert response.status_code == 200
-    assert (response.json()["status"], response.json()["external_id"], response.json()["error"]) == ("received", "evt-bad", None)
+    assert (response.json()["status"], response.json()["external_id"], response.json()["error"]) == (
+        "received",
+        "evt-bad",
+        None,
+    )
     drain(runtime)
     assert client.get(f"/api/v1/events/{event_id}").json()["status"] == "processed"
     [redemption] = client.get("/api/v1/redemptions").json()["data"]
@@ -115,7 +140,9 @@ def test_a_failed_event_is_reopened_and_processed_on_replay(client, runtime, wor
 
 
 def test_replaying_a_processed_event_is_a_409(client, runtime, worker):
-    event_id = send_event(client, native_event("evt-1", "order.paid", order_id="o-1", email="ben@example.com")).json()["event_id"]
+    event_id = send_event(client, native_event("evt-1", "order.paid", order_id="o-1", email="ben@example.com")).json()[
+        "event_id"
+    ]
     drain(runtime)
     assert client.post(f"/api/v1/events/{event_id}/replay").status_code == 409
     assert client.post("/api/v1/events/evt_nope/replay").status_code == 404
@@ -178,7 +205,9 @@ def test_a_stuck_event_is_enqueued_again_on_replay(client, runtime, worker, stat
 
 
 def test_a_job_that_fails_for_good_in_the_worker_is_kept_in_failed_jobs(client, runtime, worker):
-    event_id = send_event(client, native_event("evt-1", "order.paid", order_id="o-1", email="ben@example.com")).json()["event_id"]
+    event_id = send_event(client, native_event("evt-1", "order.paid", order_id="o-1", email="ben@example.com")).json()[
+        "event_id"
+    ]
     drain(runtime)
     set_event(runtime, event_id, status="received", normalized={"broken": True})
     runtime.enqueue(followups.process(event_id))

@@ -1,4 +1,5 @@
 """Lists are newest first and a cursor walks every row exactly once; dates filter; limit is bounded."""
+
 from __future__ import annotations
 
 import pytest
@@ -49,4 +50,7 @@ def test_activity_pages_walk_every_row_once(client, campaign):
     for state in ("disable", "enable", "disable", "enable"):
         client.post(f"/api/v1/campaigns/{campaign['id']}/{state}")
     rows = walk(client, f"/api/v1/campaigns/{campaign['id']}/activity", limit=2)
-    assert [row["type"] for row in rows] == ["campaign.enabled", "campaign.disabled"] * 2 + ["campaign.vouchers.added", "campaign.created"]
+    assert [row["type"] for row in rows] == ["campaign.enabled", "campaign.disabled"] * 2 + [
+        "campaign.vouchers.added",
+        "campaign.created",
+    ]

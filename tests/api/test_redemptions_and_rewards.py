@@ -1,4 +1,5 @@
 """Redemptions, reward redemptions and customers: what the pipeline produced, and the operator's actions on it."""
+
 from __future__ import annotations
 
 import csv
@@ -9,7 +10,11 @@ import pytest
 from tests.api.helpers import add_tier, create_campaign, invite, paid_order
 from tests.support.pipeline import drain
 
-RULE = {"name": "Order over $80", "conditions": {"order.amount": {"$gt": 8000}}, "error_message": "Orders must exceed $80"}
+RULE = {
+    "name": "Order over $80",
+    "conditions": {"order.amount": {"$gt": 8000}},
+    "error_message": "Orders must exceed $80",
+}
 
 
 @pytest.fixture
@@ -28,8 +33,13 @@ def referred(client, runtime, worker) -> dict:
 def test_a_redemption_has_the_spec_fields(referred):
     redemption = referred["redemption"]
     assert {key: redemption[key] for key in ("code", "order_id", "result", "status", "failure_code", "amount")} == {
-        "code": referred["referrer"]["code"], "order_id": "o-1", "result": "SUCCESS", "status": "succeeded",
-        "failure_code": None, "amount": 12900}
+        "code": referred["referrer"]["code"],
+        "order_id": "o-1",
+        "result": "SUCCESS",
+        "status": "succeeded",
+        "failure_code": None,
+        "amount": 12900,
+    }
 
 
 def test_one_redemption_adds_the_logs_of_every_rule(client, referred):
@@ -45,7 +55,9 @@ def test_redemptions_are_listed_across_campaigns_with_filters(client, runtime, r
     assert len(client.get("/api/v1/redemptions").json()["data"]) == 2
     by_code = client.get("/api/v1/redemptions", params={"code": referred["referrer"]["code"].lower()}).json()["data"]
     assert [row["id"] for row in by_code] == [referred["redemption"]["id"]]
-    by_customer = client.get("/api/v1/redemptions", params={"customer_id": referred["redemption"]["customer_id"]}).json()["data"]
+    by_customer = client.get(
+        "/api/v1/redemptions", params={"customer_id": referred["redemption"]["customer_id"]}
+    ).json()["data"]
     assert [row["id"] for row in by_customer] == [referred["redemption"]["id"]]
     assert client.get("/api/v1/redemptions", params={"status": "failed"}).json()["data"] == []
     assert client.get("/api/v1/redemptions", params={"status": "weird"}).status_code == 422
@@ -105,7 +117,9 @@ def test_a_material_reward_waits_for_the_operator(client, runtime, worker):
 def test_customers_are_found_by_source_id_and_by_any_alias_of_their_email(client, runtime, worker):
     campaign = create_campaign(client)
     ann = invite(client, campaign["id"], "ann.lee@gmail.com", source_id="c-77")
-    assert [row["id"] for row in client.get("/api/v1/customers", params={"source_id": "c-77"}).json()["data"]] == [ann["customer_id"]]
+    assert [row["id"] for row in client.get("/api/v1/customers", params={"source_id": "c-77"}).json()["data"]] == [
+        ann["customer_id"]
+    ]
     by_alias = client.get("/api/v1/customers", params={"email": "Ann.Lee+shop@googlemail.com"}).json()["data"]
     assert [row["id"] for row in by_alias] == [ann["customer_id"]]
     assert client.get("/api/v1/customers", params={"email": "nobody@example.com"}).json()["data"] == []
@@ -121,8 +135,13 @@ def test_a_customer_activity_is_filtered_by_campaign_and_type(client, runtime, r
     customer_id = referred["referrer"]["customer_id"]
     rows = client.get(f"/api/v1/customers/{customer_id}/activity").json()["data"]
     assert {row["type"] for row in rows} >= {"customer.publication.succeeded", "customer.rewarded"}
-    assert all(set(row) == {"id", "type", "category", "campaign_id", "customer_id", "created_at", "data"} for row in rows)
+    assert all(
+        set(row) == {"id", "type", "category", "campaign_id", "customer_id", "created_at", "data"} for row in rows
+    )
     only = client.get(f"/api/v1/customers/{customer_id}/activity", params={"type": "customer.rewarded"}).json()["data"]
     assert [row["type"] for row in only] == ["customer.rewarded"]
-    assert client.get(f"/api/v1/customers/{customer_id}/activity", params={"campaign_id": "cmp_other"}).json()["data"] == []
+    assert (
+        client.get(f"/api/v1/customers/{customer_id}/activity", params={"campaign_id": "cmp_other"}).json()["data"]
+        == []
+    )
     assert client.get("/api/v1/customers/cust_nope/activity").status_code == 404

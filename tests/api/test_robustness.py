@@ -1,4 +1,5 @@
 """No endpoint answers 500 to a syntactically valid request: odd ids, NUL bytes, long strings, huge numbers."""
+
 from __future__ import annotations
 
 import re
@@ -25,8 +26,12 @@ ODD_BODIES = [
 
 def operations(client) -> list[tuple[str, str, list[dict]]]:
     spec = client.get("/openapi.json").json()
-    return [(method, path, op.get("parameters", [])) for path, item in spec["paths"].items() if path.startswith("/api/v1")
-            for method, op in item.items()]
+    return [
+        (method, path, op.get("parameters", []))
+        for path, item in spec["paths"].items()
+        if path.startswith("/api/v1")
+        for method, op in item.items()
+    ]
 
 
 def fill(path: str, value: str, known: dict[str, str]) -> str:

@@ -1,11 +1,16 @@
 """POST /validations: the decision the worker would take, with no side effects."""
+
 from __future__ import annotations
 
 import pytest
 
 from tests.api.helpers import create_campaign, invite, paid_order, row_counts
 
-RULE = {"name": "Order over $80", "conditions": {"order.amount": {"$gt": 8000}}, "error_message": "Orders must exceed $80"}
+RULE = {
+    "name": "Order over $80",
+    "conditions": {"order.amount": {"$gt": 8000}},
+    "error_message": "Orders must exceed $80",
+}
 
 
 @pytest.fixture
@@ -22,18 +27,28 @@ def validate(client, **body) -> dict:
 
 
 def test_a_new_customer_with_a_big_enough_order_is_valid(client, referrer):
-    assert validate(client, code=referrer["code"].lower(), customer={"email": "ben@example.com", "source_id": "c-2"},
-                    order={"id": "o-1", "amount": 12900, "items": [{"sku": "SKU-1", "quantity": 1}]}) == {"valid": True}
+    assert validate(
+        client,
+        code=referrer["code"].lower(),
+        customer={"email": "ben@example.com", "source_id": "c-2"},
+        order={"id": "o-1", "amount": 12900, "items": [{"sku": "SKU-1", "quantity": 1}]},
+    ) == {"valid": True}
 
 
 def test_a_failing_rule_gives_its_failure_code_message_and_logs(client, referrer):
     result = validate(client, code=referrer["code"], customer={"email": "ben@example.com"}, order={"amount": 5000})
-    assert result == {"valid": False, "failure_code": "order_rules_violated", "failure_message": "Orders must exceed $80",
-                      "logs": [{"rule": "Order over $80", "passed": False, "detail": "order.amount 5000 $gt 8000: failed"}]}
+    assert result == {
+        "valid": False,
+        "failure_code": "order_rules_violated",
+        "failure_message": "Orders must exceed $80",
+        "logs": [{"rule": "Order over $80", "passed": False, "detail": "order.amount 5000 $gt 8000: failed"}],
+    }
 
 
 def test_the_referrer_using_an_alias_of_their_email_is_not_permitted(client, referrer):
-    result = validate(client, code=referrer["code"], customer={"email": "Ann.Lee+shop@googlemail.com"}, order={"amount": 9000})
+    result = validate(
+        client, code=referrer["code"], customer={"email": "Ann.Lee+shop@googlemail.com"}, order={"amount": 9000}
+    )
     assert result["failure_code"] == "referrer_not_permitted_to_redeem"
 
 
@@ -53,13 +68,20 @@ def test_an_existing_customer_already_referred_is_refused(client, runtime, worke
 
 def test_a_paused_campaign_is_not_active(client, referrer):
     client.post(f"/api/v1/campaigns/{referrer['campaign_id']}/disable")
-    assert validate(client, code=referrer["code"], customer={"email": "ben@example.com"})["failure_code"] == "campaign_not_active"
+    assert (
+        validate(client, code=referrer["code"], customer={"email": "ben@example.com"})["failure_code"]
+        == "campaign_not_active"
+    )
 
 
 def test_validating_writes_nothing(client, runtime, referrer):
     before = row_counts(runtime)
-    validate(client, code=referrer["code"], customer={"email": "new@example.com", "source_id": "c-new", "metadata": {"vip": True}},
-             order={"amount": 9000})
+    validate(
+        client,
+        code=referrer["code"],
+        customer={"email": "new@example.com", "source_id": "c-new", "metadata": {"vip": True}},
+        order={"amount": 9000},
+    )
     validate(client, code=referrer["code"], customer={"email": "ann.lee@gmail.com"}, order={"amount": 5000})
     validate(client, code="NOPE")
     assert row_counts(runtime) == before

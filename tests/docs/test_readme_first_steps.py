@@ -1,5 +1,6 @@
 """The README's first steps, pasted as written into a second terminal, against `referrals up` on a port that is
 not the default; and every command the banner prints runs as printed."""
+
 from __future__ import annotations
 
 import json
@@ -19,15 +20,21 @@ SECTION = "## Zero to a processed webhook in two minutes"
 def first_steps() -> list[str]:
     """The section's ```bash blocks, but the first (`scripts/up`: the test runs the server itself)."""
     readme = (REPO / "README.md").read_text()
-    section = readme[readme.index(SECTION):].split("\n## ", 1)[0]
+    section = readme[readme.index(SECTION) :].split("\n## ", 1)[0]
     blocks = re.findall(r"```bash\n(.*?)```", section, flags=re.S)
     assert blocks[0].strip().startswith("scripts/up"), blocks[0]
     return blocks[1:]
 
 
 def bash(script: str, folder: Path) -> str:
-    done = subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=folder, env=clean_environment(),
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script],
+        cwd=folder,
+        env=clean_environment(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, f"{script}\n--- exit {done.returncode}\n{done.stdout}\n{done.stderr}"
     return done.stdout
 
@@ -42,7 +49,9 @@ def rewards(embedded: Embedded) -> list[dict]:
     secrets = (embedded.folder / "var" / "embedded-secrets.json").read_text()
     token = re.search(r'"api_token": "([^"]+)"', secrets)[1]
     campaign = server_file(embedded)["demo_campaign"]
-    response = httpx.get(f"{embedded.url}/api/v1/campaigns/{campaign}/rewards", headers={"Authorization": f"Bearer {token}"})
+    response = httpx.get(
+        f"{embedded.url}/api/v1/campaigns/{campaign}/rewards", headers={"Authorization": f"Bearer {token}"}
+    )
     return response.json()["data"]
 
 
@@ -53,8 +62,11 @@ def test_the_first_steps_work_pasted_in_order_on_another_port(embedded):
     assert '→ 202 {"status":"accepted"' in bash(read_var + send_order, embedded.folder)
     assert '{"status":"accepted"' in bash(read_var + by_hand, embedded.folder)
     wait_until(lambda: len(rewards(embedded)) == 2, timeout_s=30, message="a reward for each of the two friends")
-    wait_until(lambda: len(list((embedded.folder / "var" / "outbox").glob("*.eml"))) == 2, timeout_s=30,
-               message="the referrer's two emails")
+    wait_until(
+        lambda: len(list((embedded.folder / "var" / "outbox").glob("*.eml"))) == 2,
+        timeout_s=30,
+        message="the referrer's two emails",
+    )
     _names, redemptions, rewarded, activity, *emails = bash(read_var + look, embedded.folder).splitlines()
     assert [row["status"] for row in json.loads(redemptions)["data"]] == ["succeeded", "succeeded"]
     assert [row["status"] for row in json.loads(rewarded)["data"]] == ["completed", "completed"]

@@ -1,4 +1,5 @@
 """scripts/lib.sh: the interpreter probe is quiet about versions a machine lacks, and a start installs nothing."""
+
 from __future__ import annotations
 
 import subprocess
@@ -10,8 +11,14 @@ from tests.support.embedded import REPO
 
 def lib(call: str, *, path: str | None = None) -> subprocess.CompletedProcess:
     env = {"PATH": path} if path else None
-    return subprocess.run(["bash", "-c", f"source scripts/lib.sh && {call}"], cwd=REPO, env=env, capture_output=True,
-                          text=True, timeout=300)
+    return subprocess.run(
+        ["bash", "-c", f"source scripts/lib.sh && {call}"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def shim(folder: Path, name: str, script: str) -> None:

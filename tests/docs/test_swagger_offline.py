@@ -1,4 +1,5 @@
 """/docs renders Swagger UI in a real browser (Debian's Chromium) with every request to another host refused."""
+
 from __future__ import annotations
 
 import shutil
@@ -35,7 +36,9 @@ def test_the_docs_render_with_no_request_leaving_the_machine(runtime):
         context.route("**/*", only_this_server)
         page = context.new_page()
         page.goto(f"{url}/docs")
-        page.locator(".opblock-summary-path", has_text="/api/v1/campaigns").first.wait_for(state="visible", timeout=30_000)
+        page.locator(".opblock-summary-path", has_text="/api/v1/campaigns").first.wait_for(
+            state="visible", timeout=30_000
+        )
         assert page.locator(".opblock").count() > 20
         assert page.get_by_text("Referral Pipeline").first.is_visible()
         browser.close()

@@ -1,9 +1,10 @@
 """Fault tests: real Redis (a private database number), real `referrals worker` processes, a real SMTP server
 that can be stopped and restarted on its port, and the test process's own runtime for intake and checks."""
+
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 import pytest
 from fastapi.testclient import TestClient
@@ -27,9 +28,19 @@ def smtp() -> Iterator[RestartableSmtpServer]:
 @pytest.fixture
 def fault_settings(database_url: str, tmp_path: Path, redis_url: str, smtp: RestartableSmtpServer) -> Settings:
     """Short heartbeat and reconcile periods so recovery happens within the test's time."""
-    return make_settings(database_url, tmp_path, redis_url=redis_url, smtp_host="127.0.0.1", smtp_port=smtp.port,
-                         smtp_tls="none", reconcile_interval_seconds=1, reconcile_older_than_seconds=5,
-                         redis_heartbeat_timeout_ms=5000, log_format="json", log_level="WARNING")
+    return make_settings(
+        database_url,
+        tmp_path,
+        redis_url=redis_url,
+        smtp_host="127.0.0.1",
+        smtp_port=smtp.port,
+        smtp_tls="none",
+        reconcile_interval_seconds=1,
+        reconcile_older_than_seconds=5,
+        redis_heartbeat_timeout_ms=5000,
+        log_format="json",
+        log_level="WARNING",
+    )
 
 
 @pytest.fixture
@@ -53,8 +64,11 @@ def worker_pool(fault_settings: Settings, tmp_path: Path) -> Iterator[Callable[.
         log_file = tmp_path / f"workers-{len(pools)}.log"
         pool = start_worker_pool(settings or fault_settings, processes=processes, threads=threads, log_file=log_file)
         pools.append(pool)
-        wait_until(lambda: len(worker_children(pool.pid)) == processes or pool.poll() is not None, timeout_s=30,
-                   message="the pool's worker processes")
+        wait_until(
+            lambda: len(worker_children(pool.pid)) == processes or pool.poll() is not None,
+            timeout_s=30,
+            message="the pool's worker processes",
+        )
         assert pool.poll() is None, log_file.read_text()[-3000:]
         return pool
 

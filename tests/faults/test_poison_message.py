@@ -1,4 +1,5 @@
 """A poison message: an inbox row whose normalised event is corrupt fails for good, once, and blocks nothing."""
+
 from __future__ import annotations
 
 import time
@@ -6,6 +7,7 @@ import time
 import pytest
 from sqlalchemy import select, text
 
+from app import followups
 from db.ids import new_id
 from db.models import FailedJob, InboundEvent
 from db.types import utcnow
@@ -13,7 +15,6 @@ from tests.faults.workload import referral_workload, seed_program
 from tests.support.databases import backend
 from tests.support.faults import deliver_all, outcome, wait_until_quiet
 from tests.support.processes import wait_until
-from app import followups
 
 pytestmark = pytest.mark.slow
 CORRUPT_SHAPES = {
@@ -23,7 +24,9 @@ CORRUPT_SHAPES = {
 }
 
 
-def test_a_corrupt_inbox_event_fails_once_into_failed_jobs_and_the_rest_are_processed(fault_runtime, intake, worker_pool, smtp):
+def test_a_corrupt_inbox_event_fails_once_into_failed_jobs_and_the_rest_are_processed(
+    fault_runtime, intake, worker_pool, smtp
+):
     program = seed_program(fault_runtime, referrers=5)
     workload = referral_workload(program, referees=190, plain_orders=10, prefix="poison")
     worker_pool(processes=2, threads=4)
@@ -33,8 +36,11 @@ def test_a_corrupt_inbox_event_fails_once_into_failed_jobs_and_the_rest_are_proc
     for event_id in poison.values():
         fault_runtime.enqueue(followups.process(event_id))
     assert deliver_all(intake, workload.requests) == {(202, "accepted"): 200}
-    wait_until(lambda: {event.status for event in _events(fault_runtime, list(poison.values()))} == {"failed"}, timeout_s=60,
-               message="every poison event marked failed (else the reconciler re-enqueues it forever)")
+    wait_until(
+        lambda: {event.status for event in _events(fault_runtime, list(poison.values()))} == {"failed"},
+        timeout_s=60,
+        message="every poison event marked failed (else the reconciler re-enqueues it forever)",
+    )
     wait_until_quiet(fault_runtime, timeout_s=180)
     time.sleep(3)  # several reconciler passes (every second): a failed event must not be picked up again
 
@@ -56,12 +62,27 @@ def _poison_row(runtime, normalized: dict, *, raw_normalized: str | None = None)
     event_id = new_id("evt")
     now = utcnow()
     with runtime.session_factory() as session, session.begin():
-        session.add(InboundEvent(id=event_id, source="events", external_id=f"poison-{event_id}", topic="order.paid",
-                                 body="{}", headers={}, normalized=normalized, status="enqueued", attempts=0,
-                                 received_at=now, enqueued_at=now))
+        session.add(
+            InboundEvent(
+                id=event_id,
+                source="events",
+                external_id=f"poison-{event_id}",
+                topic="order.paid",
+                body="{}",
+                headers={},
+                normalized=normalized,
+                status="enqueued",
+                attempts=0,
+                received_at=now,
+                enqueued_at=now,
+            )
+        )
     if raw_normalized is not None:
         with runtime.session_factory() as session, session.begin():
-            session.execute(text("UPDATE inbound_events SET normalized = :raw WHERE id = :id"), {"raw": raw_normalized, "id": event_id})
+            session.execute(
+                text("UPDATE inbound_events SET normalized = :raw WHERE id = :id"),
+                {"raw": raw_normalized, "id": event_id},
+            )
     return event_id
 
 
@@ -72,4 +93,8 @@ def _failed_jobs(runtime) -> list[FailedJob]:
 
 def _events(runtime, ids: list[str]) -> list:
     with runtime.session_factory() as session:
-        return list(session.execute(select(InboundEvent.id, InboundEvent.status, InboundEvent.error).where(InboundEvent.id.in_(ids))))
+        return list(
+            session.execute(
+                select(InboundEvent.id, InboundEvent.status, InboundEvent.error).where(InboundEvent.id.in_(ids))
+            )
+        )

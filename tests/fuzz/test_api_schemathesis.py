@@ -6,20 +6,24 @@ per operation); each test then calls a fresh app whose database holds a campaign
 that path parameters are sometimes real ids (a redemption, a reward, a customer, an event, a failed job) and the
 handlers behind the 404s are reached too.
 """
+
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, settings
-from hypothesis import strategies as st
-from schemathesis.checks import (content_type_conformance, not_a_server_error, response_schema_conformance,
-                                 status_code_conformance)
-from sqlalchemy import select
-
 from dramatiq import Worker
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from schemathesis.checks import (
+    content_type_conformance,
+    not_a_server_error,
+    response_schema_conformance,
+    status_code_conformance,
+)
+from sqlalchemy import select
 
 from api.app import create_app
 from bootstrap.runtime import Runtime, build_runtime
@@ -32,7 +36,6 @@ from tests.support.pipeline import API_TOKEN, body_of, drain, native_event, nati
 from tests.support.seed import seed_campaign
 
 pytestmark = pytest.mark.slow
-
 
 
 def _openapi_document() -> dict:
@@ -53,10 +56,12 @@ def flatmap_path_parameters(context, path_parameters: dict) -> st.SearchStrategy
     """Half the time, a path parameter names a row that exists."""
     if not isinstance(path_parameters, dict):  # negative testing may generate anything
         return st.just(path_parameters)
-    return st.fixed_dictionaries({
-        name: st.sampled_from([value, SEEDED[name]]) if name in SEEDED else st.just(value)
-        for name, value in path_parameters.items()
-    })
+    return st.fixed_dictionaries(
+        {
+            name: st.sampled_from([value, SEEDED[name]]) if name in SEEDED else st.just(value)
+            for name, value in path_parameters.items()
+        }
+    )
 
 
 @pytest.fixture(scope="module")
@@ -65,8 +70,17 @@ def pipeline_runtime(database_url: str, tmp_path_factory: pytest.TempPathFactory
     runtime = build_runtime(make_settings(database_url, tmp_path_factory.mktemp("schemathesis")))
     empty_database(runtime)
     seeded = seed_campaign(runtime, code="REF-SEED-0001")
-    body = body_of(native_event("evt-seed-1", "order.paid", order_id="o-seed-1", code=seeded.code,
-                                email="friend@example.com", source_id="c-seed-1", status="paid"))
+    body = body_of(
+        native_event(
+            "evt-seed-1",
+            "order.paid",
+            order_id="o-seed-1",
+            code=seeded.code,
+            email="friend@example.com",
+            source_id="c-seed-1",
+            status="paid",
+        )
+    )
     worker = Worker(runtime.broker, worker_threads=2, worker_timeout=50)
     worker.start()
     with TestClient(create_app(runtime)) as client:
@@ -74,12 +88,30 @@ def pipeline_runtime(database_url: str, tmp_path_factory: pytest.TempPathFactory
     drain(runtime)
     worker.stop(timeout=10_000)
     with runtime.session_factory() as session, session.begin():
-        session.add(FailedJob(id=new_id("job"), message_id=new_id("msg"), queue="referrals", actor="process_event",
-                              args=["evt_missing"], kwargs={}, options={}, error="KeyError: 'type'",
-                              traceback="Traceback ...", failed_at=utcnow()))
+        session.add(
+            FailedJob(
+                id=new_id("job"),
+                message_id=new_id("msg"),
+                queue="referrals",
+                actor="process_event",
+                args=["evt_missing"],
+                kwargs={},
+                options={},
+                error="KeyError: 'type'",
+                traceback="Traceback ...",
+                failed_at=utcnow(),
+            )
+        )
         first = lambda model, *where: session.scalars(select(model.id).where(*where)).first()  # noqa: E731
-        SEEDED.update({"redemption_id": first(Redemption), "reward_id": first(Reward), "event_id": first(InboundEvent),
-                       "customer_id": first(Customer, Customer.id != seeded.referrer_id), "job_id": first(FailedJob)})
+        SEEDED.update(
+            {
+                "redemption_id": first(Redemption),
+                "reward_id": first(Reward),
+                "event_id": first(InboundEvent),
+                "customer_id": first(Customer, Customer.id != seeded.referrer_id),
+                "job_id": first(FailedJob),
+            }
+        )
     yield runtime
     runtime.close()
 
@@ -88,12 +120,24 @@ def pipeline_runtime(database_url: str, tmp_path_factory: pytest.TempPathFactory
 def seeded_app(pipeline_runtime: Runtime):
     """The app, with a fresh campaign (a code, tiers, a rule) for this operation: another may have deleted the last."""
     suffix = new_id("c")[-8:]
-    seeded = seed_campaign(pipeline_runtime, code=f"REF-{suffix.upper()}", referrer_email=f"ann.{suffix}@example.com",
-                           rules=[{"name": "Over $80", "conditions": {"order.amount": {"$gt": 8000}}, "error_message": "Too small"}])
+    seeded = seed_campaign(
+        pipeline_runtime,
+        code=f"REF-{suffix.upper()}",
+        referrer_email=f"ann.{suffix}@example.com",
+        rules=[{"name": "Over $80", "conditions": {"order.amount": {"$gt": 8000}}, "error_message": "Too small"}],
+    )
     with pipeline_runtime.session_factory() as session:
         rule_id = session.scalar(select(ValidationRule.id).where(ValidationRule.campaign_id == seeded.campaign_id))
-    SEEDED.update({"campaign_id": seeded.campaign_id, "code": seeded.code, "tier_id": seeded.tier_ids[0], "rule_id": rule_id,
-                   "trigger": "customer_rewarded", "part": "subject.txt"})
+    SEEDED.update(
+        {
+            "campaign_id": seeded.campaign_id,
+            "code": seeded.code,
+            "tier_id": seeded.tier_ids[0],
+            "rule_id": rule_id,
+            "trigger": "customer_rewarded",
+            "part": "subject.txt",
+        }
+    )
     assert all(SEEDED.values()), SEEDED
     return create_app(pipeline_runtime)
 

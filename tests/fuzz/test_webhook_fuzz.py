@@ -1,6 +1,7 @@
 """Fuzzing webhook intake: whatever a platform (or anyone) posts, the answer is deliberate — 200, 202, 401, 413 or
 422, never a 500 — an accepted event always has its inbox row, a 422 its `rejected` row, a refusal stores nothing;
 and every event intake accepted can then be processed by the pipeline."""
+
 from __future__ import annotations
 
 import os
@@ -22,12 +23,21 @@ SOURCES = {"shopify": shopify_requests(), "woocommerce": woocommerce_requests(),
 
 
 @pytest.mark.parametrize("source", SOURCES)
-def test_every_webhook_gets_a_deliberate_answer_and_every_accepted_one_is_stored_and_processable(source, runtime, client):
+def test_every_webhook_gets_a_deliberate_answer_and_every_accepted_one_is_stored_and_processable(
+    source, runtime, client
+):
     seed_campaign(runtime, code=REAL_CODE)
 
-    @settings(max_examples=EXAMPLES, deadline=None,
-              suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large,
-                                     HealthCheck.large_base_example])
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        suppress_health_check=[
+            HealthCheck.function_scoped_fixture,
+            HealthCheck.too_slow,
+            HealthCheck.data_too_large,
+            HealthCheck.large_base_example,
+        ],
+    )
     @given(request=SOURCES[source])
     def answer_is_deliberate(request: Request) -> None:
         note(repr(request))
@@ -39,7 +49,9 @@ def test_every_webhook_gets_a_deliberate_answer_and_every_accepted_one_is_stored
     answer_is_deliberate()
     errors = _process_everything(runtime)
     unfinished = _unfinished(runtime)
-    assert unfinished == [], [(row, errors.get(row[0])) for row in unfinished]  # accepted, yet the pipeline cannot process it
+    assert unfinished == [], [
+        (row, errors.get(row[0])) for row in unfinished
+    ]  # accepted, yet the pipeline cannot process it
 
 
 def _check_answer(runtime, request: Request, status: int, answer: dict, stored_before: int) -> None:
@@ -88,11 +100,16 @@ class ErrorsByEvent(Middleware):
         if exception is not None and message.actor_name == "process_event":
             frames = traceback.extract_tb(exception.__traceback__)
             where = next((f for f in reversed(frames) if "site-packages" not in f.filename), frames[-1])
-            self.by_event[message.args[0]] = f"{type(exception).__name__}: {str(exception)[:300]} at {where.filename}:{where.lineno}"
+            self.by_event[message.args[0]] = (
+                f"{type(exception).__name__}: {str(exception)[:300]} at {where.filename}:{where.lineno}"
+            )
 
 
 def _unfinished(runtime) -> list[tuple]:
     with runtime.session_factory() as session:
         query = select(InboundEvent.id, InboundEvent.source, InboundEvent.status, InboundEvent.body).where(
-            InboundEvent.status.not_in(["processed", "rejected"]))
-        return [(event_id, source, status, body[:300]) for event_id, source, status, body in session.execute(query.limit(5))]
+            InboundEvent.status.not_in(["processed", "rejected"])
+        )
+        return [
+            (event_id, source, status, body[:300]) for event_id, source, status, body in session.execute(query.limit(5))
+        ]

@@ -1,5 +1,6 @@
 """A unit of work writes its activities once, at its commit, and sends its follow-ups only after that commit;
 a rolled-back one writes and sends nothing."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,5 +1,6 @@
 """The overview's trigger-maintained counters (campaign_referrers) agree with a straightforward recount of codes,
 referrals and rewards after referrals, rollbacks, reward rollbacks and code changes, whoever makes the write."""
+
 from __future__ import annotations
 
 import threading
@@ -19,21 +20,39 @@ from tests.support.databases import backend
 from tests.support.pipeline import drain, native_event
 
 LIVE_REWARDS = ("pending", "completed")
-COUNTED_KEYS = ("available_codes", "customers_joined", "customers_with_codes", "referees", "rewards_assigned", "top_referrers")
+COUNTED_KEYS = (
+    "available_codes",
+    "customers_joined",
+    "customers_with_codes",
+    "referees",
+    "rewards_assigned",
+    "top_referrers",
+)
 
 
 def recount(session: Session, campaign_id: str) -> dict:
     """The overview's counts the slow, obvious way: from every code, referral and reward of the campaign."""
-    codes = session.execute(select(Code.holder_id, Code.active, Code.deleted_at).where(Code.campaign_id == campaign_id)).all()
+    codes = session.execute(
+        select(Code.holder_id, Code.active, Code.deleted_at).where(Code.campaign_id == campaign_id)
+    ).all()
     holders = {holder for holder, _, _ in codes if holder}
-    live = session.execute(select(Referral.referrer_id, Referral.referee_id).where(
-        Referral.campaign_id == campaign_id, Referral.status == "active")).all()
+    live = session.execute(
+        select(Referral.referrer_id, Referral.referee_id).where(
+            Referral.campaign_id == campaign_id, Referral.status == "active"
+        )
+    ).all()
     per_referrer = Counter(referrer for referrer, _ in live)
-    rewards = session.scalars(select(Reward.id).where(Reward.campaign_id == campaign_id, Reward.status.in_(LIVE_REWARDS))).all()
-    return {"available_codes": sum(1 for holder, active, deleted in codes if holder is None and active and deleted is None),
-            "customers_joined": len(holders | {referee for _, referee in live}), "customers_with_codes": len(holders),
-            "referees": len(live), "rewards_assigned": len(rewards),
-            "top_referrers": sorted(per_referrer.items(), key=lambda item: (-item[1], item[0]))[:5]}
+    rewards = session.scalars(
+        select(Reward.id).where(Reward.campaign_id == campaign_id, Reward.status.in_(LIVE_REWARDS))
+    ).all()
+    return {
+        "available_codes": sum(1 for holder, active, deleted in codes if holder is None and active and deleted is None),
+        "customers_joined": len(holders | {referee for _, referee in live}),
+        "customers_with_codes": len(holders),
+        "referees": len(live),
+        "rewards_assigned": len(rewards),
+        "top_referrers": sorted(per_referrer.items(), key=lambda item: (-item[1], item[0]))[:5],
+    }
 
 
 def overview(session: Session, campaign_id: str) -> dict:
@@ -62,8 +81,11 @@ def expected_rows(session: Session) -> dict[tuple[str, str], tuple[int, int, int
 def stored_rows(session: Session) -> dict[tuple[str, str], tuple[int, int, int, int]]:
     """The maintained rows, leaving out those every count has left (they stay behind at zero)."""
     rows = session.scalars(select(CampaignReferrer)).all()
-    return {(row.campaign_id, row.customer_id): (row.codes_held, row.live_referrals, row.live_rewards, row.referred)
-            for row in rows if (row.codes_held, row.live_referrals, row.live_rewards) != (0, 0, 0)}
+    return {
+        (row.campaign_id, row.customer_id): (row.codes_held, row.live_referrals, row.live_rewards, row.referred)
+        for row in rows
+        if (row.codes_held, row.live_referrals, row.live_rewards) != (0, 0, 0)
+    }
 
 
 def assert_counts_agree(runtime, campaign_id: str) -> dict:
@@ -80,11 +102,24 @@ def program(client, runtime, worker) -> dict:
     campaign = create_campaign(client)
     client.post(f"/api/v1/campaigns/{campaign['id']}/codes", json={"count": 4})
     add_tier(client, campaign["id"])
-    add_tier(client, campaign["id"], name="Two friends", kind="milestone", threshold=2, reward={"type": "points", "amount": 50})
+    add_tier(
+        client,
+        campaign["id"],
+        name="Two friends",
+        kind="milestone",
+        threshold=2,
+        reward={"type": "points", "amount": 50},
+    )
     referrers = {name: invite(client, campaign["id"], f"{name}@example.com") for name in ("ann", "bob", "cid")}
     for name, friends in (("ann", 3), ("bob", 2), ("cid", 1)):
         for number in range(friends):
-            paid_order(client, runtime, referrers[name]["code"], order_id=f"o-{name}-{number}", email=f"{name}-friend{number}@example.com")
+            paid_order(
+                client,
+                runtime,
+                referrers[name]["code"],
+                order_id=f"o-{name}-{number}",
+                email=f"{name}-friend{number}@example.com",
+            )
     return {"campaign_id": campaign["id"], **referrers}
 
 
@@ -100,15 +135,24 @@ def test_counts_follow_rollbacks_reward_rollbacks_and_code_changes(client, runti
     paid_order(client, runtime, referee["code"], order_id="o-second-level", email="second-level@example.com")
     latest = client.get(f"/api/v1/campaigns/{campaign_id}/redemptions").json()["data"][0]
     assert client.post(f"/api/v1/redemptions/{latest['id']}/rollback").status_code == 200
-    refund = native_event("evt-refund-bob", "order.refunded", order_id="o-bob-0", amount=12900, status="refunded",
-                          email="bob-friend0@example.com", source_id="src-bob-friend0@example.com")
+    refund = native_event(
+        "evt-refund-bob",
+        "order.refunded",
+        order_id="o-bob-0",
+        amount=12900,
+        status="refunded",
+        email="bob-friend0@example.com",
+        source_id="src-bob-friend0@example.com",
+    )
     assert send_event(client, refund).status_code == 202
     drain(runtime)
     reward = client.get(f"/api/v1/campaigns/{campaign_id}/rewards").json()["data"][0]
     assert client.post(f"/api/v1/rewards/{reward['id']}/rollback").status_code == 200
     assert client.delete(f"/api/v1/codes/{program['cid']['code']}").status_code == 204
-    published = client.post(f"/api/v1/campaigns/{campaign_id}/referrers",
-                            json={"customer": {"email": "bob-friend1@example.com"}, "channel": "api"})
+    published = client.post(
+        f"/api/v1/campaigns/{campaign_id}/referrers",
+        json={"customer": {"email": "bob-friend1@example.com"}, "channel": "api"},
+    )
     assert published.status_code == 201
     counted = assert_counts_agree(runtime, campaign_id)
     assert counted["referees"] == 5
@@ -131,8 +175,11 @@ def test_counts_follow_writes_made_straight_in_sql(runtime, program):
         rolled.status, rolled.live_key = "rolled_back", None
         session.flush()
         rolled.status, rolled.live_key = "active", f"{campaign_id}:{rolled.referee_id}"
-        spare = session.scalars(select(Code).where(Code.campaign_id == campaign_id, Code.holder_id.is_(None),
-                                                   Code.redeemed_count == 0).limit(1)).one()
+        spare = session.scalars(
+            select(Code)
+            .where(Code.campaign_id == campaign_id, Code.holder_id.is_(None), Code.redeemed_count == 0)
+            .limit(1)
+        ).one()
         spare.holder_id = rolled.referee_id
     assert_counts_agree(runtime, campaign_id)
     with runtime.session_factory() as session, session.begin():
@@ -144,8 +191,15 @@ def test_referrals_processed_concurrently_by_the_workers_are_each_counted(client
     campaign_id = program["campaign_id"]
     for number in range(40):
         name = ("ann", "bob", "cid")[number % 3]
-        event = native_event(f"evt-burst-{number}", "order.paid", order_id=f"o-burst-{number}", code=program[name]["code"],
-                             email=f"burst{number}@example.com", source_id=f"src-burst{number}", status="paid")
+        event = native_event(
+            f"evt-burst-{number}",
+            "order.paid",
+            order_id=f"o-burst-{number}",
+            code=program[name]["code"],
+            email=f"burst{number}@example.com",
+            source_id=f"src-burst{number}",
+            status="paid",
+        )
         assert send_event(client, event).status_code == 202
     drain(runtime, timeout_s=120)
     counted = assert_counts_agree(runtime, campaign_id)
@@ -161,8 +215,12 @@ def test_a_holder_referred_while_being_published_counts_once_whichever_commits_f
     campaign_id, ann = program["campaign_id"], program["ann"]
     newcomer, spare_code = _newcomer_and_spare_code(runtime, campaign_id)
     engine = create_engine(settings.database_url)
-    writes = {"publish": lambda session: session.execute(update(Code).where(Code.id == spare_code).values(holder_id=newcomer)),
-              "referral": lambda session: _refer(session, campaign_id, ann["customer_id"], ann["code"], newcomer)}
+    writes = {
+        "publish": lambda session: session.execute(
+            update(Code).where(Code.id == spare_code).values(holder_id=newcomer)
+        ),
+        "referral": lambda session: _refer(session, campaign_id, ann["customer_id"], ann["code"], newcomer),
+    }
     second = "referral" if first == "publish" else "publish"
     try:
         with Session(engine) as early, early.begin():
@@ -182,22 +240,46 @@ def test_a_holder_referred_while_being_published_counts_once_whichever_commits_f
 
 def _newcomer_and_spare_code(runtime, campaign_id: str) -> tuple[str, str]:
     with runtime.session_factory() as session, session.begin():
-        newcomer = Customer(id=new_id("cust"), email="newcomer@example.com", email_normalized="newcomer@example.com", meta={})
+        newcomer = Customer(
+            id=new_id("cust"), email="newcomer@example.com", email_normalized="newcomer@example.com", meta={}
+        )
         session.add(newcomer)
-        spare = session.scalars(select(Code.id).where(Code.campaign_id == campaign_id, Code.holder_id.is_(None)).limit(1)).one()
+        spare = session.scalars(
+            select(Code.id).where(Code.campaign_id == campaign_id, Code.holder_id.is_(None)).limit(1)
+        ).one()
     return newcomer.id, spare
 
 
 def _refer(session: Session, campaign_id: str, referrer_id: str, code: str, referee_id: str) -> None:
     """A referral written the way the worker writes it (a redemption, then its referral)."""
     code_row = session.scalars(select(Code).where(Code.code_key == code_key(code))).one()
-    redemption = Redemption(id=new_id("red"), dedupe_key=new_id("dedupe"), campaign_id=campaign_id, code_id=code_row.id,
-                            code=code, customer_id=referee_id, result="success", status="succeeded", logs=[])
+    redemption = Redemption(
+        id=new_id("red"),
+        dedupe_key=new_id("dedupe"),
+        campaign_id=campaign_id,
+        code_id=code_row.id,
+        code=code,
+        customer_id=referee_id,
+        result="success",
+        status="succeeded",
+        logs=[],
+    )
     session.add(redemption)
     session.flush()
-    session.add(Referral(id=new_id("rfl"), campaign_id=campaign_id, referrer_id=referrer_id, referee_id=referee_id,
-                         code_id=code_row.id, redemption_id=redemption.id, ordinal=99, status="active",
-                         live_key=f"{campaign_id}:{referee_id}", created_at=utcnow()))
+    session.add(
+        Referral(
+            id=new_id("rfl"),
+            campaign_id=campaign_id,
+            referrer_id=referrer_id,
+            referee_id=referee_id,
+            code_id=code_row.id,
+            redemption_id=redemption.id,
+            ordinal=99,
+            status="active",
+            live_key=f"{campaign_id}:{referee_id}",
+            created_at=utcnow(),
+        )
+    )
     session.flush()
 
 
@@ -210,11 +292,19 @@ def _wait_while_it_runs_unblocked(engine, writer: threading.Thread, timeout_s: f
     """Until the second writer waits on a lock (the counters' advisory lock), or finished without waiting."""
     with engine.connect() as connection:
         for _ in range(int(timeout_s / 0.01)):
-            waiting = connection.execute(text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-                                              " AND wait_event_type = 'Lock'")).scalar()
+            waiting = connection.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND wait_event_type = 'Lock'"
+                )
+            ).scalar()
             if waiting or not writer.is_alive():
                 return
             connection.execute(text("SELECT pg_sleep(0.01)"))
-        sessions = connection.execute(text("SELECT pid, state, wait_event_type, wait_event, left(query, 80) FROM pg_stat_activity"
-                                           " WHERE datname = current_database()")).all()
+        sessions = connection.execute(
+            text(
+                "SELECT pid, state, wait_event_type, wait_event, left(query, 80) FROM pg_stat_activity"
+                " WHERE datname = current_database()"
+            )
+        ).all()
     raise TimeoutError(f"the second writer neither waited for the first nor finished; sessions: {sessions}")

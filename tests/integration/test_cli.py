@@ -1,4 +1,5 @@
 """The `referrals` command against a real database: operator commands read and change what the API does."""
+
 from __future__ import annotations
 
 import pytest
@@ -14,8 +15,11 @@ from tests.support.pipeline import body_of, shopify_headers
 
 @pytest.fixture
 def cli(runtime, monkeypatch):
-    for name, value in {"DATABASE_URL": runtime.settings.database_url, "API_TOKEN": "cli-token",
-                        "SHOPIFY_SECRET": runtime.settings.shopify_secret}.items():
+    for name, value in {
+        "DATABASE_URL": runtime.settings.database_url,
+        "API_TOKEN": "cli-token",
+        "SHOPIFY_SECRET": runtime.settings.shopify_secret,
+    }.items():
         monkeypatch.setenv(f"REFERRALS_{name}", value)
     monkeypatch.delenv("REFERRALS_REDIS_URL", raising=False)
     monkeypatch.setenv("COLUMNS", "250")
@@ -26,8 +30,20 @@ def cli(runtime, monkeypatch):
 def add_failed_job(runtime) -> str:
     job_id = new_id("job")
     with runtime.session_factory() as session, session.begin():
-        session.add(FailedJob(id=job_id, message_id=new_id("msg"), queue="referrals", actor="complete_reward", args=["rwd_x"],
-                              kwargs={}, options={}, error="ValueError: boom", traceback="Traceback …", failed_at=utcnow()))
+        session.add(
+            FailedJob(
+                id=job_id,
+                message_id=new_id("msg"),
+                queue="referrals",
+                actor="complete_reward",
+                args=["rwd_x"],
+                kwargs={},
+                options={},
+                error="ValueError: boom",
+                traceback="Traceback …",
+                failed_at=utcnow(),
+            )
+        )
     return job_id
 
 

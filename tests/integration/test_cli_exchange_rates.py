@@ -1,4 +1,5 @@
 """`referrals exchange-rates …` and `referrals campaigns create --currency` against a real database."""
+
 from __future__ import annotations
 
 from db.models import Campaign, ExchangeRate

@@ -1,4 +1,5 @@
 """List commands at 80 columns keep every id whole, and print JSON or CSV on request; --help shows no <bool>."""
+
 from __future__ import annotations
 
 import csv

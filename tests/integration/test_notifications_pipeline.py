@@ -1,12 +1,17 @@
 """Notifications sent by the pipeline: real SMTP server, retries through dramatiq, outcomes on the distribution."""
+
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 from dramatiq import Worker
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from api.app import create_app
+from app.pipeline.distributions import queue_notifications
+from app.pipeline.events import process_event
 from bootstrap.runtime import Runtime, build_runtime
 from db.models import Activity, Customer, Distribution, FailedJob, InboundEvent
 from tests.conftest import empty_database, make_settings
@@ -14,16 +19,19 @@ from tests.support.counts import all_rows
 from tests.support.pipeline import body_of, drain, drain_with_threads, native_event, native_headers
 from tests.support.seed import EACH_CREDITS, seed_campaign
 from tests.support.servers import WEBHOOK_SECRET
-from app.pipeline.distributions import queue_notifications
-from app.pipeline.events import process_event
-from fastapi.testclient import TestClient
-from api.app import create_app
 
 
 @pytest.fixture
 def smtp_runtime(database_url, tmp_path, smtp_server) -> Iterator[Runtime]:
-    settings = make_settings(database_url, tmp_path, smtp_host="127.0.0.1", smtp_port=smtp_server.port, smtp_tls="none",
-                             outgoing_webhook_secret=WEBHOOK_SECRET, max_retries=3)
+    settings = make_settings(
+        database_url,
+        tmp_path,
+        smtp_host="127.0.0.1",
+        smtp_port=smtp_server.port,
+        smtp_tls="none",
+        outgoing_webhook_secret=WEBHOOK_SECRET,
+        max_retries=3,
+    )
     runtime = build_runtime(settings)
     empty_database(runtime)
     worker = Worker(runtime.broker, worker_threads=2, worker_timeout=50)
@@ -36,13 +44,22 @@ def smtp_runtime(database_url, tmp_path, smtp_server) -> Iterator[Runtime]:
 @pytest.fixture
 def smtp_client(smtp_runtime) -> Iterator[TestClient]:
     """The api on that runtime, run through its lifespan: the inbox writer's threads end with the test."""
-    with TestClient(create_app(smtp_runtime), headers={"Authorization": f"Bearer {smtp_runtime.settings.api_token}"}) as client:
+    with TestClient(
+        create_app(smtp_runtime), headers={"Authorization": f"Bearer {smtp_runtime.settings.api_token}"}
+    ) as client:
         yield client
 
 
 def order(client: TestClient, code: str, n: int = 1, **customer) -> None:
-    payload = native_event(f"evt-{n}", "order.paid", order_id=f"o-{n}", code=code, email=f"friend{n}@example.com",
-                           source_id=f"c-{n}", status="paid")
+    payload = native_event(
+        f"evt-{n}",
+        "order.paid",
+        order_id=f"o-{n}",
+        code=code,
+        email=f"friend{n}@example.com",
+        source_id=f"c-{n}",
+        status="paid",
+    )
     payload["data"]["customer"] |= customer
     body = body_of(payload)
     assert client.post("/webhooks/events", content=body, headers=native_headers(body)).status_code == 202
@@ -95,7 +112,9 @@ def test_a_distribution_delivered_twice_is_sent_once(smtp_runtime, smtp_server, 
     assert len(smtp_server.handler.delivered) == 1
 
 
-def test_a_customer_who_opted_out_gets_no_marketing_message_and_the_distribution_says_why(smtp_runtime, smtp_server, smtp_client):
+def test_a_customer_who_opted_out_gets_no_marketing_message_and_the_distribution_says_why(
+    smtp_runtime, smtp_server, smtp_client
+):
     seeded = seed_campaign(smtp_runtime, notifications={"referee_welcome": ["email"], "customer_rewarded": ["email"]})
     order(smtp_client, seeded.code, metadata={"unsubscribed": True})
     drain(smtp_runtime, include_delayed=True)
@@ -107,7 +126,9 @@ def test_a_customer_who_opted_out_gets_no_marketing_message_and_the_distribution
 
 
 def test_a_campaign_can_send_rewards_as_signed_outgoing_webhooks(smtp_runtime, webhook_server, smtp_client):
-    seeded = seed_campaign(smtp_runtime, notifications={"customer_rewarded": ["webhook"]}, webhook_url=webhook_server.url)
+    seeded = seed_campaign(
+        smtp_runtime, notifications={"customer_rewarded": ["webhook"]}, webhook_url=webhook_server.url
+    )
     order(smtp_client, seeded.code)
     drain(smtp_runtime, include_delayed=True)
     [received] = webhook_server.received
@@ -121,7 +142,10 @@ def test_an_invited_referrer_gets_their_code_with_an_inline_qr_image(smtp_runtim
     with smtp_runtime.units() as uow:
         from db.models import Campaign
 
-        campaign, referrer = uow.session.get(Campaign, seeded.campaign_id), uow.session.get(Customer, seeded.referrer_id)
+        campaign, referrer = (
+            uow.session.get(Campaign, seeded.campaign_id),
+            uow.session.get(Customer, seeded.referrer_id),
+        )
         queue_notifications(uow, campaign, referrer, "code_published", "invite-1", {"code": seeded.code})
     drain(smtp_runtime, include_delayed=True)
     [delivered] = smtp_server.handler.delivered
@@ -170,13 +194,27 @@ STALE_TRIGGERS = ("referee_welcome", "customer_referred", "customer_rewarded")
 
 @pytest.mark.parametrize("channel", ["email", "webhook"])
 def test_notifications_about_a_referral_and_reward_rolled_back_before_they_left_are_skipped_and_say_why(
-        database_url, tmp_path, smtp_server, webhook_server, channel):
+    database_url, tmp_path, smtp_server, webhook_server, channel
+):
     """The order is refunded while its notifications still wait in the broker (no worker yet)."""
-    runtime = build_runtime(make_settings(database_url, tmp_path, smtp_host="127.0.0.1", smtp_port=smtp_server.port, smtp_tls="none",
-                                          outgoing_webhook_secret=WEBHOOK_SECRET))
+    runtime = build_runtime(
+        make_settings(
+            database_url,
+            tmp_path,
+            smtp_host="127.0.0.1",
+            smtp_port=smtp_server.port,
+            smtp_tls="none",
+            outgoing_webhook_secret=WEBHOOK_SECRET,
+        )
+    )
     empty_database(runtime)
-    seeded = seed_campaign(runtime, reward_hold_days=14, tiers=[EACH_CREDITS], webhook_url=webhook_server.url,
-                           notifications={trigger: [channel] for trigger in STALE_TRIGGERS})
+    seeded = seed_campaign(
+        runtime,
+        reward_hold_days=14,
+        tiers=[EACH_CREDITS],
+        webhook_url=webhook_server.url,
+        notifications={trigger: [channel] for trigger in STALE_TRIGGERS},
+    )
     try:
         with TestClient(create_app(runtime)) as client:
             order(client, seeded.code)
@@ -191,16 +229,24 @@ def test_notifications_about_a_referral_and_reward_rolled_back_before_they_left_
     assert smtp_server.handler.delivered == [] and webhook_server.received == []
     distributions = all_rows(runtime, Distribution)
     assert sorted((d.trigger, d.channel, d.status, d.attempts) for d in distributions) == sorted(
-        (trigger, channel, "skipped", 0) for trigger in STALE_TRIGGERS)
+        (trigger, channel, "skipped", 0) for trigger in STALE_TRIGGERS
+    )
     reasons = {d.trigger: d.last_error for d in distributions}
-    assert "referral was rolled back" in reasons["referee_welcome"] and "referral was rolled back" in reasons["customer_referred"]
+    assert (
+        "referral was rolled back" in reasons["referee_welcome"]
+        and "referral was rolled back" in reasons["customer_referred"]
+    )
     assert "reward was rolled back" in reasons["customer_rewarded"]
-    assert [a.type for a in all_rows(runtime, Activity) if a.category == "notification"] == []  # nothing was sent or failed
+    assert [
+        a.type for a in all_rows(runtime, Activity) if a.category == "notification"
+    ] == []  # nothing was sent or failed
 
 
 def process_open_events(runtime: Runtime) -> None:
     """Run the pipeline step for every inbox event not yet processed, here (its emails wait in the broker)."""
     with runtime.session_factory() as session:
-        open_ids = session.scalars(select(InboundEvent.id).where(InboundEvent.status != "processed").order_by(InboundEvent.id)).all()
+        open_ids = session.scalars(
+            select(InboundEvent.id).where(InboundEvent.status != "processed").order_by(InboundEvent.id)
+        ).all()
     for event_id in open_ids:
         runtime.pipeline_units.run(process_event, event_id)

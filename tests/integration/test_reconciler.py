@@ -1,14 +1,15 @@
 """The reconciler's patience: work waiting its turn behind a backlog is not enqueued a second time."""
+
 from __future__ import annotations
 
 from datetime import timedelta
 
 from dramatiq import Message
 
+from app import followups
 from db.ids import new_id
 from db.models import Distribution
 from db.types import utcnow
-from app import followups
 from workers.actors import NOTIFICATIONS_QUEUE
 from workers.reconciler import BACKLOG_PATIENCE, reconcile_once
 
@@ -18,9 +19,20 @@ OLDER_THAN_SECONDS = 60
 def queued_email(runtime, age: timedelta) -> str:
     distribution_id = new_id("dist")
     with runtime.session_factory() as session, session.begin():
-        session.add(Distribution(id=distribution_id, dedupe_key=f"customer_rewarded:email:{distribution_id}", trigger="customer_rewarded",
-                                 channel="email", recipient="ann@example.com", template="customer_rewarded", status="queued",
-                                 attempts=0, context={}, created_at=utcnow() - age))
+        session.add(
+            Distribution(
+                id=distribution_id,
+                dedupe_key=f"customer_rewarded:email:{distribution_id}",
+                trigger="customer_rewarded",
+                channel="email",
+                recipient="ann@example.com",
+                template="customer_rewarded",
+                status="queued",
+                attempts=0,
+                context={},
+                created_at=utcnow() - age,
+            )
+        )
     return distribution_id
 
 

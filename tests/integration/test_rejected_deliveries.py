@@ -1,5 +1,6 @@
 """A delivery with a valid signature and a body that cannot be parsed is kept as `rejected` under the platform's own id
 for it, so an operator finds it in the inbox by that id and replays it; a corrected delivery takes its place."""
+
 from __future__ import annotations
 
 from db.models import InboundEvent, Redemption
@@ -28,7 +29,11 @@ def test_a_broken_shopify_delivery_is_found_in_the_inbox_by_its_webhook_id(runti
     response = post_shopify(client, BROKEN, "b7d5c1e2-shopify-delivery")
     assert response.status_code == 422
     [event] = rejected_events(client)
-    assert (event["id"], event["external_id"], event["source"]) == (response.json()["event_id"], "b7d5c1e2-shopify-delivery", "shopify")
+    assert (event["id"], event["external_id"], event["source"]) == (
+        response.json()["event_id"],
+        "b7d5c1e2-shopify-delivery",
+        "shopify",
+    )
 
 
 def test_a_broken_woocommerce_delivery_is_stored_under_its_delivery_id(runtime, client):
@@ -63,8 +68,15 @@ def test_a_corrected_event_sent_again_under_the_same_id_takes_the_rejected_rows_
     seeded = seed_campaign(runtime)
     broken = post_native(client, body_of({"id": "evt_fixed", "type": "order.paid", "data": {"order": {"id": "o-1"}}}))
     assert broken.status_code == 422
-    fixed = native_event("evt_fixed", "order.paid", order_id="o-1", code=seeded.code, email="friend@example.com",
-                         source_id="c-1", status="paid")
+    fixed = native_event(
+        "evt_fixed",
+        "order.paid",
+        order_id="o-1",
+        code=seeded.code,
+        email="friend@example.com",
+        source_id="c-1",
+        status="paid",
+    )
     accepted = post_native(client, body_of(fixed))
     assert (accepted.status_code, accepted.json()["event_id"]) == (202, broken.json()["event_id"])
     drain(runtime)

@@ -1,10 +1,13 @@
 """Reward types, hold periods, coupons from another campaign's pool, and clawbacks."""
+
 from __future__ import annotations
 
 from datetime import timedelta
 
 from sqlalchemy import func, select, update
 
+from app.pipeline.reconcile import find_stuck_work
+from app.pipeline.rewards import complete_reward, roll_back_reward
 from db.ids import new_id
 from db.models import Activity, Code, LedgerEntry, Reward
 from db.types import utcnow
@@ -12,13 +15,18 @@ from domain.codes import code_key
 from tests.support.counts import all_rows
 from tests.support.pipeline import body_of, drain, native_event, native_headers
 from tests.support.seed import seed_campaign
-from app.pipeline.reconcile import find_stuck_work
-from app.pipeline.rewards import complete_reward, roll_back_reward
 
 
 def referral_order(client, code: str, n: int = 1) -> None:
-    payload = native_event(f"evt-{n}", "order.paid", order_id=f"o-{n}", code=code, email=f"f{n}@example.com",
-                           source_id=f"c-{n}", status="paid")
+    payload = native_event(
+        f"evt-{n}",
+        "order.paid",
+        order_id=f"o-{n}",
+        code=code,
+        email=f"f{n}@example.com",
+        source_id=f"c-{n}",
+        status="paid",
+    )
     body = body_of(payload)
     assert client.post("/webhooks/events", content=body, headers=native_headers(body)).status_code == 202
 
@@ -36,8 +44,11 @@ def run(runtime, step, *args) -> list:
 
 def balance(runtime, customer_id: str, kind: str) -> int:
     with runtime.session_factory() as session:
-        return session.scalar(select(func.coalesce(func.sum(LedgerEntry.amount), 0))
-                              .where(LedgerEntry.customer_id == customer_id, LedgerEntry.kind == kind))
+        return session.scalar(
+            select(func.coalesce(func.sum(LedgerEntry.amount), 0)).where(
+                LedgerEntry.customer_id == customer_id, LedgerEntry.kind == kind
+            )
+        )
 
 
 def test_a_held_reward_stays_pending_until_its_hold_passes_then_completes(runtime, worker, client):
@@ -50,7 +61,9 @@ def test_a_held_reward_stays_pending_until_its_hold_passes_then_completes(runtim
     assert reschedule.actor == "complete_reward" and reschedule.delay_ms > 0
     assert all_rows(runtime, Reward)[0].status == "pending"
     with runtime.session_factory() as session, session.begin():
-        session.execute(update(Reward).values(hold_until=utcnow() - timedelta(seconds=1), created_at=utcnow() - timedelta(hours=1)))
+        session.execute(
+            update(Reward).values(hold_until=utcnow() - timedelta(seconds=1), created_at=utcnow() - timedelta(hours=1))
+        )
     with runtime.session_factory() as session:
         assert find_stuck_work(session, older_than=timedelta(seconds=60), now=utcnow()).rewards == [reward.id]
     run(runtime, complete_reward, reward.id)
@@ -69,15 +82,21 @@ def test_a_material_reward_waits_for_an_operator_even_without_a_hold(runtime, wo
 
 def add_pool(runtime, campaign_id: str, codes: list[str]) -> None:
     with runtime.session_factory() as session, session.begin():
-        session.add_all([Code(id=new_id("code"), code=c, code_key=code_key(c), campaign_id=campaign_id, meta={}) for c in codes])
+        session.add_all(
+            [Code(id=new_id("code"), code=c, code_key=code_key(c), campaign_id=campaign_id, meta={}) for c in codes]
+        )
 
 
 def coupon_referral(runtime, client, *, pool_codes: list[str]):
     """A campaign whose tier gives coupons from another campaign's pool, and one referral order."""
     pool = seed_campaign(runtime, name="Coupons", code="POOL-OWNER", tiers=[])
     add_pool(runtime, pool.campaign_id, pool_codes)
-    seeded = seed_campaign(runtime, code="REF-2", referrer_email="bob@example.com",
-                           tiers=tier({"type": "coupon", "campaign_id": pool.campaign_id}))
+    seeded = seed_campaign(
+        runtime,
+        code="REF-2",
+        referrer_email="bob@example.com",
+        tiers=tier({"type": "coupon", "campaign_id": pool.campaign_id}),
+    )
     referral_order(client, seeded.code)
     drain(runtime)
     return seeded

@@ -1,4 +1,5 @@
 """Webhook intake for every source: signatures, dedupe, limits, rejects — and nothing stored when refused."""
+
 from __future__ import annotations
 
 import json
@@ -13,21 +14,40 @@ from bootstrap.runtime import build_runtime
 from db.models import InboundEvent, Redemption
 from tests.conftest import make_settings
 from tests.support.counts import all_rows, row_counts
-from tests.support.pipeline import (body_of, drain, native_event, native_headers, shopify_headers, shopify_order,
-                                    woocommerce_headers)
+from tests.support.pipeline import (
+    body_of,
+    drain,
+    native_event,
+    native_headers,
+    shopify_headers,
+    shopify_order,
+    woocommerce_headers,
+)
 from tests.support.seed import seed_campaign
 
 
 def woo_order(order_id: int, *, code: str, email: str, status: str = "processing") -> dict:
-    return {"id": order_id, "status": status, "currency": "USD", "total": "129.00", "customer_id": 0,
-            "date_modified_gmt": "2026-11-27T10:00:00", "billing": {"email": email, "first_name": "Wu", "last_name": "Commerce"},
-            "coupon_lines": [{"code": code.lower()}], "line_items": [{"sku": "SKU-1", "product_id": 7, "quantity": 1, "total": "129.00"}]}
+    return {
+        "id": order_id,
+        "status": status,
+        "currency": "USD",
+        "total": "129.00",
+        "customer_id": 0,
+        "date_modified_gmt": "2026-11-27T10:00:00",
+        "billing": {"email": email, "first_name": "Wu", "last_name": "Commerce"},
+        "coupon_lines": [{"code": code.lower()}],
+        "line_items": [{"sku": "SKU-1", "product_id": 7, "quantity": 1, "total": "129.00"}],
+    }
 
 
 def signed_request(source: str, payload: dict, **kwargs) -> tuple[str, bytes, dict]:
     body = body_of(payload)
     if source == "shopify":
-        return "/webhooks/shopify", body, shopify_headers(body, webhook_id=kwargs.get("webhook_id", f"w-{payload['id']}"))
+        return (
+            "/webhooks/shopify",
+            body,
+            shopify_headers(body, webhook_id=kwargs.get("webhook_id", f"w-{payload['id']}")),
+        )
     if source == "woocommerce":
         return "/webhooks/woocommerce", body, woocommerce_headers(body)
     return "/webhooks/events", body, native_headers(body)
@@ -39,7 +59,9 @@ def valid_payload(source: str, code: str, n: int = 1) -> dict:
         return shopify_order(1000 + n, code=code, email=email)
     if source == "woocommerce":
         return woo_order(2000 + n, code=code, email=email)
-    return native_event(f"evt_{n}", "order.paid", order_id=f"o-{n}", code=code, email=email, source_id=f"c-{n}", status="paid")
+    return native_event(
+        f"evt_{n}", "order.paid", order_id=f"o-{n}", code=code, email=email, source_id=f"c-{n}", status="paid"
+    )
 
 
 SOURCES = ["shopify", "woocommerce", "events"]
@@ -79,7 +101,9 @@ def test_a_missing_signature_is_refused_and_nothing_is_stored(source, runtime, c
 
 def test_a_native_event_signed_more_than_five_minutes_ago_is_refused(runtime, client):
     body = body_of(valid_payload("events", "REF-1"))
-    response = client.post("/webhooks/events", content=body, headers=native_headers(body, timestamp=int(time.time()) - 301))
+    response = client.post(
+        "/webhooks/events", content=body, headers=native_headers(body, timestamp=int(time.time()) - 301)
+    )
     assert response.status_code == 401
     assert row_counts(runtime)["events"] == 0
 
@@ -95,8 +119,15 @@ def test_shopify_uses_the_shop_specific_secret_when_one_is_configured(database_u
     try:
         with TestClient(create_app(runtime)) as client:
             body = body_of(shopify_order(1, code=None, email="a@example.com"))
-            assert client.post("/webhooks/shopify", content=body, headers=shopify_headers(body, webhook_id="s1")).status_code == 401
-            ok = client.post("/webhooks/shopify", content=body, headers=shopify_headers(body, webhook_id="s1", secret="shop-secret"))
+            assert (
+                client.post(
+                    "/webhooks/shopify", content=body, headers=shopify_headers(body, webhook_id="s1")
+                ).status_code
+                == 401
+            )
+            ok = client.post(
+                "/webhooks/shopify", content=body, headers=shopify_headers(body, webhook_id="s1", secret="shop-secret")
+            )
             assert ok.status_code == 202
     finally:
         runtime.close()
@@ -146,15 +177,18 @@ def test_a_native_event_with_a_bad_amount_is_rejected_with_the_field_named(runti
 
 
 def test_the_woocommerce_creation_ping_gets_200_and_stores_nothing(runtime, client):
-    response = client.post("/webhooks/woocommerce", content=b"webhook_id=17",
-                           headers={"Content-Type": "application/x-www-form-urlencoded"})
+    response = client.post(
+        "/webhooks/woocommerce", content=b"webhook_id=17", headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
     assert response.status_code == 200
     assert row_counts(runtime)["events"] == 0
 
 
 def test_a_shopify_topic_we_do_not_use_is_accepted_and_marked_processed(runtime, client):
     body = body_of({"id": 5, "title": "A product"})
-    response = client.post("/webhooks/shopify", content=body, headers=shopify_headers(body, topic="products/update", webhook_id="p5"))
+    response = client.post(
+        "/webhooks/shopify", content=body, headers=shopify_headers(body, topic="products/update", webhook_id="p5")
+    )
     assert response.status_code == 202
     [event] = all_rows(runtime, InboundEvent)
     assert event.status == "processed" and "not used" in event.error
@@ -223,14 +257,23 @@ def test_a_batch_stores_each_webhook_once_and_answers_duplicates_with_the_stored
 
     seeded = seed_campaign(runtime)
     first = store_batch(runtime, [_received(shopify_order(1, code=seeded.code, email="a@example.com"), "w-1")])
-    batch = [_received(shopify_order(2, code=seeded.code, email="b@example.com"), "w-2"),
-             _received(shopify_order(2, code=seeded.code, email="b@example.com"), "w-2"),  # same delivery twice in one batch
-             _received(shopify_order(1, code=seeded.code, email="a@example.com"), "w-1"),  # stored by an earlier batch
-             _received(shopify_order(3, code=seeded.code, email="c@example.com"), "w-3")]
+    batch = [
+        _received(shopify_order(2, code=seeded.code, email="b@example.com"), "w-2"),
+        _received(shopify_order(2, code=seeded.code, email="b@example.com"), "w-2"),  # same delivery twice in one batch
+        _received(shopify_order(1, code=seeded.code, email="a@example.com"), "w-1"),  # stored by an earlier batch
+        _received(shopify_order(3, code=seeded.code, email="c@example.com"), "w-3"),
+    ]
     stored = store_batch(runtime, batch)
-    assert [(s.inserted, s.status) for s in stored.results] == [(True, "enqueued"), (False, "duplicate"), (False, "duplicate"),
-                                                        (True, "enqueued")]
-    assert stored.results[1].event_id == stored.results[0].event_id and stored.results[2].event_id == first.results[0].event_id
+    assert [(s.inserted, s.status) for s in stored.results] == [
+        (True, "enqueued"),
+        (False, "duplicate"),
+        (False, "duplicate"),
+        (True, "enqueued"),
+    ]
+    assert (
+        stored.results[1].event_id == stored.results[0].event_id
+        and stored.results[2].event_id == first.results[0].event_id
+    )
     assert len(all_rows(runtime, InboundEvent)) == 3
 
 
@@ -241,8 +284,14 @@ def test_a_webhook_the_database_cannot_store_is_rejected_alone_and_its_batch_is_
     if runtime.engine.dialect.name != "postgresql":
         pytest.skip("SQLite stores NUL characters in JSON")
     seeded = seed_campaign(runtime)
-    unstorable = native_event("evt-nul", "order.paid", order_id="o-5", code=seeded.code, email="e@example.com",
-                              metadata={"note": "nul \u0000 inside"})
+    unstorable = native_event(
+        "evt-nul",
+        "order.paid",
+        order_id="o-5",
+        code=seeded.code,
+        email="e@example.com",
+        metadata={"note": "nul \u0000 inside"},
+    )
     batch = [_received(shopify_order(4, code=seeded.code, email="d@example.com"), "w-4"), _received(unstorable)]
     stored = store_batch(runtime, batch)
     assert [(s.inserted, s.status) for s in stored.results] == [(True, "enqueued"), (True, "rejected")]

@@ -52,8 +52,9 @@ def test_the_email_carries_text_and_html_as_alternatives():
 def test_the_qr_image_is_attached_inline_next_to_the_html_that_references_it(qr_png):
     rendered = Renderer().render("code_published", sample_context("code_published"))
 
-    parsed = round_trip(build_email(rendered, sender=SENDER, recipient="ann@example.com",
-                                    recipient_name="Ann", qr_png=qr_png))
+    parsed = round_trip(
+        build_email(rendered, sender=SENDER, recipient="ann@example.com", recipient_name="Ann", qr_png=qr_png)
+    )
 
     related = parsed.get_payload()[1]
     html, image = related.get_payload()
@@ -73,10 +74,19 @@ def test_a_name_with_a_line_break_cannot_add_a_bcc_header():
     assert parsed["To"].addresses[0].display_name == "Eve Bcc: x@evil.example"
 
 
-@pytest.mark.parametrize("name", [
-    'Ann "The Boss" Lee', "Lee, Ann <ann@evil.example>", "Jörg Müller", "李小龙", "", "=?utf-8?q?Admin?=",
-    'Lee, Ann "the boss" (of everything) \\ with a name long enough to need folding', "x" * 120,
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        'Ann "The Boss" Lee',
+        "Lee, Ann <ann@evil.example>",
+        "Jörg Müller",
+        "李小龙",
+        "",
+        "=?utf-8?q?Admin?=",
+        'Lee, Ann "the boss" (of everything) \\ with a name long enough to need folding',
+        "x" * 120,
+    ],
+)
 def test_names_with_quotes_commas_brackets_or_non_ascii_survive_the_round_trip(name):
     parsed = round_trip(build(recipient_name=name))
 
@@ -94,8 +104,17 @@ def test_no_display_name_can_add_a_header_or_a_recipient(name):
 
 @pytest.mark.parametrize(
     "recipient",
-    ["", "ann", "ann@", "@example.com", "ann@example.com\r\nBcc: x@evil.example", "ann@example.com, bob@example.com",
-     "Ann <ann@example.com>", "jörg@example.com", "a" * 250 + "@example.com"],
+    [
+        "",
+        "ann",
+        "ann@",
+        "@example.com",
+        "ann@example.com\r\nBcc: x@evil.example",
+        "ann@example.com, bob@example.com",
+        "Ann <ann@example.com>",
+        "jörg@example.com",
+        "a" * 250 + "@example.com",
+    ],
 )
 def test_an_invalid_recipient_is_a_permanent_error(recipient):
     with pytest.raises(InvalidRecipient):
@@ -140,8 +159,9 @@ def test_the_unsubscribe_link_is_offered_in_a_list_unsubscribe_header():
 def test_a_subject_with_line_breaks_stays_one_header():
     rendered = RenderedMessage(subject="Hi\r\nBcc: x@evil.example", text="t", html="<p>h</p>")
 
-    parsed = round_trip(build_email(rendered, sender=SENDER, recipient="ann@example.com",
-                                    recipient_name=None, qr_png=None))
+    parsed = round_trip(
+        build_email(rendered, sender=SENDER, recipient="ann@example.com", recipient_name=None, qr_png=None)
+    )
 
     assert parsed["Bcc"] is None
     assert parsed["Subject"] == "Hi Bcc: x@evil.example"
@@ -154,15 +174,23 @@ def test_the_smtp_envelope_goes_to_the_recipient_alone_whatever_the_name(name):
     assert extract_recipients(message) == ["ann@example.com"]
 
 
-@pytest.mark.parametrize("subject", [
-    "Dein Empfehlungscode für Example Shop: REF-4821-KQZP",
-    "A long subject about the referral code you just got from the shop, and über much more besides",
-    "你的推荐码" * 20,
-    "=?utf-8?b?SGk=?= is not an encoded word here",
-])
+@pytest.mark.parametrize(
+    "subject",
+    [
+        "Dein Empfehlungscode für Example Shop: REF-4821-KQZP",
+        "A long subject about the referral code you just got from the shop, and über much more besides",
+        "你的推荐码" * 20,
+        "=?utf-8?b?SGk=?= is not an encoded word here",
+    ],
+)
 def test_subjects_fold_to_78_columns_and_read_back_exactly(subject):
-    message = build_email(RenderedMessage(subject=subject, text="t", html="<p>h</p>"), sender=SENDER,
-                          recipient="ann@example.com", recipient_name="Jörg Müller " * 6, qr_png=None)
+    message = build_email(
+        RenderedMessage(subject=subject, text="t", html="<p>h</p>"),
+        sender=SENDER,
+        recipient="ann@example.com",
+        recipient_name="Jörg Müller " * 6,
+        qr_png=None,
+    )
 
     assert all(len(line) <= 78 for line in header_lines(message))
     assert round_trip(message)["Subject"] == subject
@@ -188,8 +216,11 @@ def test_spaces_non_ascii_and_angle_brackets_in_the_unsubscribe_link_are_percent
 def test_no_subject_or_unsubscribe_link_can_add_a_header(subject, url):
     rendered = RenderedMessage(subject=subject, text="t", html="<p>h</p>")
 
-    parsed = round_trip(build_email(rendered, sender=SENDER, recipient="ann@example.com", recipient_name=None,
-                                    qr_png=None, unsubscribe_url=url))
+    parsed = round_trip(
+        build_email(
+            rendered, sender=SENDER, recipient="ann@example.com", recipient_name=None, qr_png=None, unsubscribe_url=url
+        )
+    )
 
     expected = {"From", "To", "Subject", "Date", "Message-ID", "MIME-Version", "Content-Type"}
     assert set(parsed.keys()) == expected | ({"List-Unsubscribe"} if url else set())
@@ -201,23 +232,32 @@ def test_no_subject_or_unsubscribe_link_can_add_a_header(subject, url):
 def test_any_body_text_reads_back_exactly_with_lf_line_ends(text):
     rendered = RenderedMessage(subject="s", text=text, html=text)
 
-    parsed = round_trip(build_email(rendered, sender=SENDER, recipient="ann@example.com", recipient_name=None,
-                                    qr_png=None))
+    parsed = round_trip(
+        build_email(rendered, sender=SENDER, recipient="ann@example.com", recipient_name=None, qr_png=None)
+    )
 
     expected = "".join(line.decode() + "\n" for line in text.encode().splitlines()) or "\n"
     for subtype in ("plain", "html"):
         assert parsed.get_body((subtype,)).get_content().replace("\r\n", "\n") == expected
 
 
-@pytest.mark.parametrize(("text", "encoding"), [
-    ("Hi Ann,\nFrom here on, your code is:\n.\nREF-1", "7bit"),
-    ("Hallo Jörg,\ndein Code für heute.", "quoted-printable"),
-    ("x" * 200, "quoted-printable"),
-    ("你的推荐码是 REF-1。" * 40, "base64"),
-])
+@pytest.mark.parametrize(
+    ("text", "encoding"),
+    [
+        ("Hi Ann,\nFrom here on, your code is:\n.\nREF-1", "7bit"),
+        ("Hallo Jörg,\ndein Code für heute.", "quoted-printable"),
+        ("x" * 200, "quoted-printable"),
+        ("你的推荐码是 REF-1。" * 40, "base64"),
+    ],
+)
 def test_a_text_part_is_7bit_when_it_can_be_else_the_shorter_of_quoted_printable_and_base64(text, encoding):
-    message = build_email(RenderedMessage(subject="s", text=text, html="<p>h</p>"), sender=SENDER,
-                          recipient="ann@example.com", recipient_name=None, qr_png=None)
+    message = build_email(
+        RenderedMessage(subject="s", text=text, html="<p>h</p>"),
+        sender=SENDER,
+        recipient="ann@example.com",
+        recipient_name=None,
+        qr_png=None,
+    )
 
     raw = flatten_message(message)
     plain = round_trip(message).get_body(("plain",))

@@ -7,8 +7,18 @@ import pytest
 from notifications.context import QR_CID, TRIGGERS
 from notifications.render import TEMPLATES_DIR, Renderer, TemplateError, sample_context, validate_template
 
-WORKER_KEYS = {"trigger", "campaign", "customer", "code", "share_url", "qr_png", "reward", "referee",
-               "unsubscribe_url", "brand"}
+WORKER_KEYS = {
+    "trigger",
+    "campaign",
+    "customer",
+    "code",
+    "share_url",
+    "qr_png",
+    "reward",
+    "referee",
+    "unsubscribe_url",
+    "brand",
+}
 
 
 def context_for(trigger: str, **changes) -> dict:
@@ -67,8 +77,12 @@ def test_a_region_override_is_chosen_before_the_language_and_the_default():
     overrides = {"code_published/subject.de-AT.txt": "Servus {{ customer.name }}"}
     renderer = Renderer(overrides=overrides)
 
-    assert renderer.render("code_published", sample_context("code_published"), locale="de_at").subject == "Servus Ann Lee"
-    assert renderer.render("code_published", sample_context("code_published"), locale="de-DE").subject.startswith("Dein")
+    assert (
+        renderer.render("code_published", sample_context("code_published"), locale="de_at").subject == "Servus Ann Lee"
+    )
+    assert renderer.render("code_published", sample_context("code_published"), locale="de-DE").subject.startswith(
+        "Dein"
+    )
 
 
 def test_an_override_replaces_only_the_part_it_names():
@@ -145,8 +159,9 @@ def test_german_amounts_use_german_separators():
 
 
 def test_a_held_reward_says_on_which_date_it_becomes_available():
-    context = context_for("customer_rewarded", campaign__reward_hold_days=14,
-                          reward__hold_until="2026-12-11T10:00:00+00:00")
+    context = context_for(
+        "customer_rewarded", campaign__reward_hold_days=14, reward__hold_until="2026-12-11T10:00:00+00:00"
+    )
 
     english = Renderer().render("customer_rewarded", context, locale="en")
     german = Renderer().render("customer_rewarded", context, locale="de")
@@ -250,8 +265,15 @@ def test_templates_cannot_modify_the_context():
 
 
 @pytest.mark.parametrize(
-    "name", ["code_published/subject.html", "unknown_trigger/body.txt", "code_published/footer.txt",
-             "_layout.html", "code_published/body.de.md", "code_published/../../etc/body.txt"],
+    "name",
+    [
+        "code_published/subject.html",
+        "unknown_trigger/body.txt",
+        "code_published/footer.txt",
+        "_layout.html",
+        "code_published/body.de.md",
+        "code_published/../../etc/body.txt",
+    ],
 )
 def test_validation_refuses_names_that_are_not_trigger_templates(name):
     with pytest.raises(TemplateError, match="unknown template name"):

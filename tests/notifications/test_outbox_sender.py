@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import email
 import email.policy
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.message import EmailMessage
 
 import pytest
@@ -18,8 +18,13 @@ pytestmark = pytest.mark.anyio
 
 def message(qr_png: bytes | None = None) -> EmailMessage:
     rendered = RenderedMessage(subject="Your code", text="Hi Ann", html="<p>Hi Ann</p>")
-    return build_email(rendered, sender="Shop <referrals@shop.example.com>", recipient="ann@example.com",
-                       recipient_name="Ann Lee", qr_png=qr_png)
+    return build_email(
+        rendered,
+        sender="Shop <referrals@shop.example.com>",
+        recipient="ann@example.com",
+        recipient_name="Ann Lee",
+        qr_png=qr_png,
+    )
 
 
 async def test_the_outbox_writes_a_parseable_eml_file(tmp_path, qr_png):
@@ -27,8 +32,9 @@ async def test_the_outbox_writes_a_parseable_eml_file(tmp_path, qr_png):
 
     path = await OutboxSender(tmp_path / "outbox").send(sent)
 
-    parsed = email.message_from_bytes((tmp_path / "outbox" / path.split("/")[-1]).read_bytes(),
-                                      policy=email.policy.default)
+    parsed = email.message_from_bytes(
+        (tmp_path / "outbox" / path.split("/")[-1]).read_bytes(), policy=email.policy.default
+    )
     assert path.endswith(".eml")
     assert parsed["Message-ID"] == sent["Message-ID"]
     assert parsed["To"].addresses[0].addr_spec == "ann@example.com"
@@ -59,13 +65,13 @@ def test_odd_message_ids_still_give_safe_file_names():
     sent = EmailMessage()
     sent["Message-ID"] = "<../../etc/passwd x@evil>"
 
-    name = outbox_filename(sent, datetime(2026, 11, 27, 10, 0, tzinfo=timezone.utc))
+    name = outbox_filename(sent, datetime(2026, 11, 27, 10, 0, tzinfo=UTC))
 
     assert name == "20261127T100000.000000Z-.._.._etc_passwd_x@evil.eml"
     assert "/" not in name
 
 
 def test_a_message_without_a_message_id_still_gets_a_unique_file_name():
-    now = datetime(2026, 11, 27, 10, 0, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 
     assert outbox_filename(EmailMessage(), now) != outbox_filename(EmailMessage(), now)

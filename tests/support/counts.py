@@ -1,12 +1,20 @@
 """Row counts and lookups for assertions."""
+
 from __future__ import annotations
 
 from sqlalchemy import func, select
 
 from db.models import Activity, Distribution, InboundEvent, LedgerEntry, Redemption, Referral, Reward
 
-COUNTED = {"events": InboundEvent, "redemptions": Redemption, "referrals": Referral, "rewards": Reward,
-           "ledger": LedgerEntry, "distributions": Distribution, "activities": Activity}
+COUNTED = {
+    "events": InboundEvent,
+    "redemptions": Redemption,
+    "referrals": Referral,
+    "rewards": Reward,
+    "ledger": LedgerEntry,
+    "distributions": Distribution,
+    "activities": Activity,
+}
 
 
 def row_counts(runtime) -> dict[str, int]:

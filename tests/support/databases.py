@@ -1,15 +1,18 @@
 """Test databases: a throwaway SQLite file or a PostgreSQL database created for this run and dropped after."""
+
 from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from sqlalchemy import create_engine, text
 
-POSTGRES_ADMIN_URL = os.environ.get("REFERRALS_TEST_POSTGRES_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+POSTGRES_ADMIN_URL = os.environ.get(
+    "REFERRALS_TEST_POSTGRES_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
 
 
 def backend() -> str:

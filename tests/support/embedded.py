@@ -1,4 +1,5 @@
 """`referrals up` as a user runs it: a child process in a folder of its own (its var/ there), on a free port."""
+
 from __future__ import annotations
 
 import json
@@ -47,8 +48,13 @@ def running_up(folder: Path) -> Iterator[Embedded]:
     """`.venv/bin/referrals up --port N` in `folder`; ready once it answers /readyz; stopped with Ctrl+C (SIGINT)."""
     port, log = unused_port(), folder / "up.log"
     with log.open("wb") as output:
-        process = subprocess.Popen([".venv/bin/referrals", "up", "--port", str(port), "--threads", "2"], cwd=folder,
-                                   env=clean_environment(), stdout=output, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [".venv/bin/referrals", "up", "--port", str(port), "--threads", "2"],
+            cwd=folder,
+            env=clean_environment(),
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
     embedded = Embedded(f"http://127.0.0.1:{port}", folder, process, log)
     try:
         wait_until(lambda: _ready(embedded), timeout_s=60, message=f"referrals up on port {port}")

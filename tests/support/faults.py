@@ -2,6 +2,7 @@
 webhooks as a platform does (retrying 503s; several threads at once through a real uvicorn server), and the
 faults themselves: kill -9 of pool children, PostgreSQL backends terminated, an SMTP server that stops and
 comes back on the same port."""
+
 from __future__ import annotations
 
 import asyncio
@@ -12,11 +13,11 @@ import signal
 import sqlite3
 import threading
 import time
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
 
 import httpx
 import redis as redis_lib
@@ -32,8 +33,8 @@ from db.types import utcnow
 from tests.support.processes import child_pids, poll
 from tests.support.servers import Delivered, RecordingHandler, unused_port
 
-
 # --- what the pipeline left ------------------------------------------------------------------------------
+
 
 def _by_status(session, model, column=None) -> dict:
     column = column if column is not None else model.status
@@ -44,8 +45,10 @@ def outcome(runtime) -> dict:
     """The rows the pipeline wrote, counted by kind and status (the shape of tests.faults.workload.Expected.summary())."""
     with runtime.session_factory() as session:
         return {
-            "events": _by_status(session, InboundEvent), "redemptions": _by_status(session, Redemption),
-            "referrals": _by_status(session, Referral), "rewards": _by_status(session, Reward),
+            "events": _by_status(session, InboundEvent),
+            "redemptions": _by_status(session, Redemption),
+            "referrals": _by_status(session, Referral),
+            "rewards": _by_status(session, Reward),
             "ledger": session.scalar(select(func.count()).select_from(LedgerEntry)),
             "distributions": _by_status(session, Distribution),
             "activities": _by_status(session, Activity, Activity.type),
@@ -70,7 +73,9 @@ def quiescent(runtime) -> bool:
                 select(InboundEvent.id).where(InboundEvent.status.in_(["received", "enqueued"])),
                 select(Referral.id).where(Referral.settled_at.is_(None)),
                 select(Distribution.id).where(Distribution.status.in_(["queued", "sending"])),
-                select(Reward.id).where(Reward.status == "pending", Reward.type != "material", Reward.hold_until <= now),
+                select(Reward.id).where(
+                    Reward.status == "pending", Reward.type != "material", Reward.hold_until <= now
+                ),
             ]
             return not any(session.scalar(query.limit(1)) for query in open_work)
     except DBAPIError:  # the database itself may be the fault under test
@@ -80,11 +85,26 @@ def quiescent(runtime) -> bool:
 def open_work(runtime) -> dict:
     """What is still moving (for timeout messages)."""
     with runtime.session_factory() as session:
-        return {"events": _by_status(session, InboundEvent), "distributions": _by_status(session, Distribution),
-                "unsettled_referrals": session.scalar(select(func.count()).select_from(Referral).where(Referral.settled_at.is_(None))),
-                "stuck_distributions": list(session.execute(select(Distribution.id, Distribution.status, Distribution.attempts,
-                                                                   Distribution.claimed_at, Distribution.last_error)
-                                                            .where(Distribution.status.in_(["queued", "sending"])).limit(5)))}
+        return {
+            "events": _by_status(session, InboundEvent),
+            "distributions": _by_status(session, Distribution),
+            "unsettled_referrals": session.scalar(
+                select(func.count()).select_from(Referral).where(Referral.settled_at.is_(None))
+            ),
+            "stuck_distributions": list(
+                session.execute(
+                    select(
+                        Distribution.id,
+                        Distribution.status,
+                        Distribution.attempts,
+                        Distribution.claimed_at,
+                        Distribution.last_error,
+                    )
+                    .where(Distribution.status.in_(["queued", "sending"]))
+                    .limit(5)
+                )
+            ),
+        }
 
 
 def wait_until_quiet(runtime, *, timeout_s: float) -> None:
@@ -116,6 +136,7 @@ def delivered_keys(handler: RecordingHandler) -> collections.Counter:
 
 
 # --- posting webhooks like a platform does ---------------------------------------------------------------
+
 
 def deliver(client, request: tuple[str, bytes, dict], *, retry_on: tuple[int, ...] = (503,), attempts: int = 30):
     """POST one webhook, retrying on `retry_on` answers as a platform would; returns the final response."""
@@ -151,7 +172,9 @@ def post_together(base_url: str, requests: list[tuple[str, bytes, dict]]) -> lis
         return list(threads.map(post, requests))
 
 
-def post_groups_together(base_url: str, groups: list[list[tuple[str, bytes, dict]]], *, parallel: int = 4) -> list[list]:
+def post_groups_together(
+    base_url: str, groups: list[list[tuple[str, bytes, dict]]], *, parallel: int = 4
+) -> list[list]:
     """`post_together` for each group, `parallel` groups at a time."""
     with ThreadPoolExecutor(parallel) as threads:
         return list(threads.map(lambda group: post_together(base_url, group), groups))
@@ -160,7 +183,9 @@ def post_groups_together(base_url: str, groups: list[list[tuple[str, bytes, dict
 @contextmanager
 def serving(app) -> Iterator[str]:
     """The ASGI app behind a real uvicorn server on a free port, in a thread; yields its base URL."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=unused_port(), log_level="warning", lifespan="off", access_log=False)
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=unused_port(), log_level="warning", lifespan="off", access_log=False
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
     thread.start()
@@ -176,6 +201,7 @@ def serving(app) -> Iterator[str]:
 
 
 # --- worker pools and the faults ---------------------------------------------------------------------------
+
 
 def worker_children(pool_pid: int) -> list[int]:
     """The pool's worker processes (not multiprocessing's resource tracker)."""
@@ -256,9 +282,12 @@ class BackendTerminator(Periodic):
 
     def strike(self) -> int:
         with self.engine.connect() as connection:
-            return connection.execute(text(
-                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'")).scalar()
+            return connection.execute(
+                text(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+                )
+            ).scalar()
 
     def stop(self) -> None:
         super().stop()

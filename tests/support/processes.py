@@ -1,4 +1,5 @@
 """Real worker processes (`referrals worker`) for end-to-end and fault tests."""
+
 from __future__ import annotations
 
 import os
@@ -6,14 +7,30 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from config.settings import Settings
 
-ENV_FIELDS = ("database_url", "redis_url", "api_token", "shopify_secret", "woocommerce_secret", "events_secret",
-              "smtp_host", "smtp_port", "smtp_tls", "outbox_dir", "redis_heartbeat_timeout_ms",
-              "reconcile_interval_seconds", "reconcile_older_than_seconds", "send_claim_timeout_seconds", "max_retries", "log_level", "log_format")
+ENV_FIELDS = (
+    "database_url",
+    "redis_url",
+    "api_token",
+    "shopify_secret",
+    "woocommerce_secret",
+    "events_secret",
+    "smtp_host",
+    "smtp_port",
+    "smtp_tls",
+    "outbox_dir",
+    "redis_heartbeat_timeout_ms",
+    "reconcile_interval_seconds",
+    "reconcile_older_than_seconds",
+    "send_claim_timeout_seconds",
+    "max_retries",
+    "log_level",
+    "log_format",
+)
 
 
 def settings_environment(settings: Settings) -> dict[str, str]:
@@ -26,14 +43,32 @@ def settings_environment(settings: Settings) -> dict[str, str]:
     return env
 
 
-def start_worker_pool(settings: Settings, *, processes: int = 2, threads: int = 4, log_file: Path,
-                      metrics_port: int = 0, notification_processes: int = 0) -> subprocess.Popen:
+def start_worker_pool(
+    settings: Settings,
+    *,
+    processes: int = 2,
+    threads: int = 4,
+    log_file: Path,
+    metrics_port: int = 0,
+    notification_processes: int = 0,
+) -> subprocess.Popen:
     """`referrals worker` as a child process group, logging to `log_file` (metrics off unless a port is given)."""
-    command = [str(Path(sys.executable).parent / "referrals"), "worker", "--processes", str(processes), "--threads", str(threads),
-               "--metrics-port", str(metrics_port), "--notification-processes", str(notification_processes)]
-    log = open(log_file, "ab")
-    return subprocess.Popen(command, env=settings_environment(settings), stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    command = [
+        str(Path(sys.executable).parent / "referrals"),
+        "worker",
+        "--processes",
+        str(processes),
+        "--threads",
+        str(threads),
+        "--metrics-port",
+        str(metrics_port),
+        "--notification-processes",
+        str(notification_processes),
+    ]
+    log = open(log_file, "ab")  # noqa: SIM115 - the worker pool writes to it until it stops
+    return subprocess.Popen(
+        command, env=settings_environment(settings), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
 
 
 def stop_worker_pool(process: subprocess.Popen) -> None:

@@ -1,9 +1,10 @@
 """A Redis database number of our own for this test run, so two runs on one machine never collide."""
+
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 import redis
 
@@ -15,7 +16,14 @@ LOCK_TTL_SECONDS = 3 * 3600
 def private_redis_database() -> Iterator[str]:
     """Claim a free database number (1–15) with a lock key in database 0, flush it, release it after."""
     lock_client = redis.Redis.from_url(f"{REDIS_HOST_URL}/0")
-    number = next((n for n in range(1, 16) if lock_client.set(f"referrals-test-lock:{n}", os.getpid(), nx=True, ex=LOCK_TTL_SECONDS)), None)
+    number = next(
+        (
+            n
+            for n in range(1, 16)
+            if lock_client.set(f"referrals-test-lock:{n}", os.getpid(), nx=True, ex=LOCK_TTL_SECONDS)
+        ),
+        None,
+    )
     if number is None:
         raise RuntimeError("all Redis test databases 1-15 are claimed by other runs")
     url = f"{REDIS_HOST_URL}/{number}"

@@ -127,7 +127,8 @@ def test_asking_for_more_codes_than_the_pattern_can_make_raises():
 def test_excluded_codes_are_skipped():
     taken = {"A", "C"}
     assert generate_codes(CodeConfig(pattern="?", charset="ABCD"), 2, rng=seeded(), exclude=taken.__contains__) in (
-        ["B", "D"], ["D", "B"],
+        ["B", "D"],
+        ["D", "B"],
     )
 
 

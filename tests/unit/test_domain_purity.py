@@ -7,8 +7,24 @@ import pytest
 
 DOMAIN = Path(__file__).resolve().parents[2] / "domain"
 MODULES = sorted(DOMAIN.rglob("*.py"))
-THIRD_PARTY = ("sqlalchemy", "dramatiq", "aiosmtplib", "fastapi", "starlette", "pydantic", "pydantic_settings",
-               "structlog", "jinja2", "redis", "httpx", "psycopg", "prometheus_client", "typer", "rich", "segno")
+THIRD_PARTY = (
+    "sqlalchemy",
+    "dramatiq",
+    "aiosmtplib",
+    "fastapi",
+    "starlette",
+    "pydantic",
+    "pydantic_settings",
+    "structlog",
+    "jinja2",
+    "redis",
+    "httpx",
+    "psycopg",
+    "prometheus_client",
+    "typer",
+    "rich",
+    "segno",
+)
 PURE_DATA = ("iso4217",)  # ISO 4217 currencies and their exponents: data, no I/O
 
 
@@ -55,6 +71,8 @@ def test_every_domain_module_imports_with_the_third_party_packages_unavailable()
         f"for name in {THIRD_PARTY!r}: sys.modules[name] = None\n"
         f"for module in {modules!r}: __import__(module)\n"
     )
-    result = subprocess.run([sys.executable, "-c", script], cwd=DOMAIN.parent, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=DOMAIN.parent, capture_output=True, text=True, timeout=60
+    )
 
     assert result.returncode == 0, result.stderr

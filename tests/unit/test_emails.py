@@ -33,7 +33,9 @@ def test_keeps_a_local_part_that_is_only_a_tag():
     assert normalize_email("+shop@example.com") == "+shop@example.com"
 
 
-@pytest.mark.parametrize("email", [None, "", "   ", "ann", "@example.com", "ann@", "an n@example.com", "ann@exa mple.com"])
+@pytest.mark.parametrize(
+    "email", [None, "", "   ", "ann", "@example.com", "ann@", "an n@example.com", "ann@exa mple.com"]
+)
 def test_returns_none_for_missing_or_invalid_addresses(email):
     assert normalize_email(email) is None
 

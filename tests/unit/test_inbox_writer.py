@@ -1,4 +1,5 @@
 """The inbox writer's group commit: every request gets its own result, batches form under load, errors reach all."""
+
 from __future__ import annotations
 
 import asyncio
@@ -77,7 +78,9 @@ def test_close_writes_what_is_waiting_and_stops_the_thread():
     writer = InboxWriter(lambda items: written.extend(items) or Written(list(items)))
     assert asyncio.run(writer.write(7)) == 7
     writer.close()
-    assert written == [7] and not [thread for thread in set(threading.enumerate()) - before if thread.name.startswith("inbox-")]
+    assert written == [7] and not [
+        thread for thread in set(threading.enumerate()) - before if thread.name.startswith("inbox-")
+    ]
 
 
 @pytest.mark.parametrize("count", [1, 50])

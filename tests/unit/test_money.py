@@ -1,6 +1,7 @@
 """Money in every currency: minor units, refunds read in their order's currency, exchange rates, amount rules."""
+
 import json
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import reduce
 
@@ -9,33 +10,67 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from domain.model import CampaignState, CodeState, FailureCode, Redeemer, RuleSet
-from domain.money import (Converted, ExchangeRate, InvalidMoney, Unconvertible, convert, currency_code, exponent,
-                          iso_currencies, parse_rate, pick_rate, to_major_units, totals_in)
+from domain.money import (
+    Converted,
+    ExchangeRate,
+    InvalidMoney,
+    Unconvertible,
+    convert,
+    currency_code,
+    exponent,
+    iso_currencies,
+    parse_rate,
+    pick_rate,
+    to_major_units,
+    totals_in,
+)
 from domain.orders import OrderFacts, apply_event
 from domain.platforms import shopify, woocommerce
 from domain.redemption import Redeemed, Rejected, decide_redemption
 from domain.rules import parse_rule
 
-NOW = datetime(2026, 12, 2, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
 DAY = date(2026, 12, 2)
 
 
 def shopify_order(order_id: int, total: str, currency: str, financial_status: str = "paid", **extra) -> dict:
     """Shaped as Shopify's own orders/paid sample."""
-    return {"id": order_id, "email": "ken@example.jp", "created_at": "2026-12-02T10:00:00+09:00",
-            "updated_at": "2026-12-02T10:05:00+09:00", "cancelled_at": None, "currency": currency,
-            "total_price": total, "financial_status": financial_status,
-            "discount_codes": [{"code": "REF-1234-ABCD", "amount": "0", "type": "fixed_amount"}],
-            "line_items": [{"id": 1, "product_id": 2, "sku": "SKU-1", "quantity": 1, "price": total}],
-            "customer": {"id": 7, "email": "ken@example.jp", "first_name": "Ken", "last_name": "Sato"}, **extra}
+    return {
+        "id": order_id,
+        "email": "ken@example.jp",
+        "created_at": "2026-12-02T10:00:00+09:00",
+        "updated_at": "2026-12-02T10:05:00+09:00",
+        "cancelled_at": None,
+        "currency": currency,
+        "total_price": total,
+        "financial_status": financial_status,
+        "discount_codes": [{"code": "REF-1234-ABCD", "amount": "0", "type": "fixed_amount"}],
+        "line_items": [{"id": 1, "product_id": 2, "sku": "SKU-1", "quantity": 1, "price": total}],
+        "customer": {"id": 7, "email": "ken@example.jp", "first_name": "Ken", "last_name": "Sato"},
+        **extra,
+    }
 
 
 def shopify_refund(refund_id: int, order_id: int, amount: str, currency: str | None) -> dict:
     """Shaped as Shopify's own refunds/create sample, whose transactions say `"currency": null`."""
-    return {"id": refund_id, "order_id": order_id, "created_at": "2026-12-03T10:00:00+09:00", "note": "damaged",
-            "refund_line_items": [{"id": 3, "quantity": 1, "line_item_id": 1, "subtotal": 1.0}],
-            "transactions": [{"id": refund_id + 1, "order_id": order_id, "kind": "refund", "gateway": "bogus",
-                              "status": "success", "amount": amount, "currency": currency}]}
+    return {
+        "id": refund_id,
+        "order_id": order_id,
+        "created_at": "2026-12-03T10:00:00+09:00",
+        "note": "damaged",
+        "refund_line_items": [{"id": 3, "quantity": 1, "line_item_id": 1, "subtotal": 1.0}],
+        "transactions": [
+            {
+                "id": refund_id + 1,
+                "order_id": order_id,
+                "kind": "refund",
+                "gateway": "bogus",
+                "status": "success",
+                "amount": amount,
+                "currency": currency,
+            }
+        ],
+    }
 
 
 def parse(topic: str, data: dict):
@@ -50,18 +85,37 @@ def facts_after(*events) -> OrderFacts:
 # --- minor units --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("currency, total, minor", [("JPY", "10000", 10000), ("KWD", "12.345", 12345), ("BHD", "1.500", 1500),
-                                                    ("OMR", "0.250", 250), ("TND", "7.125", 7125), ("HKD", "186.90", 18690),
-                                                    ("EUR", "129.00", 12900), ("USD", "129.00", 12900),
-                                                    ("HUF", "1500.00", 150000), ("IQD", "2500.000", 2500000)])
+@pytest.mark.parametrize(
+    "currency, total, minor",
+    [
+        ("JPY", "10000", 10000),
+        ("KWD", "12.345", 12345),
+        ("BHD", "1.500", 1500),
+        ("OMR", "0.250", 250),
+        ("TND", "7.125", 7125),
+        ("HKD", "186.90", 18690),
+        ("EUR", "129.00", 12900),
+        ("USD", "129.00", 12900),
+        ("HUF", "1500.00", 150000),
+        ("IQD", "2500.000", 2500000),
+    ],
+)
 def test_a_shopify_order_amount_is_read_with_its_currency_s_iso_4217_exponent(currency, total, minor):
     assert parse("orders/paid", shopify_order(1, total, currency)).order.amount == minor
 
 
 def test_a_woocommerce_order_in_a_three_decimal_currency_keeps_its_fils():
-    data = {"id": 5, "status": "processing", "currency": "KWD", "total": "12.345", "date_modified_gmt": "2026-12-02T10:00:00",
-            "billing": {"email": "ali@example.com"}, "coupon_lines": [{"code": "REF-1"}],
-            "refunds": [{"id": 9, "total": "-1.125"}], "line_items": []}
+    data = {
+        "id": 5,
+        "status": "processing",
+        "currency": "KWD",
+        "total": "12.345",
+        "date_modified_gmt": "2026-12-02T10:00:00",
+        "billing": {"email": "ali@example.com"},
+        "coupon_lines": [{"code": "REF-1"}],
+        "refunds": [{"id": 9, "total": "-1.125"}],
+        "line_items": [],
+    }
     event = woocommerce.parse(json.dumps(data).encode(), {"x-wc-webhook-topic": "order.updated"}).event
 
     assert (event.order.amount, event.order.refunded_amount) == (12345, 1125)
@@ -118,8 +172,10 @@ def test_a_refund_that_states_its_currency_is_read_in_it():
 
 
 def test_a_refund_of_the_whole_jpy_order_without_a_currency_still_undoes_it():
-    facts = facts_after(parse("orders/paid", shopify_order(42, "10000", "JPY")),
-                        parse("refunds/create", shopify_refund(900, 42, "10000", None)))
+    facts = facts_after(
+        parse("orders/paid", shopify_order(42, "10000", "JPY")),
+        parse("refunds/create", shopify_refund(900, 42, "10000", None)),
+    )
 
     assert facts.undone is True
 
@@ -132,7 +188,10 @@ def test_a_refund_without_a_currency_is_taken_from_the_refund_line_items_shop_mo
 
 
 def test_the_same_refund_delivered_twice_counts_once():
-    order, refund = parse("orders/paid", shopify_order(42, "10000", "JPY")), parse("refunds/create", shopify_refund(900, 42, "100", None))
+    order, refund = (
+        parse("orders/paid", shopify_order(42, "10000", "JPY")),
+        parse("refunds/create", shopify_refund(900, 42, "100", None)),
+    )
 
     assert facts_after(order, refund, refund).refunded_amount == 100
 
@@ -144,7 +203,9 @@ CURRENCIES = iso_currencies()
 def order_and_partial_refunds(draw):
     currency = draw(st.sampled_from(CURRENCIES))
     amount = draw(st.integers(min_value=1, max_value=10**12))
-    refunds = draw(st.lists(st.integers(min_value=0, max_value=amount), min_size=1, max_size=4).filter(lambda r: sum(r) < amount))
+    refunds = draw(
+        st.lists(st.integers(min_value=0, max_value=amount), min_size=1, max_size=4).filter(lambda r: sum(r) < amount)
+    )
     stated = draw(st.lists(st.booleans(), min_size=len(refunds), max_size=len(refunds)))
     position = draw(st.integers(min_value=0, max_value=len(refunds)))
     return currency, amount, refunds, stated, position
@@ -158,8 +219,10 @@ def major(amount: int, currency: str) -> str:
 def test_for_any_currency_refunds_below_the_order_amount_never_undo_the_order(case):
     currency, amount, refunds, stated, position = case
     order = parse("orders/paid", shopify_order(42, major(amount, currency), currency))
-    refund_events = [parse("refunds/create", shopify_refund(900 + 10 * i, 42, major(refund, currency), currency if says else None))
-                     for i, (refund, says) in enumerate(zip(refunds, stated))]
+    refund_events = [
+        parse("refunds/create", shopify_refund(900 + 10 * i, 42, major(refund, currency), currency if says else None))
+        for i, (refund, says) in enumerate(zip(refunds, stated, strict=True))
+    ]
     events = refund_events[:position] + [order] + refund_events[position:]  # refunds before and after their order
 
     facts = facts_after(*events)
@@ -171,21 +234,37 @@ def test_for_any_currency_refunds_below_the_order_amount_never_undo_the_order(ca
 # --- Shopify orders/updated ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("financial_status, cancelled_at, event_type", [
-    ("paid", None, "order.paid"), ("partially_refunded", None, "order.paid"), ("pending", None, "order.created"),
-    ("authorized", None, "order.created"), ("refunded", None, "order.refunded"), ("voided", None, "order.canceled"),
-    ("paid", "2026-12-03T10:00:00+09:00", "order.canceled")])
+@pytest.mark.parametrize(
+    "financial_status, cancelled_at, event_type",
+    [
+        ("paid", None, "order.paid"),
+        ("partially_refunded", None, "order.paid"),
+        ("pending", None, "order.created"),
+        ("authorized", None, "order.created"),
+        ("refunded", None, "order.refunded"),
+        ("voided", None, "order.canceled"),
+        ("paid", "2026-12-03T10:00:00+09:00", "order.canceled"),
+    ],
+)
 def test_a_shopify_orders_updated_means_the_state_it_carries(financial_status, cancelled_at, event_type):
     event = parse("orders/updated", shopify_order(42, "186.90", "HKD", financial_status, cancelled_at=cancelled_at))
 
-    assert (event.type, event.snapshot, event.order.amount, event.codes) == (event_type, True, 18690, ("REF-1234-ABCD",))
+    assert (event.type, event.snapshot, event.order.amount, event.codes) == (
+        event_type,
+        True,
+        18690,
+        ("REF-1234-ABCD",),
+    )
 
 
 def test_a_shopify_orders_updated_after_orders_paid_changes_nothing_the_order_knows():
     paid = parse("orders/paid", shopify_order(42, "186.90", "HKD"))
     updated = parse("orders/updated", shopify_order(42, "186.90", "HKD"))
 
-    assert facts_after(paid, updated).paid and facts_after(paid, updated).counted_amount == facts_after(paid).counted_amount
+    assert (
+        facts_after(paid, updated).paid
+        and facts_after(paid, updated).counted_amount == facts_after(paid).counted_amount
+    )
 
 
 # --- exchange rates -----------------------------------------------------------------------------
@@ -214,8 +293,11 @@ def test_a_jpy_order_converts_into_a_three_decimal_currency():
 
 
 def test_the_newest_rate_dated_on_or_before_the_order_applies_and_a_later_one_does_not():
-    rates = [rate("HKD", "USD", "0.1200", date(2026, 11, 1)), rate("HKD", "USD", "0.1282", date(2026, 12, 1)),
-             rate("HKD", "USD", "0.2000", date(2026, 12, 3))]
+    rates = [
+        rate("HKD", "USD", "0.1200", date(2026, 11, 1)),
+        rate("HKD", "USD", "0.1282", date(2026, 12, 1)),
+        rate("HKD", "USD", "0.2000", date(2026, 12, 3)),
+    ]
 
     assert pick_rate(rates, "HKD", "USD", DAY).rate == Decimal("0.1282")
     assert pick_rate(rates, "HKD", "USD", date(2026, 10, 31)) is None
@@ -269,7 +351,10 @@ def test_an_hkd_18690_order_is_about_24_dollars_and_fails_a_more_than_50_dollars
     decision = decide(conversion.amount, conversion)
 
     assert isinstance(decision, Rejected) and decision.failure_code == FailureCode.ORDER_RULES_VIOLATED
-    assert [(log.rule, log.passed) for log in decision.logs] == [("currency conversion", True), ("More than $50", False)]
+    assert [(log.rule, log.passed) for log in decision.logs] == [
+        ("currency conversion", True),
+        ("More than $50", False),
+    ]
     assert "HKD/USD 0.1282, rate dated 2026-12-01" in decision.logs[0].detail
     assert "order.amount 2396" in decision.logs[1].detail
 

@@ -1,6 +1,15 @@
 import pytest
 
-from domain.notify import CHANNELS, DEFAULT_CHANNELS, MARKETING_TRIGGERS, TRIGGERS, channels_for, opted_out, skip_reason, stale_reason
+from domain.notify import (
+    CHANNELS,
+    DEFAULT_CHANNELS,
+    MARKETING_TRIGGERS,
+    TRIGGERS,
+    channels_for,
+    opted_out,
+    skip_reason,
+    stale_reason,
+)
 
 SPEC_TRIGGERS = {"code_published", "customer_referred", "customer_rewarded", "reward_completed", "referee_welcome"}
 
@@ -11,8 +20,11 @@ def test_the_triggers_are_the_five_the_spec_names():
 
 def test_without_settings_a_campaign_emails_published_codes_and_rewards_only():
     assert {trigger: channels_for(None, trigger) for trigger in TRIGGERS} == {
-        "code_published": ("email",), "referee_welcome": (), "customer_referred": (),
-        "customer_rewarded": ("email",), "reward_completed": (),
+        "code_published": ("email",),
+        "referee_welcome": (),
+        "customer_referred": (),
+        "customer_rewarded": ("email",),
+        "reward_completed": (),
     }
 
 
@@ -50,7 +62,10 @@ def test_a_webhook_of_a_campaign_without_a_url_is_skipped_and_says_why():
 
 @pytest.mark.parametrize("trigger", sorted(MARKETING_TRIGGERS))
 def test_a_customer_who_opted_out_gets_no_marketing_messages(trigger):
-    assert skip_reason(trigger, "email", "ann@example.com", {"unsubscribed": True}) == "customer opted out of marketing messages"
+    assert (
+        skip_reason(trigger, "email", "ann@example.com", {"unsubscribed": True})
+        == "customer opted out of marketing messages"
+    )
 
 
 @pytest.mark.parametrize("trigger", sorted(set(TRIGGERS) - MARKETING_TRIGGERS))
@@ -59,7 +74,7 @@ def test_a_customer_who_opted_out_still_hears_about_their_rewards(trigger):
 
 
 def test_the_marketing_triggers_are_the_invitation_welcome_and_referral_messages():
-    assert MARKETING_TRIGGERS == {"code_published", "referee_welcome", "customer_referred"}
+    assert {"code_published", "referee_welcome", "customer_referred"} == MARKETING_TRIGGERS
 
 
 def test_a_missing_recipient_is_reported_before_an_opt_out():
@@ -86,17 +101,22 @@ def test_the_channels_are_email_and_webhook():
     assert CHANNELS == ("email", "webhook")
 
 
-@pytest.mark.parametrize("trigger, reward_status, referral_status, stale", [
-    ("customer_rewarded", "rolled_back", "active", "reward"),
-    ("reward_completed", "rolled_back", None, "reward"),
-    ("customer_referred", None, "rolled_back", "referral"),
-    ("referee_welcome", None, "rolled_back", "referral"),
-    ("customer_rewarded", "pending", "rolled_back", None),  # a reward's notification goes by the reward alone
-    ("customer_rewarded", "completed", None, None),
-    ("customer_referred", None, "active", None),
-    ("code_published", "rolled_back", "rolled_back", None),
-])
-def test_a_notification_whose_reward_or_referral_was_rolled_back_is_stale(trigger, reward_status, referral_status, stale):
+@pytest.mark.parametrize(
+    "trigger, reward_status, referral_status, stale",
+    [
+        ("customer_rewarded", "rolled_back", "active", "reward"),
+        ("reward_completed", "rolled_back", None, "reward"),
+        ("customer_referred", None, "rolled_back", "referral"),
+        ("referee_welcome", None, "rolled_back", "referral"),
+        ("customer_rewarded", "pending", "rolled_back", None),  # a reward's notification goes by the reward alone
+        ("customer_rewarded", "completed", None, None),
+        ("customer_referred", None, "active", None),
+        ("code_published", "rolled_back", "rolled_back", None),
+    ],
+)
+def test_a_notification_whose_reward_or_referral_was_rolled_back_is_stale(
+    trigger, reward_status, referral_status, stale
+):
     reason = stale_reason(trigger, reward_status, referral_status)
     assert (reason is None) == (stale is None)
     assert stale is None or f"the {stale} was rolled back" in reason

@@ -1,13 +1,21 @@
 import json
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import reduce
 
 from hypothesis import given
 from hypothesis import strategies as st
 
 from domain.events import OrderData, ShopEvent
-from domain.orders import OrderFacts, apply_event, converts, facts_from_dict, facts_to_dict, stamped_no_later_than, status_label
+from domain.orders import (
+    OrderFacts,
+    apply_event,
+    converts,
+    facts_from_dict,
+    facts_to_dict,
+    stamped_no_later_than,
+    status_label,
+)
 
 ORDER_ID = "o-1001"
 AMOUNT = 12900
@@ -27,7 +35,9 @@ def canceled(amount: int | None = None) -> ShopEvent:
 
 def refunded(refunded_amount: int = 0, amount: int | None = AMOUNT) -> ShopEvent:
     """A refund stating the running total refunded (WooCommerce, native); 0 means the whole order."""
-    return ShopEvent("order.refunded", OrderData(ORDER_ID, amount=amount, status="refunded", refunded_amount=refunded_amount))
+    return ShopEvent(
+        "order.refunded", OrderData(ORDER_ID, amount=amount, status="refunded", refunded_amount=refunded_amount)
+    )
 
 
 def partially_refunded_while_paid(refunded_amount: int) -> ShopEvent:
@@ -37,7 +47,9 @@ def partially_refunded_while_paid(refunded_amount: int) -> ShopEvent:
 
 def shopify_refund(refund_id: str, amount: int) -> ShopEvent:
     """Shopify's refunds/create: one refund's own amount, no order amount."""
-    return ShopEvent("order.refunded", OrderData(ORDER_ID, status="refund_issued", refunded_amount=amount, refund_id=refund_id))
+    return ShopEvent(
+        "order.refunded", OrderData(ORDER_ID, status="refund_issued", refunded_amount=amount, refund_id=refund_id)
+    )
 
 
 def facts_after(*events: ShopEvent, start: OrderFacts = OrderFacts()) -> OrderFacts:
@@ -151,11 +163,14 @@ def test_a_time_without_an_offset_is_utc_as_in_woocommerces_gmt_fields():
 
 def test_events_without_a_readable_time_are_taken_as_they_come():
     assert facts_after(at(paid(amount=15000), "2026-11-27T12:00:00Z"), paid(amount=AMOUNT)).amount == AMOUNT
-    assert facts_after(at(paid(amount=15000), "2026-11-27T12:00:00Z"), at(paid(amount=AMOUNT), "yesterday")).amount == AMOUNT
+    assert (
+        facts_after(at(paid(amount=15000), "2026-11-27T12:00:00Z"), at(paid(amount=AMOUNT), "yesterday")).amount
+        == AMOUNT
+    )
 
 
 def test_a_time_in_the_future_is_capped_at_when_the_event_was_received():
-    received = datetime(2026, 11, 28, 9, 0, tzinfo=timezone.utc)
+    received = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
     far_future = stamped_no_later_than(at(paid(amount=1), "9999-01-01T00:00:00Z"), received)
 
     assert far_future.occurred_at == "2026-11-28T09:00:00+00:00"
@@ -163,7 +178,7 @@ def test_a_time_in_the_future_is_capped_at_when_the_event_was_received():
 
 
 def test_a_time_in_the_past_or_unreadable_is_kept_as_it_is():
-    received = datetime(2026, 11, 28, 9, 0, tzinfo=timezone.utc)
+    received = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
     for stated in ("2026-11-27T10:00:00Z", "yesterday", None):
         assert stamped_no_later_than(at(paid(), stated), received).occurred_at == stated
 
@@ -277,7 +292,9 @@ def test_a_custom_event_converts_only_for_the_campaign_naming_it():
 
 
 def test_facts_survive_a_round_trip_through_json():
-    facts = facts_after(at(paid(), "2026-11-27T10:00:00Z"), shopify_refund("r-1", 100), partially_refunded_while_paid(200), canceled())
+    facts = facts_after(
+        at(paid(), "2026-11-27T10:00:00Z"), shopify_refund("r-1", 100), partially_refunded_while_paid(200), canceled()
+    )
 
     assert facts.amount_as_of is not None
     assert facts_from_dict(json.loads(json.dumps(facts_to_dict(facts)))) == facts
@@ -299,8 +316,18 @@ def test_an_order_without_stored_facts_starts_from_nothing():
 @st.composite
 def edited_orders_events(draw) -> list[ShopEvent]:
     """Events of one order whose amount was edited, each stamped with a distinct time, plus refunds."""
-    times = draw(st.lists(st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2027, 1, 1)), min_size=1, max_size=6, unique=True))
-    states = [at(draw(st.sampled_from([created, paid]))(draw(st.integers(1, 10**6))), moment.isoformat() + "Z") for moment in times]
+    times = draw(
+        st.lists(
+            st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2027, 1, 1)),
+            min_size=1,
+            max_size=6,
+            unique=True,
+        )
+    )
+    states = [
+        at(draw(st.sampled_from([created, paid]))(draw(st.integers(1, 10**6))), moment.isoformat() + "Z")
+        for moment in times
+    ]
     refunds = [refunded(draw(st.integers(0, 1000)), amount=None), canceled()]
     return states + draw(st.lists(st.sampled_from(refunds), max_size=2))
 
@@ -325,7 +352,10 @@ def one_orders_events(draw) -> list[ShopEvent]:
         canceled(draw(st.sampled_from([None, amount]))),
         refunded(0, amount=None),
         refunded(draw(st.integers(0, amount)), amount=draw(st.sampled_from([None, amount]))),
-        ShopEvent("order.paid", OrderData(ORDER_ID, amount=amount, status="paid", refunded_amount=draw(st.integers(0, amount)))),
+        ShopEvent(
+            "order.paid",
+            OrderData(ORDER_ID, amount=amount, status="paid", refunded_amount=draw(st.integers(0, amount))),
+        ),
     ]
     shopify_amounts = draw(st.lists(st.integers(0, amount), max_size=4))
     events += [shopify_refund(f"r-{i}", value) for i, value in enumerate(shopify_amounts)]

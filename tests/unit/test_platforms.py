@@ -59,12 +59,25 @@ SHOPIFY_ORDER = {
     "discount_codes": [{"code": "REF-1234-ABCD", "amount": "10.00", "type": "fixed_amount"}],
     "note_attributes": [{"name": "channel", "value": "instagram"}],
     "line_items": [
-        {"id": 866550311766439020, "product_id": 632910392, "variant_id": 808950810, "sku": "IPOD2008PINK",
-         "title": "IPod Nano - 8GB", "quantity": 1, "price": "99.00"},
+        {
+            "id": 866550311766439020,
+            "product_id": 632910392,
+            "variant_id": 808950810,
+            "sku": "IPOD2008PINK",
+            "title": "IPod Nano - 8GB",
+            "quantity": 1,
+            "price": "99.00",
+        },
         {"id": 141249953214522974, "product_id": 632910393, "sku": "CASE-1", "quantity": 2, "price": "20.00"},
     ],
-    "customer": {"id": 115310627314723954, "email": "john@example.com", "first_name": "John", "last_name": "Smith",
-                 "state": "enabled", "verified_email": True},
+    "customer": {
+        "id": 115310627314723954,
+        "email": "john@example.com",
+        "first_name": "John",
+        "last_name": "Smith",
+        "state": "enabled",
+        "verified_email": True,
+    },
 }
 SHOPIFY_REFUND = {
     "id": 509562969,
@@ -74,21 +87,51 @@ SHOPIFY_REFUND = {
     "restock": True,
     "refund_line_items": [{"id": 104689539, "quantity": 1, "line_item_id": 866550311766439020, "subtotal": 99.0}],
     "transactions": [
-        {"id": 179259969, "order_id": 820982911946154508, "kind": "refund", "gateway": "bogus", "status": "success",
-         "amount": "41.94", "currency": "USD"},
-        {"id": 179259970, "order_id": 820982911946154508, "kind": "refund", "gateway": "bogus", "status": "failure",
-         "amount": "99.00", "currency": "USD"},
-        {"id": 179259971, "order_id": 820982911946154508, "kind": "suggested_refund", "gateway": "bogus",
-         "amount": "5.00", "currency": "USD"},
-        {"id": 179259972, "order_id": 820982911946154508, "kind": "refund", "gateway": "manual", "amount": "8.06",
-         "currency": "USD"},
+        {
+            "id": 179259969,
+            "order_id": 820982911946154508,
+            "kind": "refund",
+            "gateway": "bogus",
+            "status": "success",
+            "amount": "41.94",
+            "currency": "USD",
+        },
+        {
+            "id": 179259970,
+            "order_id": 820982911946154508,
+            "kind": "refund",
+            "gateway": "bogus",
+            "status": "failure",
+            "amount": "99.00",
+            "currency": "USD",
+        },
+        {
+            "id": 179259971,
+            "order_id": 820982911946154508,
+            "kind": "suggested_refund",
+            "gateway": "bogus",
+            "amount": "5.00",
+            "currency": "USD",
+        },
+        {
+            "id": 179259972,
+            "order_id": 820982911946154508,
+            "kind": "refund",
+            "gateway": "manual",
+            "amount": "8.06",
+            "currency": "USD",
+        },
     ],
 }
 
 
 def shopify_headers(topic: str, webhook_id: str | None = "b54557e4-bdd9-4b37-8a5f-bf7d70bcd043") -> dict:
-    headers = {"x-shopify-topic": topic, "x-shopify-shop-domain": "shop-a.myshopify.com",
-               "x-shopify-hmac-sha256": "XWmrwMey6OsLMeiZKwP4FppHH3cmAiiJJAweH5Jo4bM=", "x-shopify-api-version": "2024-10"}
+    headers = {
+        "x-shopify-topic": topic,
+        "x-shopify-shop-domain": "shop-a.myshopify.com",
+        "x-shopify-hmac-sha256": "XWmrwMey6OsLMeiZKwP4FppHH3cmAiiJJAweH5Jo4bM=",
+        "x-shopify-api-version": "2024-10",
+    }
     if webhook_id:
         headers["x-shopify-webhook-id"] = webhook_id
     return headers
@@ -106,8 +149,9 @@ def test_a_shopify_paid_order_becomes_a_paid_event_with_its_codes_customer_and_i
     assert event.type == "order.paid" and event.is_paid
     assert event.codes == ("REF-1234-ABCD",)
     assert event.occurred_at == "2026-11-27T05:05:00-05:00"
-    assert event.customer == CustomerData(source_id="115310627314723954", email="john@example.com", name="John Smith",
-                                          locale="en-CA")
+    assert event.customer == CustomerData(
+        source_id="115310627314723954", email="john@example.com", name="John Smith", locale="en-CA"
+    )
     order = event.order
     assert (order.id, order.amount, order.currency, order.status) == ("820982911946154508", 12900, "USD", "paid")
     assert order.items == (
@@ -120,8 +164,15 @@ def test_a_shopify_paid_order_becomes_a_paid_event_with_its_codes_customer_and_i
 
 @pytest.mark.parametrize(
     "financial_status, status",
-    [("pending", "created"), ("authorized", "created"), ("paid", "paid"), ("partially_refunded", "paid"),
-     ("refunded", "refunded"), ("voided", "canceled"), (None, "created")],
+    [
+        ("pending", "created"),
+        ("authorized", "created"),
+        ("paid", "paid"),
+        ("partially_refunded", "paid"),
+        ("refunded", "refunded"),
+        ("voided", "canceled"),
+        (None, "created"),
+    ],
 )
 def test_a_shopify_created_order_takes_its_status_from_the_financial_status(financial_status, status):
     event = parse_shopify("orders/create", with_value(SHOPIFY_ORDER, "financial_status", financial_status))
@@ -137,7 +188,9 @@ def test_a_shopify_order_created_already_refunded_is_refunded_in_full():
 
 
 def test_a_shopify_cancelled_order_becomes_a_cancel_event():
-    data = with_value(with_value(SHOPIFY_ORDER, "cancelled_at", "2026-11-28T09:00:00-05:00"), "financial_status", "voided")
+    data = with_value(
+        with_value(SHOPIFY_ORDER, "cancelled_at", "2026-11-28T09:00:00-05:00"), "financial_status", "voided"
+    )
 
     event = parse_shopify("orders/cancelled", data)
 
@@ -188,7 +241,9 @@ def test_a_shopify_order_without_any_customer_has_no_customer():
 
 
 def test_a_shopify_topic_the_pipeline_does_not_use_is_accepted_with_nothing_to_do():
-    parsed = shopify.parse(body({"id": 706405506930370084, "email": "bob@example.com"}), shopify_headers("customers/create"))
+    parsed = shopify.parse(
+        body({"id": 706405506930370084, "email": "bob@example.com"}), shopify_headers("customers/create")
+    )
 
     assert parsed.topic == "customers/create"
     assert parsed.event is None
@@ -265,19 +320,37 @@ WOO_ORDER = {
     "billing": {"first_name": "John", "last_name": "Doe", "email": "john.doe@example.com", "phone": "(555) 555-5555"},
     "payment_method": "bacs",
     "date_paid_gmt": "2026-11-27T10:05:00",
-    "meta_data": [{"id": 13106, "key": "_download_permissions_granted", "value": "yes"},
-                  {"id": 13109, "key": "channel", "value": "newsletter"}],
-    "line_items": [{"id": 315, "name": "Woo Single #1", "product_id": 93, "variation_id": 0, "quantity": 2,
-                    "subtotal": "139.00", "total": "129.00", "sku": "WOO-1", "price": 64.5}],
+    "meta_data": [
+        {"id": 13106, "key": "_download_permissions_granted", "value": "yes"},
+        {"id": 13109, "key": "channel", "value": "newsletter"},
+    ],
+    "line_items": [
+        {
+            "id": 315,
+            "name": "Woo Single #1",
+            "product_id": 93,
+            "variation_id": 0,
+            "quantity": 2,
+            "subtotal": "139.00",
+            "total": "129.00",
+            "sku": "WOO-1",
+            "price": 64.5,
+        }
+    ],
     "coupon_lines": [{"id": 318, "code": "ref-1234-abcd", "discount": "10.00", "discount_tax": "0.00"}],
     "refunds": [],
 }
 
 
 def woo_headers(topic: str = "order.updated") -> dict:
-    return {"x-wc-webhook-topic": topic, "x-wc-webhook-resource": "order", "x-wc-webhook-event": topic.split(".")[-1],
-            "x-wc-webhook-source": "https://shop.example.com/", "x-wc-webhook-id": "12",
-            "x-wc-webhook-delivery-id": "0b0e4c8d9f0a1b2c3d4e5f6a7b8c9d0e"}
+    return {
+        "x-wc-webhook-topic": topic,
+        "x-wc-webhook-resource": "order",
+        "x-wc-webhook-event": topic.split(".")[-1],
+        "x-wc-webhook-source": "https://shop.example.com/",
+        "x-wc-webhook-id": "12",
+        "x-wc-webhook-delivery-id": "0b0e4c8d9f0a1b2c3d4e5f6a7b8c9d0e",
+    }
 
 
 def parse_woo(data, topic: str = "order.updated") -> ShopEvent:
@@ -294,16 +367,27 @@ def test_a_woocommerce_processing_order_becomes_a_paid_event_with_its_coupons_cu
     assert event.occurred_at == "2026-11-27T10:05:00"
     assert event.customer == CustomerData(source_id="26", email="john.doe@example.com", name="John Doe")
     order = event.order
-    assert (order.id, order.amount, order.currency, order.status, order.refunded_amount) == ("727", 12900, "USD", "paid", 0)
+    assert (order.id, order.amount, order.currency, order.status, order.refunded_amount) == (
+        "727",
+        12900,
+        "USD",
+        "paid",
+        0,
+    )
     assert order.items == ({"sku": "WOO-1", "product_id": "93", "quantity": 2, "price": 12900},)
     assert order.metadata == {"channel": "newsletter"}
 
 
 @pytest.mark.parametrize(
     "status, event_type, order_status",
-    [("processing", "order.paid", "paid"), ("completed", "order.paid", "paid"), ("refunded", "order.refunded", "refunded"),
-     ("cancelled", "order.canceled", "canceled"), ("pending", "order.created", "created"),
-     ("on-hold", "order.created", "created")],
+    [
+        ("processing", "order.paid", "paid"),
+        ("completed", "order.paid", "paid"),
+        ("refunded", "order.refunded", "refunded"),
+        ("cancelled", "order.canceled", "canceled"),
+        ("pending", "order.created", "created"),
+        ("on-hold", "order.created", "created"),
+    ],
 )
 def test_a_woocommerce_order_status_says_what_happened(status, event_type, order_status):
     event = parse_woo(with_value(WOO_ORDER, "status", status))
@@ -318,7 +402,11 @@ def test_a_woocommerce_refunded_order_is_refunded_in_full():
 
 
 def test_a_woocommerce_order_with_partial_refunds_stays_paid_and_carries_the_refunded_total():
-    data = with_value(WOO_ORDER, "refunds", [{"id": 726, "reason": "", "total": "-10.00"}, {"id": 729, "reason": "", "total": "-5.50"}])
+    data = with_value(
+        WOO_ORDER,
+        "refunds",
+        [{"id": 726, "reason": "", "total": "-10.00"}, {"id": 729, "reason": "", "total": "-5.50"}],
+    )
 
     event = parse_woo(data)
 
@@ -327,7 +415,9 @@ def test_a_woocommerce_order_with_partial_refunds_stays_paid_and_carries_the_ref
 
 
 def test_a_woocommerce_created_order_is_keyed_by_its_creation_time_when_never_modified():
-    parsed = woocommerce.parse(body(without(with_value(WOO_ORDER, "status", "pending"), "date_modified_gmt")), woo_headers("order.created"))
+    parsed = woocommerce.parse(
+        body(without(with_value(WOO_ORDER, "status", "pending"), "date_modified_gmt")), woo_headers("order.created")
+    )
 
     assert parsed.external_id == "727:pending:2026-11-27T10:00:00"
 
@@ -392,15 +482,20 @@ def test_a_woocommerce_line_item_with_a_quantity_that_is_not_a_number_is_unparse
         woocommerce.parse(body(data), woo_headers())
 
 
-@pytest.mark.parametrize("content_type", ["application/x-www-form-urlencoded", "application/x-www-form-urlencoded; charset=UTF-8"])
+@pytest.mark.parametrize(
+    "content_type", ["application/x-www-form-urlencoded", "application/x-www-form-urlencoded; charset=UTF-8"]
+)
 def test_the_woocommerce_form_encoded_ping_is_recognised(content_type):
     assert woocommerce.is_ping(b"webhook_id=12", content_type)
 
 
 @pytest.mark.parametrize(
     "payload, content_type",
-    [(body(WOO_ORDER), "application/json"), (b"webhook_id=12", "application/json"),
-     (b"action=woocommerce_order_updated&arg=727", "application/x-www-form-urlencoded")],
+    [
+        (body(WOO_ORDER), "application/json"),
+        (b"webhook_id=12", "application/json"),
+        (b"action=woocommerce_order_updated&arg=727", "application/x-www-form-urlencoded"),
+    ],
 )
 def test_anything_but_the_woocommerce_ping_is_not_a_ping(payload, content_type):
     assert not woocommerce.is_ping(payload, content_type)
@@ -409,11 +504,21 @@ def test_anything_but_the_woocommerce_ping_is_not_a_ping(payload, content_type):
 # --- native -------------------------------------------------------------------------------------
 
 NATIVE_PAID = {
-    "id": "evt_0001", "type": "order.paid", "created_at": "2026-11-27T10:00:00Z",
-    "data": {"order": {"id": "o-1001", "amount": 12900, "currency": "USD", "status": "paid",
-                       "items": [{"sku": "SKU-1", "quantity": 1, "price": 12900}], "metadata": {"channel": "pos"}},
-             "customer": {"source_id": "c-77", "email": "ann@example.com", "name": "Ann Lee", "metadata": {"tier": "gold"}},
-             "code": "REF-1234-ABCD"},
+    "id": "evt_0001",
+    "type": "order.paid",
+    "created_at": "2026-11-27T10:00:00Z",
+    "data": {
+        "order": {
+            "id": "o-1001",
+            "amount": 12900,
+            "currency": "USD",
+            "status": "paid",
+            "items": [{"sku": "SKU-1", "quantity": 1, "price": 12900}],
+            "metadata": {"channel": "pos"},
+        },
+        "customer": {"source_id": "c-77", "email": "ann@example.com", "name": "Ann Lee", "metadata": {"tier": "gold"}},
+        "code": "REF-1234-ABCD",
+    },
 }
 
 
@@ -431,9 +536,17 @@ def test_the_spec_example_of_a_native_paid_order_parses_in_full():
     assert (parsed.external_id, parsed.topic) == ("evt_0001", "order.paid")
     event = parsed.event
     assert (event.type, event.codes, event.occurred_at) == ("order.paid", ("REF-1234-ABCD",), "2026-11-27T10:00:00Z")
-    assert event.customer == CustomerData(source_id="c-77", email="ann@example.com", name="Ann Lee", metadata={"tier": "gold"})
+    assert event.customer == CustomerData(
+        source_id="c-77", email="ann@example.com", name="Ann Lee", metadata={"tier": "gold"}
+    )
     order = event.order
-    assert (order.id, order.amount, order.currency, order.status, order.refunded_amount) == ("o-1001", 12900, "USD", "paid", 0)
+    assert (order.id, order.amount, order.currency, order.status, order.refunded_amount) == (
+        "o-1001",
+        12900,
+        "USD",
+        "paid",
+        0,
+    )
     assert order.items == ({"sku": "SKU-1", "product_id": None, "quantity": 1, "price": 12900},)
     assert order.metadata == {"channel": "pos"}
 
@@ -457,26 +570,39 @@ def test_a_native_cancellation_needs_no_amount():
 
 
 def test_a_native_refund_without_a_refunded_amount_refunds_the_amount_it_names():
-    event = parse_native(native_event("order.refunded", {"order": {"id": "o-1001", "amount": 12900, "status": "refunded"}}))
+    event = parse_native(
+        native_event("order.refunded", {"order": {"id": "o-1001", "amount": 12900, "status": "refunded"}})
+    )
 
     assert (event.type, event.order.status, event.order.refunded_amount) == ("order.refunded", "refunded", 12900)
 
 
 def test_a_native_partial_refund_carries_its_refunded_amount():
-    event = parse_native(native_event("order.refunded", {"order": {"id": "o-1001", "amount": 12900, "refunded_amount": 3000}}))
+    event = parse_native(
+        native_event("order.refunded", {"order": {"id": "o-1001", "amount": 12900, "refunded_amount": 3000}})
+    )
 
     assert event.order.refunded_amount == 3000
 
 
 def test_a_native_redemption_request_names_a_code_and_may_omit_the_order():
-    event = parse_native(native_event("redemption.requested", {"code": "REF-1234-ABCD", "customer": {"email": "bob@example.com"}}))
+    event = parse_native(
+        native_event("redemption.requested", {"code": "REF-1234-ABCD", "customer": {"email": "bob@example.com"}})
+    )
 
-    assert (event.type, event.codes, event.order, event.is_explicit) == ("redemption.requested", ("REF-1234-ABCD",), None, True)
+    assert (event.type, event.codes, event.order, event.is_explicit) == (
+        "redemption.requested",
+        ("REF-1234-ABCD",),
+        None,
+        True,
+    )
     assert event.customer.email == "bob@example.com"
 
 
 def test_a_native_custom_event_names_itself():
-    event = parse_native(native_event("custom_event", {"event": "signed_up", "code": "REF-1", "customer": {"source_id": 77}}))
+    event = parse_native(
+        native_event("custom_event", {"event": "signed_up", "code": "REF-1", "customer": {"source_id": 77}})
+    )
 
     assert (event.type, event.custom_event, event.codes) == ("custom_event", "signed_up", ("REF-1",))
     assert event.customer.source_id == "77"
@@ -537,6 +663,13 @@ def test_a_body_nested_too_deeply_to_decode_is_unparseable():
 
 def test_order_attributes_without_a_text_name_are_left_out_of_the_metadata():
     shopify_attributes = [{"name": "channel", "value": "x"}, {"value": "no name"}, {"name": 5, "value": "number"}]
-    woo_meta = [{"key": "channel", "value": "y"}, {"value": "no key"}, {"key": None, "value": "none"}, {"key": "_private", "value": "z"}]
-    assert parse_shopify("orders/paid", with_value(SHOPIFY_ORDER, "note_attributes", shopify_attributes)).order.metadata == {"channel": "x"}
+    woo_meta = [
+        {"key": "channel", "value": "y"},
+        {"value": "no key"},
+        {"key": None, "value": "none"},
+        {"key": "_private", "value": "z"},
+    ]
+    assert parse_shopify(
+        "orders/paid", with_value(SHOPIFY_ORDER, "note_attributes", shopify_attributes)
+    ).order.metadata == {"channel": "x"}
     assert parse_woo(with_value(WOO_ORDER, "meta_data", woo_meta)).order.metadata == {"channel": "y"}

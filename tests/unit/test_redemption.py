@@ -30,7 +30,9 @@ def failure(**scenario) -> FailureCode | None:
 
 def rules(*conditions, logic=None, facts=None, error_message=None) -> RuleSet:
     parsed = tuple(parse_rule(f"rule {i}", c, error_message) for i, c in enumerate(conditions, 1))
-    return RuleSet(parsed, logic, facts or {"order.amount": 12900, "customer.segments": ["europe"], "redemptions.per_customer": 1})
+    return RuleSet(
+        parsed, logic, facts or {"order.amount": 12900, "customer.segments": ["europe"], "redemptions.per_customer": 1}
+    )
 
 
 # --- success ------------------------------------------------------------------------------------
@@ -183,12 +185,19 @@ def test_rules_are_combined_with_the_campaigns_logic():
 
 def test_every_failure_code_of_the_spec_can_be_produced():
     scenarios = [
-        dict(code=None), dict(code=replace(CODE, active=False)), dict(code=replace(CODE, expiration_date=NOW)),
-        dict(code=replace(CODE, deleted=True)), dict(campaign=replace(CAMPAIGN, active=False)),
-        dict(code=replace(CODE, redemption_limit=0)), dict(redeemer=Redeemer("cus_ann")),
-        dict(redeemer=replace(REFEREE, already_referred=True)), dict(rules=rules({"customer.segment": {"$eq": "x"}})),
-        dict(rules=rules({"order.amount": {"$lt": 0}})), dict(rules=rules({"redemptions.per_customer": {"$gt": 9}})),
-        dict(redeemer=Redeemer(None)), dict(amount=-5),
+        dict(code=None),
+        dict(code=replace(CODE, active=False)),
+        dict(code=replace(CODE, expiration_date=NOW)),
+        dict(code=replace(CODE, deleted=True)),
+        dict(campaign=replace(CAMPAIGN, active=False)),
+        dict(code=replace(CODE, redemption_limit=0)),
+        dict(redeemer=Redeemer("cus_ann")),
+        dict(redeemer=replace(REFEREE, already_referred=True)),
+        dict(rules=rules({"customer.segment": {"$eq": "x"}})),
+        dict(rules=rules({"order.amount": {"$lt": 0}})),
+        dict(rules=rules({"redemptions.per_customer": {"$gt": 9}})),
+        dict(redeemer=Redeemer(None)),
+        dict(amount=-5),
     ]
 
     assert {failure(**scenario) for scenario in scenarios} == set(FailureCode)
@@ -209,7 +218,10 @@ BREAKAGES = [
     (FailureCode.VOUCHER_EXPIRED, lambda s: s | {"code": replace(s["code"], expiration_date=NOW - DAY)}),
     (FailureCode.INVALID_AMOUNT, lambda s: s | {"amount": -100}),
     (FailureCode.MISSING_CUSTOMER, lambda s: s | {"redeemer": replace(s["redeemer"], customer_id=None)}),
-    (FailureCode.REFERRER_NOT_PERMITTED, lambda s: s | {"redeemer": replace(s["redeemer"], email="Ann.Lee+x@gmail.com")}),
+    (
+        FailureCode.REFERRER_NOT_PERMITTED,
+        lambda s: s | {"redeemer": replace(s["redeemer"], email="Ann.Lee+x@gmail.com")},
+    ),
     (FailureCode.CUSTOMER_ALREADY_REFERRED, lambda s: s | {"redeemer": replace(s["redeemer"], already_referred=True)}),
     (FailureCode.ORDER_RULES_VIOLATED, lambda s: s | {"rules": rules({"order.amount": {"$gt": 10**9}})}),
 ]
@@ -246,7 +258,10 @@ def test_rules_are_not_evaluated_when_an_earlier_check_fails():
 def test_a_referrer_redeeming_through_an_email_alias_is_a_self_referral(holder_email, redeemer_email):
     code = replace(CODE, holder_email=holder_email)
 
-    assert failure(code=code, redeemer=Redeemer("cus_new_account", email=redeemer_email)) == FailureCode.REFERRER_NOT_PERMITTED
+    assert (
+        failure(code=code, redeemer=Redeemer("cus_new_account", email=redeemer_email))
+        == FailureCode.REFERRER_NOT_PERMITTED
+    )
 
 
 def test_dots_matter_outside_gmail():

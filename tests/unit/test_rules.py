@@ -53,14 +53,22 @@ def detail(conditions, facts=FACTS) -> str:
 @pytest.mark.parametrize(
     ("operator", "value", "expected"),
     [
-        ("$eq", 12900, True), ("$eq", 12901, False),
-        ("$ne", 12901, True), ("$ne", 12900, False),
-        ("$gt", 12899, True), ("$gt", 12900, False),
-        ("$gte", 12900, True), ("$gte", 12901, False),
-        ("$lt", 12901, True), ("$lt", 12900, False),
-        ("$lte", 12900, True), ("$lte", 12899, False),
-        ("$in", [1, 12900], True), ("$in", [1, 2], False),
-        ("$not_in", [1, 2], True), ("$not_in", [12900], False),
+        ("$eq", 12900, True),
+        ("$eq", 12901, False),
+        ("$ne", 12901, True),
+        ("$ne", 12900, False),
+        ("$gt", 12899, True),
+        ("$gt", 12900, False),
+        ("$gte", 12900, True),
+        ("$gte", 12901, False),
+        ("$lt", 12901, True),
+        ("$lt", 12900, False),
+        ("$lte", 12900, True),
+        ("$lte", 12899, False),
+        ("$in", [1, 12900], True),
+        ("$in", [1, 2], False),
+        ("$not_in", [1, 2], True),
+        ("$not_in", [12900], False),
     ],
 )
 def test_every_number_operator_compares_the_order_amount(operator, value, expected):
@@ -243,7 +251,9 @@ def test_an_order_without_items_has_a_count_of_zero():
 
 
 def test_the_log_detail_shows_the_actual_value_operator_and_expectation():
-    assert detail({"order.amount": {"$gt": 8000}}, {**FACTS, "order.amount": 5000}) == "order.amount 5000 $gt 8000: failed"
+    assert (
+        detail({"order.amount": {"$gt": 8000}}, {**FACTS, "order.amount": 5000}) == "order.amount 5000 $gt 8000: failed"
+    )
 
 
 def test_the_log_detail_joins_every_condition_of_a_rule():
@@ -307,7 +317,9 @@ def test_the_first_failed_rule_decides_the_failure():
 
 
 def test_the_failure_message_is_the_rules_error_message():
-    outcome = evaluate_rules([rule({"order.amount": {"$gt": 99999}}, error_message="Orders must exceed $999.99")], FACTS)
+    outcome = evaluate_rules(
+        [rule({"order.amount": {"$gt": 99999}}, error_message="Orders must exceed $999.99")], FACTS
+    )
     assert outcome.failure_message == "Orders must exceed $999.99"
 
 
@@ -460,8 +472,11 @@ def test_parse_rule_keeps_its_own_copy_of_the_conditions():
 def test_a_rule_round_trips_through_a_json_dict():
     original = parse_rule("Order over $80", {"order.amount": {"$gt": 8000}}, "Orders must exceed $80")
     data = json.loads(json.dumps(rule_to_dict(original)))
-    assert data == {"name": "Order over $80", "conditions": {"order.amount": {"$gt": 8000}},
-                    "error_message": "Orders must exceed $80"}
+    assert data == {
+        "name": "Order over $80",
+        "conditions": {"order.amount": {"$gt": 8000}},
+        "error_message": "Orders must exceed $80",
+    }
     assert rule_from_dict(data) == original
 
 

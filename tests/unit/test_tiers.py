@@ -109,8 +109,11 @@ def test_an_each_referral_keeps_its_ordinal_when_an_earlier_referral_rolls_back(
 
 
 def test_raising_an_each_threshold_revokes_the_pending_rewards_below_it_but_not_the_completed_ones():
-    rewards = [RewardFact("rwd-1", "each", "rfl-1", COMPLETED), RewardFact("rwd-2", "each", "rfl-2", PENDING),
-               RewardFact("rwd-3", "each", "rfl-3", PENDING)]
+    rewards = [
+        RewardFact("rwd-1", "each", "rfl-1", COMPLETED),
+        RewardFact("rwd-2", "each", "rfl-2", PENDING),
+        RewardFact("rwd-3", "each", "rfl-3", PENDING),
+    ]
 
     plan = plan_rewards([each(3)], live_referrals(3), rewards)
 
@@ -197,7 +200,11 @@ def test_tiers_are_cumulative_reaching_five_fires_the_milestones_at_one_and_at_f
 def test_each_and_milestone_tiers_fire_together():
     plan = plan_rewards([each(1), milestone(2)], live_referrals(2), [])
 
-    assert [(g.tier.id, g.referral_id) for g in plan.grants] == [("each", "rfl-1"), ("each", "rfl-2"), ("milestone-2", None)]
+    assert [(g.tier.id, g.referral_id) for g in plan.grants] == [
+        ("each", "rfl-1"),
+        ("each", "rfl-2"),
+        ("milestone-2", None),
+    ]
 
 
 def test_a_reward_only_counts_for_its_own_tier():
@@ -243,9 +250,9 @@ def test_entitled_reward_count_counts_each_rewards_and_reached_milestones():
 
 # --- properties ---------------------------------------------------------------------------------
 
-tier_sets = st.lists(
-    st.tuples(st.sampled_from(TierKind), st.integers(1, 6)), min_size=1, max_size=4
-).map(lambda specs: [TierSpec(f"tier-{i}", kind, threshold, CREDITS) for i, (kind, threshold) in enumerate(specs)])
+tier_sets = st.lists(st.tuples(st.sampled_from(TierKind), st.integers(1, 6)), min_size=1, max_size=4).map(
+    lambda specs: [TierSpec(f"tier-{i}", kind, threshold, CREDITS) for i, (kind, threshold) in enumerate(specs)]
+)
 
 steps = st.lists(
     st.one_of(

@@ -18,17 +18,18 @@ Revises: 0001
 Create Date: 2026-11-28 02:11:04.217989
 
 """
+
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence, Union
 
 import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision: str = '0002'
-down_revision: Union[str, Sequence[str], None] = '0001'
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+revision: str = "0002"
+down_revision: str | Sequence[str] | None = "0001"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
 
 COLUMNS = "campaign_id, customer_id, codes_held, live_referrals, live_rewards, referred"
 ROW_LOCK = "pg_advisory_xact_lock(hashtextextended('campaign_referrers:' || p_campaign || ':' || p_customer, 0))"
@@ -36,8 +37,10 @@ ROW_LOCK = "pg_advisory_xact_lock(hashtextextended('campaign_referrers:' || p_ca
 
 def _referred(campaign: str, customer: str) -> str:
     """Live referrals of `customer` as a referee in `campaign` (0 or 1)."""
-    return (f"(SELECT count(*) FROM referrals f WHERE f.campaign_id = {campaign} AND f.status = 'active'"
-            f" AND f.referee_id = {customer})")
+    return (
+        f"(SELECT count(*) FROM referrals f WHERE f.campaign_id = {campaign} AND f.status = 'active'"
+        f" AND f.referee_id = {customer})"
+    )
 
 
 @dataclass(frozen=True)
@@ -60,20 +63,32 @@ class Counted:
 
     def deltas(self, delta: str) -> str:
         """codes, referrals, rewards arguments of campaign_referrers_add with `delta` in this table's place."""
-        return ", ".join(delta if counter == self.counter else "0" for counter in ("codes_held", "live_referrals", "live_rewards"))
+        return ", ".join(
+            delta if counter == self.counter else "0" for counter in ("codes_held", "live_referrals", "live_rewards")
+        )
 
 
 CODES = Counted("codes", "holder_id", "codes_held", "{row}.holder_id IS NOT NULL", ("campaign_id", "holder_id"))
-REFERRALS = Counted("referrals", "referrer_id", "live_referrals", "{row}.status = 'active'",
-                    ("campaign_id", "referrer_id", "referee_id"))
-REWARDS = Counted("reward_redemptions", "customer_id", "live_rewards", "{row}.status IN ('pending', 'completed')",
-                  ("campaign_id", "customer_id"))
+REFERRALS = Counted(
+    "referrals",
+    "referrer_id",
+    "live_referrals",
+    "{row}.status = 'active'",
+    ("campaign_id", "referrer_id", "referee_id"),
+)
+REWARDS = Counted(
+    "reward_redemptions",
+    "customer_id",
+    "live_rewards",
+    "{row}.status IN ('pending', 'completed')",
+    ("campaign_id", "customer_id"),
+)
 COUNTED = (CODES, REFERRALS, REWARDS)
 
 BACKFILL = f"""
     INSERT INTO campaign_referrers ({COLUMNS})
     SELECT p.campaign_id, p.customer_id, sum(p.codes), sum(p.referrals), sum(p.rewards),
-           {_referred('p.campaign_id', 'p.customer_id')}
+           {_referred("p.campaign_id", "p.customer_id")}
     FROM (SELECT campaign_id, holder_id AS customer_id, count(*) AS codes, 0 AS referrals, 0 AS rewards
           FROM codes WHERE holder_id IS NOT NULL GROUP BY campaign_id, holder_id
           UNION ALL
@@ -87,19 +102,28 @@ BACKFILL = f"""
 
 def upgrade() -> None:
     """Create the table, the triggers (which lock the counted tables against writes until commit), then backfill."""
-    op.create_table('campaign_referrers',
-    sa.Column('campaign_id', sa.String(length=40), nullable=False),
-    sa.Column('customer_id', sa.String(length=40), nullable=False),
-    sa.Column('codes_held', sa.Integer(), nullable=False),
-    sa.Column('referred', sa.Integer(), nullable=False),
-    sa.Column('live_referrals', sa.Integer(), nullable=False),
-    sa.Column('live_rewards', sa.Integer(), nullable=False),
-    sa.ForeignKeyConstraint(['campaign_id'], ['campaigns.id'], ),
-    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], ),
-    sa.PrimaryKeyConstraint('campaign_id', 'customer_id')
+    op.create_table(
+        "campaign_referrers",
+        sa.Column("campaign_id", sa.String(length=40), nullable=False),
+        sa.Column("customer_id", sa.String(length=40), nullable=False),
+        sa.Column("codes_held", sa.Integer(), nullable=False),
+        sa.Column("referred", sa.Integer(), nullable=False),
+        sa.Column("live_referrals", sa.Integer(), nullable=False),
+        sa.Column("live_rewards", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["campaign_id"],
+            ["campaigns.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["customer_id"],
+            ["customers.id"],
+        ),
+        sa.PrimaryKeyConstraint("campaign_id", "customer_id"),
     )
-    with op.batch_alter_table('campaign_referrers', schema=None) as batch_op:
-        batch_op.create_index('ix_campaign_referrers_top', ['campaign_id', 'live_referrals', 'customer_id'], unique=False)
+    with op.batch_alter_table("campaign_referrers", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_campaign_referrers_top", ["campaign_id", "live_referrals", "customer_id"], unique=False
+        )
     statements = _postgresql_triggers() if op.get_bind().dialect.name == "postgresql" else _sqlite_triggers()
     for statement in statements:
         op.execute(statement)
@@ -116,15 +140,18 @@ def downgrade() -> None:
     postgresql = op.get_bind().dialect.name == "postgresql"
     for counted in COUNTED:
         for operation in ("insert", "update", "delete"):
-            op.execute(f"DROP TRIGGER IF EXISTS {counted.table}_count_{operation}" + (f" ON {counted.table}" if postgresql else ""))
+            op.execute(
+                f"DROP TRIGGER IF EXISTS {counted.table}_count_{operation}"
+                + (f" ON {counted.table}" if postgresql else "")
+            )
         if postgresql:
             op.execute(f"DROP FUNCTION IF EXISTS {counted.table}_count()")
     if postgresql:
         op.execute("DROP FUNCTION IF EXISTS campaign_referrers_add(varchar, varchar, integer, integer, integer)")
         op.execute("DROP FUNCTION IF EXISTS campaign_referrers_refer(varchar, varchar, integer)")
-    with op.batch_alter_table('campaign_referrers', schema=None) as batch_op:
-        batch_op.drop_index('ix_campaign_referrers_top')
-    op.drop_table('campaign_referrers')
+    with op.batch_alter_table("campaign_referrers", schema=None) as batch_op:
+        batch_op.drop_index("ix_campaign_referrers_top")
+    op.drop_table("campaign_referrers")
 
 
 # --- PostgreSQL: two plpgsql helpers and one trigger function per counted table --------------------------
@@ -143,7 +170,7 @@ POSTGRESQL_HELPERS = (
         END IF;
         PERFORM {ROW_LOCK};
         INSERT INTO campaign_referrers AS r ({COLUMNS})
-        VALUES (p_campaign, p_customer, p_codes, p_referrals, p_rewards, {_referred('p_campaign', 'p_customer')})
+        VALUES (p_campaign, p_customer, p_codes, p_referrals, p_rewards, {_referred("p_campaign", "p_customer")})
         ON CONFLICT (campaign_id, customer_id) DO UPDATE
            SET codes_held = r.codes_held + p_codes, live_referrals = r.live_referrals + p_referrals,
                live_rewards = r.live_rewards + p_rewards;
@@ -175,15 +202,20 @@ def _postgresql_triggers() -> list[str]:
 
 def _postgresql_function(counted: Counted) -> str:
     """Take out the old row's contribution, then add the new row's (a referral also marks its referee)."""
+
     def moves(row: str, delta: str) -> str:
-        referee = f"PERFORM campaign_referrers_refer({row}.campaign_id, {row}.referee_id, {delta});" if counted is REFERRALS else ""
+        referee = (
+            f"PERFORM campaign_referrers_refer({row}.campaign_id, {row}.referee_id, {delta});"
+            if counted is REFERRALS
+            else ""
+        )
         return f"{referee} PERFORM campaign_referrers_add({row}.campaign_id, {row}.{counted.customer}, {counted.deltas(delta)});"
 
     return f"""
     CREATE FUNCTION {counted.table}_count() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
-        IF TG_OP <> 'INSERT' AND {counted.is_live('OLD')} THEN {moves('OLD', '-1')} END IF;
-        IF TG_OP <> 'DELETE' AND {counted.is_live('NEW')} THEN {moves('NEW', '1')} END IF;
+        IF TG_OP <> 'INSERT' AND {counted.is_live("OLD")} THEN {moves("OLD", "-1")} END IF;
+        IF TG_OP <> 'DELETE' AND {counted.is_live("NEW")} THEN {moves("NEW", "1")} END IF;
         RETURN NULL;
     END $$"""
 
@@ -213,12 +245,20 @@ def _sqlite_changed(counted: Counted) -> str:
 def _sqlite_moves(counted: Counted, row: str, delta: int) -> str:
     """The statements moving `row`'s contribution by `delta`, each guarded by the row being live."""
     live = counted.is_live(row)
-    referee = (f"UPDATE campaign_referrers SET referred = referred + ({delta}) WHERE campaign_id = {row}.campaign_id"
-               f" AND customer_id = {row}.referee_id AND {live};" if counted is REFERRALS else "")
+    referee = (
+        f"UPDATE campaign_referrers SET referred = referred + ({delta}) WHERE campaign_id = {row}.campaign_id"
+        f" AND customer_id = {row}.referee_id AND {live};"
+        if counted is REFERRALS
+        else ""
+    )
     if delta < 0:
-        return (f"{referee} UPDATE campaign_referrers SET {counted.counter} = {counted.counter} - 1"
-                f" WHERE campaign_id = {row}.campaign_id AND customer_id = {row}.{counted.customer} AND {live};")
-    return (f"{referee} INSERT INTO campaign_referrers ({COLUMNS})"
-            f" SELECT {row}.campaign_id, {row}.{counted.customer}, {counted.deltas('1')},"
-            f" {_referred(f'{row}.campaign_id', f'{row}.{counted.customer}')} WHERE {live}"
-            f" ON CONFLICT (campaign_id, customer_id) DO UPDATE SET {counted.counter} = {counted.counter} + 1;")
+        return (
+            f"{referee} UPDATE campaign_referrers SET {counted.counter} = {counted.counter} - 1"
+            f" WHERE campaign_id = {row}.campaign_id AND customer_id = {row}.{counted.customer} AND {live};"
+        )
+    return (
+        f"{referee} INSERT INTO campaign_referrers ({COLUMNS})"
+        f" SELECT {row}.campaign_id, {row}.{counted.customer}, {counted.deltas('1')},"
+        f" {_referred(f'{row}.campaign_id', f'{row}.{counted.customer}')} WHERE {live}"
+        f" ON CONFLICT (campaign_id, customer_id) DO UPDATE SET {counted.counter} = {counted.counter} + 1;"
+    )

@@ -11,16 +11,17 @@ Revises: 0002
 Create Date: 2026-11-28 05:45:00
 
 """
-from typing import Sequence, Union
+
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision: str = '0003'
-down_revision: Union[str, Sequence[str], None] = '0002'
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+revision: str = "0003"
+down_revision: str | Sequence[str] | None = "0002"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
 
 CONFIG_TABLES = ("referral_tiers", "validation_rules")
 OPERATIONS = ("insert", "update", "delete")
@@ -34,9 +35,9 @@ def _bump(*rows: str) -> str:
 POSTGRESQL_FUNCTION = f"""
 CREATE FUNCTION campaigns_config_changed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_OP = 'INSERT' THEN {_bump('NEW')}
-    ELSIF TG_OP = 'UPDATE' THEN {_bump('OLD', 'NEW')}
-    ELSE {_bump('OLD')}
+    IF TG_OP = 'INSERT' THEN {_bump("NEW")}
+    ELSIF TG_OP = 'UPDATE' THEN {_bump("OLD", "NEW")}
+    ELSE {_bump("OLD")}
     END IF;
     RETURN NULL;
 END $$"""
@@ -48,13 +49,15 @@ def _sqlite_trigger(table: str, operation: str) -> str:
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('campaigns', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('config_version', sa.Integer(), server_default='0', nullable=False))
+    with op.batch_alter_table("campaigns", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("config_version", sa.Integer(), server_default="0", nullable=False))
     if op.get_bind().dialect.name == "postgresql":
         op.execute(POSTGRESQL_FUNCTION)
         for table in CONFIG_TABLES:
-            op.execute(f"CREATE TRIGGER {table}_config AFTER INSERT OR UPDATE OR DELETE ON {table}"
-                       f" FOR EACH ROW EXECUTE FUNCTION campaigns_config_changed()")
+            op.execute(
+                f"CREATE TRIGGER {table}_config AFTER INSERT OR UPDATE OR DELETE ON {table}"
+                f" FOR EACH ROW EXECUTE FUNCTION campaigns_config_changed()"
+            )
     else:
         for table in CONFIG_TABLES:
             for operation in OPERATIONS:
@@ -70,5 +73,5 @@ def downgrade() -> None:
         for table in CONFIG_TABLES:
             for operation in OPERATIONS:
                 op.execute(f"DROP TRIGGER IF EXISTS {table}_config_{operation}")
-    with op.batch_alter_table('campaigns', schema=None) as batch_op:
-        batch_op.drop_column('config_version')
+    with op.batch_alter_table("campaigns", schema=None) as batch_op:
+        batch_op.drop_column("config_version")

@@ -12,75 +12,96 @@ Revises: 0003
 Create Date: 2026-12-01 09:00:00
 
 """
+
 from collections import defaultdict
-from typing import Sequence, Union
+from collections.abc import Sequence
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 import db.types
 from config.settings import Settings
 
 # revision identifiers, used by Alembic.
-revision: str = '0004'
-down_revision: Union[str, Sequence[str], None] = '0003'
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+revision: str = "0004"
+down_revision: str | Sequence[str] | None = "0003"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
 
 JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
-customers = sa.table("customers", sa.column("id", sa.String), sa.column("orders_amounts", JSON),
-                     sa.column("orders_amount", sa.BigInteger))
-orders = sa.table("orders", sa.column("customer_id", sa.String), sa.column("currency", sa.String),
-                  sa.column("counted_amount", sa.BigInteger))
+customers = sa.table(
+    "customers",
+    sa.column("id", sa.String),
+    sa.column("orders_amounts", JSON),
+    sa.column("orders_amount", sa.BigInteger),
+)
+orders = sa.table(
+    "orders",
+    sa.column("customer_id", sa.String),
+    sa.column("currency", sa.String),
+    sa.column("counted_amount", sa.BigInteger),
+)
 
 
 def upgrade() -> None:
     default_currency = Settings().default_currency
-    with op.batch_alter_table('campaigns', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('currency', sa.String(length=3), server_default=default_currency, nullable=False))
-    op.add_column('customers', sa.Column('orders_amounts', JSON, server_default=sa.text("'{}'"), nullable=False))
+    with op.batch_alter_table("campaigns", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("currency", sa.String(length=3), server_default=default_currency, nullable=False))
+    op.add_column("customers", sa.Column("orders_amounts", JSON, server_default=sa.text("'{}'"), nullable=False))
     _rebuild_totals()
-    op.drop_column('customers', 'orders_amount')  # SQLite ≥ 3.35 drops a column in place
+    op.drop_column("customers", "orders_amount")  # SQLite ≥ 3.35 drops a column in place
     op.create_table(
-        'exchange_rates',
-        sa.Column('id', sa.String(length=40), nullable=False),
-        sa.Column('base', sa.String(length=3), nullable=False),
-        sa.Column('quote', sa.String(length=3), nullable=False),
-        sa.Column('rate', sa.String(length=40), nullable=False),
-        sa.Column('date', sa.Date(), nullable=False),
-        sa.Column('created_at', db.types.UTCDateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint('id'),
-        sa.UniqueConstraint('base', 'quote', 'date'),
+        "exchange_rates",
+        sa.Column("id", sa.String(length=40), nullable=False),
+        sa.Column("base", sa.String(length=3), nullable=False),
+        sa.Column("quote", sa.String(length=3), nullable=False),
+        sa.Column("rate", sa.String(length=40), nullable=False),
+        sa.Column("date", sa.Date(), nullable=False),
+        sa.Column("created_at", db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("base", "quote", "date"),
     )
-    op.create_index(op.f('ix_exchange_rates_created_at'), 'exchange_rates', ['created_at'], unique=False)
+    op.create_index(op.f("ix_exchange_rates_created_at"), "exchange_rates", ["created_at"], unique=False)
 
 
 def _rebuild_totals() -> None:
     """Each customer's counted orders summed per currency (orders are the source of truth for the totals)."""
     currency = sa.func.upper(sa.func.coalesce(orders.c.currency, ""))
-    query = (sa.select(orders.c.customer_id, currency, sa.func.sum(orders.c.counted_amount))
-             .where(orders.c.customer_id.is_not(None), orders.c.counted_amount.is_not(None))
-             .group_by(orders.c.customer_id, currency))
+    query = (
+        sa.select(orders.c.customer_id, currency, sa.func.sum(orders.c.counted_amount))
+        .where(orders.c.customer_id.is_not(None), orders.c.counted_amount.is_not(None))
+        .group_by(orders.c.customer_id, currency)
+    )
     totals: dict[str, dict[str, int]] = defaultdict(dict)
     connection = op.get_bind()
     for customer_id, code, amount in connection.execute(query):
         totals[customer_id][code] = int(amount or 0)
-    statement = customers.update().where(customers.c.id == sa.bindparam("customer_id")).values(orders_amounts=sa.bindparam("amounts"))
+    statement = (
+        customers.update()
+        .where(customers.c.id == sa.bindparam("customer_id"))
+        .values(orders_amounts=sa.bindparam("amounts"))
+    )
     rows = [{"customer_id": customer_id, "amounts": amounts} for customer_id, amounts in totals.items()]
     for start in range(0, len(rows), 1000):
-        connection.execute(statement, rows[start:start + 1000])
+        connection.execute(statement, rows[start : start + 1000])
 
 
 def downgrade() -> None:
-    op.drop_index(op.f('ix_exchange_rates_created_at'), table_name='exchange_rates')
-    op.drop_table('exchange_rates')
-    op.add_column('customers', sa.Column('orders_amount', sa.BigInteger(), server_default="0", nullable=False))
+    op.drop_index(op.f("ix_exchange_rates_created_at"), table_name="exchange_rates")
+    op.drop_table("exchange_rates")
+    op.add_column("customers", sa.Column("orders_amount", sa.BigInteger(), server_default="0", nullable=False))
     connection = op.get_bind()
-    rows = [{"customer_id": customer_id, "amount": sum((amounts or {}).values())}
-            for customer_id, amounts in connection.execute(sa.select(customers.c.id, customers.c.orders_amounts))]
-    statement = customers.update().where(customers.c.id == sa.bindparam("customer_id")).values(orders_amount=sa.bindparam("amount"))
+    rows = [
+        {"customer_id": customer_id, "amount": sum((amounts or {}).values())}
+        for customer_id, amounts in connection.execute(sa.select(customers.c.id, customers.c.orders_amounts))
+    ]
+    statement = (
+        customers.update()
+        .where(customers.c.id == sa.bindparam("customer_id"))
+        .values(orders_amount=sa.bindparam("amount"))
+    )
     if rows:
         connection.execute(statement, rows)
-    op.drop_column('customers', 'orders_amounts')
-    op.drop_column('campaigns', 'currency')  # in place: a batch copy of campaigns would trip 0003's triggers on SQLite
+    op.drop_column("customers", "orders_amounts")
+    op.drop_column("campaigns", "currency")  # in place: a batch copy of campaigns would trip 0003's triggers on SQLite
