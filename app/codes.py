@@ -1,4 +1,4 @@
-"""Operator writes on codes: generate, import from CSV, delete, and publish (invite a referrer).
+"""Operator writes on codes: generate, import from CSV, update, delete, and publish (invite a referrer).
 
 Generation and import insert in chunks of 5,000 with INSERT … ON CONFLICT DO NOTHING and count what
 landed: a generated code that collides with a stored one is replaced, not dropped. On PostgreSQL a chunk is
@@ -26,6 +26,7 @@ from db.ids import new_id
 from db.models import Campaign, Code, Customer
 from db.queries.errors import Conflict, Invalid
 from db.queries.lookups import code_by_text, live_campaign
+from db.queries.serializers import iso
 from db.types import utcnow
 from domain import activity
 from domain.codes import CodeError, CodeRow, RowError, code_key, generate_codes, parse_code_config, parse_code_rows
@@ -276,7 +277,72 @@ UNNEST_UPDATE = text(
 )
 
 
-# --- delete and publish -----------------------------------------------------------------------
+# --- update, delete and publish ---------------------------------------------------------------
+
+EDITABLE = ("active", "redemption_limit", "start_date", "expiration_date")
+MAX_LIMIT = 2**31 - 1  # the column is a 32-bit integer
+
+
+def update_code(uow: UnitOfWork, text: str, values: dict[str, Any]) -> Code:
+    """Change a code's active flag, redemption limit, start or expiration (only the keys given; None clears a limit
+    or a date). Recorded as `campaign.updated` with each changed field's old and new value."""
+    unknown = sorted(set(values) - set(EDITABLE))
+    if unknown:
+        raise Invalid(f"{unknown[0]}: not a field of a code that can be changed ({', '.join(EDITABLE)})")
+    found = code_by_text(uow.session, text, live=True)
+    code = uow.session.get(Code, found.id, with_for_update={"key_share": True}, populate_existing=True)
+    _check_code_values(code, values)
+    changed = {name: (getattr(code, name), value) for name, value in values.items() if getattr(code, name) != value}
+    for name, (_old, new) in changed.items():
+        setattr(code, name, new)
+    if changed:
+        uow.record(
+            activity.CAMPAIGN_UPDATED,
+            campaign_id=code.campaign_id,
+            customer_id=code.holder_id,
+            data={"changed": ["code"], "code": code.code, "code_id": code.id, "fields": _changes(changed)},
+        )
+    return code
+
+
+def _check_code_values(code: Code, values: dict[str, Any]) -> None:
+    """Invalid naming the field: a limit below what was already redeemed, a start not before the expiration."""
+    if "active" in values and not isinstance(values["active"], bool):
+        raise Invalid("active: must be true or false")
+    if values.get("redemption_limit") is not None:
+        _check_limit(values["redemption_limit"], code.redeemed_count)
+    _check_window(code, values)
+
+
+def _check_limit(limit: Any, redeemed: int) -> None:
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
+        raise Invalid(f"redemption_limit: must be a whole number from 1 to {MAX_LIMIT}, or null for no limit")
+    if limit < redeemed:
+        raise Invalid(
+            f"redemption_limit: the code was already redeemed {redeemed} times; "
+            f"give at least {redeemed}, or null for no limit"
+        )
+
+
+def _check_window(code: Code, values: dict[str, Any]) -> None:
+    for name in ("start_date", "expiration_date"):
+        moment = values.get(name)
+        if moment is not None and (not isinstance(moment, datetime) or moment.tzinfo is None):
+            raise Invalid(f"{name}: must be a time with a timezone, or null")
+    start = values.get("start_date", code.start_date)
+    end = values.get("expiration_date", code.expiration_date)
+    if start is not None and end is not None and start >= end:
+        named = "expiration_date" if "expiration_date" in values else "start_date"
+        raise Invalid(f"{named}: the start ({iso(start)}) must be before the expiration ({iso(end)})")
+
+
+def _changes(changed: dict[str, tuple[Any, Any]]) -> dict[str, dict[str, Any]]:
+    """{"field": {"from": old, "to": new}} with times as ISO 8601 strings (activity data is JSON)."""
+    shown = {
+        name: tuple(iso(value) if isinstance(value, datetime) else value for value in pair)
+        for name, pair in changed.items()
+    }
+    return {name: {"from": old, "to": new} for name, (old, new) in sorted(shown.items())}
 
 
 def delete(uow: UnitOfWork, text: str) -> None:

@@ -14,7 +14,7 @@ from starlette.datastructures import UploadFile
 
 from api.v1 import responses as shapes
 from api.v1.common import PageDep, RuntimeDep, csv_response, page, read, returns, router, write
-from api.v1.schemas import CountIn, PublishIn, RuleIn
+from api.v1.schemas import CodePatch, CountIn, PublishIn, RuleIn
 from app import campaigns
 from app import codes as commands
 from db.queries import campaigns as queries
@@ -118,6 +118,14 @@ def _code_page(api) -> None:
     @api.get("/codes/{code}", summary="One code (matched without regard to case)", responses=returns(shapes.Code))
     def show(code: str, runtime: RuntimeDep) -> dict:
         return serializers.code(read(runtime, code_by_text, code))
+
+    @api.patch(
+        "/codes/{code}",
+        summary="Change a code's active flag, redemption limit, start or expiration (only the fields given)",
+        responses=returns(shapes.Code),
+    )
+    def update(code: str, body: CodePatch, runtime: RuntimeDep) -> dict:
+        return serializers.code(write(runtime, commands.update_code, code, body.given()))
 
     @api.delete("/codes/{code}", status_code=204, summary="Delete a code (its redemptions then fail)")
     def delete(code: str, runtime: RuntimeDep) -> Response:

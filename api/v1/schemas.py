@@ -24,6 +24,7 @@ Short = Annotated[str, StringConstraints(max_length=255)]
 Metadata = Annotated[dict[str, Any], Field(max_length=100)]
 Bool = Annotated[bool, Strict()]
 MAX_AMOUNT = 10**15
+MAX_INT32 = 2**31 - 1
 CONVERSION_PATTERN = r"^(order\.paid|order\.created|custom_event:[A-Za-z0-9_.:-]{1,100})$"
 Trigger = Literal[TRIGGERS]  # type: ignore[valid-type]
 Channel = Literal[CHANNELS]  # type: ignore[valid-type]
@@ -212,6 +213,17 @@ class LogicIn(Body):
 
 class CountIn(Body):
     count: Int = Field(ge=1, le=100_000, description="at most 100,000 per call (a few seconds); call again for more")
+
+
+class CodePatch(Body):
+    """A code's settings; only the fields given change, and null clears a limit or a date."""
+
+    active: Bool = Field(None, description="false: redemptions fail with voucher_not_active")
+    redemption_limit: Annotated[Int, Field(ge=1, le=MAX_INT32)] | None = Field(
+        None, description="at least the code's redeemed_count; null: no limit"
+    )
+    start_date: UtcDatetime | None = Field(None, description="before it, redemptions fail with voucher_not_active")
+    expiration_date: UtcDatetime | None = Field(None, description="from it on, redemptions fail with voucher_expired")
 
 
 class CustomerIn(Body):
