@@ -9,7 +9,7 @@ from api.v1.common import PageDep, RuntimeDep, page, read, returns, router, writ
 from api.v1.schemas import ValidationIn
 from app import operations
 from app.validations import Check, validate
-from db.models import Customer, Redemption, Reward
+from db.models import Customer, Redemption
 from db.queries import lists, serializers
 from db.queries.lookups import get
 
@@ -87,7 +87,7 @@ def _redemptions(api) -> None:
 def _rewards(api) -> None:
     @api.get("/rewards/{reward_id}", summary="One reward redemption", responses=returns(shapes.Reward))
     def show_reward(reward_id: str, runtime: RuntimeDep) -> dict:
-        return serializers.reward(read(runtime, get, Reward, reward_id, "reward"))
+        return read(runtime, lists.reward, reward_id)
 
     @api.post(
         "/rewards/{reward_id}/complete",
@@ -95,7 +95,7 @@ def _rewards(api) -> None:
         responses=returns(shapes.Reward),
     )
     def complete_reward(reward_id: str, runtime: RuntimeDep) -> dict:
-        return serializers.reward(write(runtime, operations.complete_reward, reward_id))
+        return read(runtime, lists.reward, write(runtime, operations.complete_reward, reward_id).id)
 
     @api.post(
         "/rewards/{reward_id}/rollback",
@@ -103,7 +103,7 @@ def _rewards(api) -> None:
         responses=returns(shapes.Reward),
     )
     def rollback_reward(reward_id: str, runtime: RuntimeDep) -> dict:
-        return serializers.reward(write(runtime, operations.rollback_reward, reward_id))
+        return read(runtime, lists.reward, write(runtime, operations.rollback_reward, reward_id).id)
 
 
 def _customers(api) -> None:

@@ -157,6 +157,8 @@ class RedemptionDetail(Redemption):
 
 
 class Reward(Shape):
+    """A reward redemption; `customer_name` and `customer_email` are its referrer's (the customer of `customer_id`)."""
+
     id: str
     customer_id: str
     tier_id: str
@@ -171,6 +173,8 @@ class Reward(Shape):
     details: Json
     completed_at: datetime | None
     rolled_back_at: datetime | None
+    customer_name: str | None
+    customer_email: str | None
 
 
 class Distribution(Shape):

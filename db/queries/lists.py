@@ -134,13 +134,30 @@ def redemptions(
 def rewards(
     campaign_id: str, *, status: str | None = None, customer_id: str | None = None, reward_type: str | None = None
 ) -> Listing:
+    """A campaign's reward redemptions, each with its referrer's name and email (joined, not one query per row)."""
     query = _where(
-        select(Reward).where(Reward.campaign_id == campaign_id),
+        _REWARDS.where(Reward.campaign_id == campaign_id),
         status=(Reward.status, status),
         customer=(Reward.customer_id, customer_id),
         type=(Reward.type, reward_type),
     )
-    return Listing(query, Reward.id, Reward.created_at, serializers.reward)
+    return Listing(query, Reward.id, Reward.created_at, _reward)
+
+
+_REWARDS = select(Reward, Customer.name, Customer.email).join(Customer, Customer.id == Reward.customer_id)
+
+
+def _reward(row: Any) -> dict[str, Any]:
+    reward, name, email = row
+    return serializers.reward(reward) | {"customer_name": name, "customer_email": email}
+
+
+def reward(session: Session, reward_id: str) -> dict[str, Any]:
+    """One reward redemption as the campaign's list shows it."""
+    row = session.execute(_REWARDS.where(Reward.id == reward_id)).one_or_none()
+    if row is None:
+        raise NotFound("reward", reward_id)
+    return _reward(row)
 
 
 def distributions(

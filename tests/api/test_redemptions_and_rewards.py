@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import event
 
+from api.app import create_app
 from tests.api.helpers import add_tier, create_campaign, invite, paid_order
 from tests.support.pipeline import drain
 
@@ -145,3 +150,78 @@ def test_a_customer_activity_is_filtered_by_campaign_and_type(client, runtime, r
         == []
     )
     assert client.get("/api/v1/customers/cust_nope/activity").status_code == 404
+
+
+SPEC_REWARD_FIELDS = {"id", "customer_id", "tier_id", "type", "amount", "status", "event_id", "created_at"}
+
+
+def test_reward_rows_carry_the_referrers_name_and_email_beside_the_spec_fields(client, referred):
+    [row] = client.get(f"/api/v1/campaigns/{referred['campaign']['id']}/rewards").json()["data"]
+    assert set(row) >= SPEC_REWARD_FIELDS | {"customer_name", "customer_email"}
+    assert row["customer_id"] == referred["referrer"]["customer_id"]
+    assert (row["customer_name"], row["customer_email"]) == ("Ann Lee", "ann@example.com")
+    assert client.get(f"/api/v1/rewards/{row['id']}").json() == row
+
+
+def test_completing_or_rolling_back_a_reward_answers_it_with_the_referrer(client, referred):
+    reward_id = referred["reward"]["id"]
+    completed = client.post(f"/api/v1/rewards/{reward_id}/complete").json()
+    assert (completed["status"], completed["customer_email"]) == ("completed", "ann@example.com")
+    rolled_back = client.post(f"/api/v1/rewards/{reward_id}/rollback").json()
+    assert (rolled_back["status"], rolled_back["customer_name"]) == ("rolled_back", "Ann Lee")
+
+
+def test_reward_rows_are_paginated_and_filtered_with_each_referrers_name(client, runtime, referred):
+    campaign_id = referred["campaign"]["id"]
+    ben = client.post(
+        f"/api/v1/campaigns/{campaign_id}/referrers",
+        json={"customer": {"email": "ben.referrer@example.com", "name": "Ben Park"}},
+    ).json()
+    paid_order(client, runtime, ben["code"], order_id="o-2", email="cid@example.com")
+    url = f"/api/v1/campaigns/{campaign_id}/rewards"
+    first = client.get(url, params={"limit": 1}).json()
+    assert first["data"][0]["customer_email"] == "ben.referrer@example.com" and first["next_cursor"]
+    second = client.get(url, params={"limit": 1, "cursor": first["next_cursor"]}).json()
+    assert (second["data"][0]["customer_email"], second["next_cursor"]) == ("ann@example.com", None)
+    by_referrer = client.get(url, params={"customer_id": ben["customer_id"]}).json()["data"]
+    assert [(row["customer_name"], row["customer_email"]) for row in by_referrer] == [
+        ("Ben Park", "ben.referrer@example.com")
+    ]
+    assert client.get(url, params={"status": "completed"}).json()["data"] == []
+    assert client.get(url, params={"type": "points"}).json()["data"] == []
+    assert client.get(url, params={"status": "weird"}).status_code == 422
+
+
+def test_a_page_of_rewards_costs_the_same_queries_whatever_its_length(client, runtime, referred):
+    campaign_id = referred["campaign"]["id"]
+    for number in range(2, 5):
+        friend = invite(client, campaign_id, f"referrer{number}@example.com")
+        paid_order(client, runtime, friend["code"], order_id=f"o-{number}", email=f"friend{number}@example.com")
+    url = f"/api/v1/campaigns/{campaign_id}/rewards"
+    with statements(runtime) as one:
+        assert len(client.get(url, params={"limit": 1}).json()["data"]) == 1
+    with statements(runtime) as four:
+        assert len(client.get(url).json()["data"]) == 4
+    assert len(four) == len(one)
+
+
+def test_an_unknown_campaigns_rewards_are_404_and_need_a_token(client, runtime):
+    assert client.get("/api/v1/campaigns/cmp_nope/rewards").status_code == 404
+    with TestClient(create_app(runtime)) as anonymous:
+        assert anonymous.get("/api/v1/campaigns/cmp_nope/rewards").status_code == 401
+        assert anonymous.get("/api/v1/rewards/rwd_nope").status_code == 401
+
+
+@contextmanager
+def statements(runtime) -> Iterator[list[str]]:
+    """The SQL statements run while the block is open."""
+    seen: list[str] = []
+
+    def record(_connection, _cursor, statement, *_args) -> None:
+        seen.append(statement)
+
+    event.listen(runtime.engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(runtime.engine, "before_cursor_execute", record)
