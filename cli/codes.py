@@ -1,4 +1,4 @@
-"""`referrals campaigns …` and `referrals codes …`: the same db/ commands the API uses, with progress bars."""
+"""`referrals campaigns …` and `referrals codes …`: the same app/ commands the API uses, with progress bars."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, date, datetime, timedelta
 from enum import Enum
 from pathlib import Path
 
@@ -21,9 +22,14 @@ from db.queries import campaigns as campaign_queries
 from db.queries import serializers
 from db.queries.export import codes_csv, codes_csv_rows
 from db.queries.lookups import live_campaign
+from domain.events import CustomerData
 
-campaigns_app = typer.Typer(help="Referral campaigns: list, create, show.", no_args_is_help=True)
-codes_app = typer.Typer(help="Referral codes: generate, import from CSV, export to CSV.", no_args_is_help=True)
+campaigns_app = typer.Typer(
+    help="Referral campaigns: list, create, show, enable, disable, delete, invite a referrer.", no_args_is_help=True
+)
+codes_app = typer.Typer(
+    help="Referral codes: generate, import from CSV, export to CSV, update one.", no_args_is_help=True
+)
 err = Console(stderr=True)
 
 
@@ -108,6 +114,55 @@ def show_campaign(campaign_id: str) -> None:
     typer.echo(json.dumps(shown, indent=2))
 
 
+@campaigns_app.command("enable")
+def enable_campaign(campaign_id: str) -> None:
+    """Activate a campaign: its codes redeem again."""
+    with operator_runtime() as runtime:
+        campaign = runtime.units.run(campaigns.set_active, campaign_id, True)
+    typer.echo(f"campaign {campaign.id} is active")
+
+
+@campaigns_app.command("disable")
+def disable_campaign(campaign_id: str) -> None:
+    """Pause a campaign: redemptions of its codes fail with campaign_not_active until it is enabled."""
+    with operator_runtime() as runtime:
+        campaign = runtime.units.run(campaigns.set_active, campaign_id, False)
+    typer.echo(f"campaign {campaign.id} is paused")
+
+
+@campaigns_app.command("delete")
+def delete_campaign(
+    campaign_id: str, yes: bool = typer.Option(False, "--yes", "-y", help="do not ask for confirmation")
+) -> None:
+    """Delete a campaign: it leaves the lists and its codes fail validation (asks first unless --yes)."""
+    with operator_runtime() as runtime:
+        with runtime.session_factory() as session:
+            name = live_campaign(session, campaign_id).name
+        if not yes and not typer.confirm(f"Delete campaign {name!r} ({campaign_id})? Its codes stop working."):
+            err.print("not deleted")
+            raise typer.Exit(1)
+        runtime.units.run(campaigns.delete, campaign_id)
+    typer.echo(f"campaign {campaign_id} deleted")
+
+
+@campaigns_app.command("invite")
+def invite_referrer(
+    campaign_id: str,
+    email: str = typer.Option(..., "--email", help="the referrer's email"),
+    name: str | None = typer.Option(None, "--name", help="the referrer's name"),
+    source_id: str | None = typer.Option(None, "--source-id", help="the shop's customer id"),
+    channel: str = typer.Option("cli", "--channel", help="publication channel recorded with the code"),
+) -> None:
+    """Invite a referrer: publish a code to them (with join_once, the code they already hold). Prints the code."""
+    person = CustomerData(source_id=source_id, email=email, name=name)
+    with operator_runtime() as runtime:
+        code, published = runtime.units.run(codes.invite, campaign_id, person, channel)
+    if published:
+        typer.echo(f"{code.code}  published to {email} (channel {code.publish_channel})")
+    else:
+        typer.echo(f"{code.code}  already held by {email}: nothing published (join_once)")
+
+
 # --- codes ------------------------------------------------------------------------------------
 
 
@@ -168,6 +223,79 @@ def export_codes(
                 out.write(chunk)
                 bar.advance(task, chunk.count("\n"))
             bar.update(task, completed=total)
+
+
+@codes_app.command("update")
+def update_code(
+    code: str,
+    active: bool | None = typer.Option(None, "--active/--inactive", help="let the code redeem, or not"),
+    limit: str | None = typer.Option(
+        None, "--limit", metavar="N|none", help="redemption limit (at least its redeemed count), or none"
+    ),
+    starts: str | None = typer.Option(
+        None, "--starts", metavar="DATE|none", help="start: a day (from its beginning, UTC), an ISO 8601 time, or none"
+    ),
+    expires: str | None = typer.Option(
+        None,
+        "--expires",
+        metavar="DATE|none",
+        help="expiration: a day (valid through its end, UTC), an ISO 8601 time, or none",
+    ),
+) -> None:
+    """Change one code's active flag, redemption limit, start or expiration; only the options given change."""
+    given = _code_changes(active, limit, starts, expires)
+    if not given:
+        err.print("[red]error:[/red] nothing to change: give --active/--inactive, --limit, --starts or --expires")
+        raise typer.Exit(2)
+    with operator_runtime() as runtime:
+        row = serializers.code(runtime.units.run(codes.update_code, code, given))
+    typer.echo(
+        f"{row['code']}: {'active' if row['active'] else 'inactive'}, "
+        f"limit {row['redemption_limit'] or 'none'} (redeemed {row['redeemed_count']}), "
+        f"starts {row['start_date'] or 'any time'}, expires {row['expiration_date'] or 'never'}"
+    )
+
+
+def _code_changes(active: bool | None, limit: str | None, starts: str | None, expires: str | None) -> dict:
+    """The options given, as update_code's values (bad text is a usage error naming the option)."""
+    given: dict = {} if active is None else {"active": active}
+    if limit is not None:
+        given["redemption_limit"] = _limit(limit)
+    if starts is not None:
+        given["start_date"] = _moment(starts, "--starts", end_of_day=False)
+    if expires is not None:
+        given["expiration_date"] = _moment(expires, "--expires", end_of_day=True)
+    return given
+
+
+def _limit(text: str) -> int | None:
+    if text.strip().lower() == "none":
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not a whole number or none", param_hint="--limit") from None
+
+
+def _moment(text: str, option: str, *, end_of_day: bool) -> datetime | None:
+    """A day (its start, or with `end_of_day` the start of the next day: valid through it) or a time, in UTC
+    when it names no timezone; `none` clears it."""
+    text = text.strip()
+    if text.lower() == "none":
+        return None
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        day = None
+    if day is not None:
+        return datetime.combine(day + timedelta(days=1 if end_of_day else 0), datetime.min.time(), UTC)
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(
+            f"{text!r} is not a day (2026-12-31), an ISO 8601 time (2026-12-31T18:00:00Z) or none", param_hint=option
+        ) from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 @contextmanager
