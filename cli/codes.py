@@ -28,7 +28,8 @@ campaigns_app = typer.Typer(
     help="Referral campaigns: list, create, show, enable, disable, delete, invite a referrer.", no_args_is_help=True
 )
 codes_app = typer.Typer(
-    help="Referral codes: generate, import from CSV, export to CSV, update one.", no_args_is_help=True
+    help="Referral codes: generate, import from CSV, export to CSV, update, delete or publish one.",
+    no_args_is_help=True,
 )
 err = Console(stderr=True)
 
@@ -296,6 +297,32 @@ def _moment(text: str, option: str, *, end_of_day: bool) -> datetime | None:
             f"{text!r} is not a day (2026-12-31), an ISO 8601 time (2026-12-31T18:00:00Z) or none", param_hint=option
         ) from None
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+@codes_app.command("delete")
+def delete_code(code: str, yes: bool = typer.Option(False, "--yes", "-y", help="do not ask for confirmation")) -> None:
+    """Delete a code: its redemptions then fail with voucher_disabled (asks first unless --yes)."""
+    if not yes and not typer.confirm(f"Delete code {code}? Redemptions of it will fail."):
+        err.print("not deleted")
+        raise typer.Exit(1)
+    with operator_runtime() as runtime:
+        runtime.units.run(codes.delete, code)
+    typer.echo(f"code {code} deleted")
+
+
+@codes_app.command("publish")
+def publish_code(
+    code: str,
+    email: str = typer.Option(..., "--email", help="the referrer's email"),
+    name: str | None = typer.Option(None, "--name", help="the referrer's name"),
+    source_id: str | None = typer.Option(None, "--source-id", help="the shop's customer id"),
+    channel: str = typer.Option("cli", "--channel", help="publication channel recorded with the code"),
+) -> None:
+    """Publish this very code to a referrer (refused when someone else holds it)."""
+    person = CustomerData(source_id=source_id, email=email, name=name)
+    with operator_runtime() as runtime:
+        row, published = runtime.units.run(codes.publish, code, person, channel)
+    typer.echo(f"{row.code}  {'published to' if published else 'already held by'} {email}")
 
 
 @contextmanager

@@ -6,7 +6,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cli.main import app
-from tests.api.helpers import create_campaign, invite
+from tests.api.helpers import add_tier, create_campaign, invite, paid_order
 
 
 @pytest.fixture
@@ -140,3 +140,43 @@ def test_codes_update_of_an_unknown_or_deleted_code_exits_1(cli, client, held):
     client.delete(f"/api/v1/codes/{held['code']}")
     result = cli("codes", "update", held["code"], "--inactive")
     assert result.exit_code == 1 and "not found" in result.output
+
+
+# --- codes delete | publish, rewards, redemptions -------------------------------------------------
+
+
+def test_codes_delete_asks_first_unless_yes(cli, client, held):
+    assert cli("codes", "delete", held["code"], input="n\n").exit_code == 1
+    assert client.get(f"/api/v1/codes/{held['code']}").json()["deleted_at"] is None
+    result = cli("codes", "delete", held["code"], "--yes")
+    assert result.exit_code == 0, result.output
+    assert client.get(f"/api/v1/codes/{held['code']}").json()["deleted_at"] is not None
+    assert cli("codes", "delete", held["code"], "--yes").exit_code == 1
+
+
+def test_codes_publish_gives_this_code_and_refuses_one_held_by_someone_else(cli, client, campaign):
+    client.post(f"/api/v1/campaigns/{campaign['id']}/codes", json={"count": 1})
+    [code] = client.get(f"/api/v1/campaigns/{campaign['id']}/codes").json()["data"]
+    result = cli("codes", "publish", code["code"], "--email", "ann@example.com")
+    assert result.exit_code == 0, result.output
+    assert f"{code['code']}  published to ann@example.com" in result.stdout
+    taken = cli("codes", "publish", code["code"], "--email", "ben@example.com")
+    assert taken.exit_code == 1 and "already published" in taken.output
+
+
+def test_rewards_and_redemptions_are_completed_and_rolled_back(cli, client, runtime, worker):
+    campaign = create_campaign(client, reward_hold_days=14)
+    add_tier(client, campaign["id"])
+    referrer = invite(client, campaign["id"], "ann@example.com")
+    paid_order(client, runtime, referrer["code"], order_id="o-1", email="ben@example.com")
+    [reward] = client.get(f"/api/v1/campaigns/{campaign['id']}/rewards").json()["data"]
+    assert f"reward {reward['id']} is completed" in cli("rewards", "complete", reward["id"]).stdout
+    assert cli("rewards", "complete", reward["id"]).exit_code == 1
+    assert f"reward {reward['id']} is rolled_back" in cli("rewards", "rollback", reward["id"]).stdout
+    [redemption] = client.get(f"/api/v1/campaigns/{campaign['id']}/redemptions").json()["data"]
+    result = cli("redemptions", "rollback", redemption["id"])
+    assert result.exit_code == 0, result.output
+    assert f"redemption {redemption['id']} is rolled_back" in result.stdout
+    again = cli("redemptions", "rollback", redemption["id"])
+    assert again.exit_code == 1 and "only a succeeded redemption" in again.output
+    assert "not found" in cli("rewards", "rollback", "rwd_nope").output
