@@ -13,6 +13,7 @@ from cli.codes import campaigns_app, codes_app
 from cli.demo import demo_app
 from cli.embedded import embedded_settings, run_embedded
 from cli.exchange_rates import exchange_rates_app
+from cli.operators import operators_app
 from cli.ops import events_app, jobs_app
 from cli.settings import load_settings, require_redis, secrets_file, server_file
 from db.migrate import current_revision, upgrade
@@ -26,6 +27,7 @@ app.add_typer(codes_app, name="codes")
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(events_app, name="events")
 app.add_typer(exchange_rates_app, name="exchange-rates")
+app.add_typer(operators_app, name="operators")
 console = Console()
 
 
