@@ -6,11 +6,11 @@ import secrets
 from pathlib import Path
 
 import structlog
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from api.dashboard.campaigns import campaigns_router
-from api.dashboard.login import login_router
+from api.dashboard.login import login_router, logout_router
 from api.dashboard.pages import Dashboard, templates
 from api.dashboard.sessions import Sessions
 from api.dashboard.throttle import LoginThrottle
@@ -29,9 +29,13 @@ def mount_dashboard(app: FastAPI, runtime: Runtime) -> None:
         trusted_proxies=settings.trusted_proxy_addresses(),
     )
     app.state.dashboard = Dashboard(runtime, sessions, LoginThrottle(), templates())
-    app.include_router(login_router())
-    app.include_router(campaigns_router())
+    for router in routers():
+        app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+
+def routers() -> list[APIRouter]:
+    return [login_router(), logout_router(), campaigns_router()]
 
 
 def _session_secret(runtime: Runtime) -> str:

@@ -53,6 +53,10 @@ def login_router() -> APIRouter:
         request.state.session = request.state.session.sign_in(operator.id)
         return redirect(target)
 
+    return public
+
+
+def logout_router() -> APIRouter:
     signed_in = router()
 
     @signed_in.post("/logout")
@@ -61,8 +65,7 @@ def login_router() -> APIRouter:
         flash(request, "You are signed out.")
         return redirect("/login")
 
-    public.include_router(signed_in)
-    return public
+    return signed_in
 
 
 def _refused(request: Request, email: str, target: str, wait: int) -> Response:
