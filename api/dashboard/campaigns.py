@@ -6,7 +6,7 @@ import anyio
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from api.dashboard.forms import CONVERSIONS, FormErrors, campaign_body, campaign_form
+from api.dashboard.forms import CONVERSIONS, LABELS, FormErrors, campaign_body, campaign_form
 from api.dashboard.pages import flash, read, redirect, render, router, run_command
 from api.pagination import CURSOR, PageParams, paginate
 from app import campaigns as commands
@@ -86,4 +86,5 @@ def _list_page(
         form=values,
         errors=errors,
         conversions=CONVERSIONS,
+        labels=LABELS,
     )

@@ -13,16 +13,18 @@ from pydantic import ValidationError
 from api.v1.schemas import CampaignIn
 
 DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-CAMPAIGN_FIELDS = (
-    "name",
-    "referee_reward",
-    "pattern",
-    "conversion",
-    "currency",
-    "start_date",
-    "expiration_date",
-    "reward_hold_days",
-)
+LABELS = {
+    "name": "Name",
+    "referee_reward": "What the friend gets",
+    "pattern": "Code pattern",
+    "conversion": "Counts as a referral",
+    "start_date": "Starts",
+    "expiration_date": "Ends",
+    "currency": "Currency",
+    "reward_hold_days": "Hold rewards for (days)",
+}
+CAMPAIGN_FIELDS = tuple(LABELS)
+WORDS = {"start_date": "the start date", "expiration_date": "the end date"}  # API names in the API's messages
 CONVERSIONS = {"order.paid": "when the referee's order is paid", "order.created": "when the referee orders"}
 
 
@@ -40,6 +42,8 @@ class FormErrors:
         """A message whose text starts with `name:` (as the API's do) goes to that field when the form has it."""
         name, _, text = message.partition(": ")
         name = "pattern" if name.startswith("code_config") else name
+        for api_name, words in WORDS.items():
+            text = text.replace(api_name, words)
         if name in names and text:
             self.fields.setdefault(name, text)
         else:

@@ -46,6 +46,8 @@ def templates() -> Jinja2Templates:
     """Jinja2 with autoescaping on (Starlette's default for .html): every value is shown as text."""
     engine = Jinja2Templates(directory=str(TEMPLATES))
     engine.env.filters["when"] = when
+    engine.env.globals["period"] = period
+    engine.env.filters["activity_label"] = activity_label
     return engine
 
 
@@ -55,6 +57,26 @@ def when(value: str | datetime | None) -> str:
         return "—"
     moment = datetime.fromisoformat(value.replace("Z", "+00:00")) if isinstance(value, str) else value
     return moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def day(value: str | None) -> str:
+    """A date the operator chose (start of a day in UTC) as `2027-06-30`; any other moment as `when` shows it."""
+    shown = when(value)
+    return shown.removesuffix(" 00:00 UTC")
+
+
+def period(start: str | None, end: str | None) -> str:
+    """A timeframe in words: `2027-01-01 → 2027-06-30`, `until 2027-06-30`, `from 2027-01-01` or `no end date`."""
+    if start and end:
+        return f"{day(start)} → {day(end)}"
+    if end:
+        return f"until {day(end)}"
+    return f"from {day(start)}" if start else "no end date"
+
+
+def activity_label(activity_type: str) -> str:
+    """`customer.redemption.succeeded` → `Customer redemption succeeded`."""
+    return activity_type.replace(".", " ").replace("_", " ").capitalize()
 
 
 class DashboardRoute(APIRoute):
