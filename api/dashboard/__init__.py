@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 
 from api.dashboard.campaigns import campaigns_router
 from api.dashboard.login import login_router, logout_router
+from api.dashboard.operations import operations_router
 from api.dashboard.pages import Dashboard, templates
 from api.dashboard.sessions import Sessions
 from api.dashboard.throttle import LoginThrottle
@@ -35,7 +36,7 @@ def mount_dashboard(app: FastAPI, runtime: Runtime) -> None:
 
 
 def routers() -> list[APIRouter]:
-    return [login_router(), logout_router(), campaigns_router()]
+    return [login_router(), logout_router(), campaigns_router(), operations_router()]
 
 
 def _session_secret(runtime: Runtime) -> str:

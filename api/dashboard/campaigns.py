@@ -7,15 +7,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from api.dashboard.forms import CONVERSIONS, LABELS, FormErrors, campaign_body, campaign_form
-from api.dashboard.pages import flash, read, redirect, render, router, run_command
-from api.pagination import CURSOR, PageParams, paginate
+from api.dashboard.pages import flash, newest_first, read, redirect, render, router, run_command
 from app import campaigns as commands
 from db.queries import campaigns as queries
 from db.queries.errors import Invalid
 from db.queries.lookups import live_campaign
 from db.queries.serializers import campaign as campaign_fields
 
-PAGE_SIZE = 50
 NEW_CAMPAIGN = {"pattern": "REF-####-????", "conversion": "order.paid", "reward_hold_days": "0"}
 
 
@@ -73,9 +71,7 @@ async def _run(request: Request, command, *args):
 def _list_page(
     request: Request, cursor: str | None, values: dict[str, str], errors: FormErrors, *, status: int = 200
 ) -> Response:
-    params = PageParams(PAGE_SIZE, cursor if cursor and CURSOR.fullmatch(cursor) else None, None, None)
-    listing = queries.campaigns_with_totals()
-    rows = read(request, paginate, listing.query, listing.id_column, listing.date_column, params, listing.serialize)
+    rows = newest_first(request, queries.campaigns_with_totals(), cursor)
     return render(
         request,
         "campaigns.html",

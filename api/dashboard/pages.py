@@ -19,7 +19,9 @@ from fastapi.templating import Jinja2Templates
 
 from api.dashboard.sessions import Session, Sessions
 from api.dashboard.throttle import LoginThrottle
+from api.pagination import CURSOR, PageParams, paginate
 from bootstrap.runtime import Runtime
+from db.queries import Listing
 from db.queries.errors import NotFound
 from db.queries.operators import active_operator
 
@@ -164,6 +166,13 @@ def run_command(request: Request, command: Callable[..., Any], *args: Any) -> An
     """An application command (`app/`) in its unit of work, as the API and the CLI run it."""
     dashboard: Dashboard = request.app.state.dashboard
     return dashboard.runtime.units.run(command, *args)
+
+
+def newest_first(request: Request, listing: Listing, cursor: str | None, *, size: int = 50) -> dict[str, Any]:
+    """One page of a listing, newest first, as the API pages it: {"data": [...], "next_cursor": ...}; a cursor
+    that is not one of ours starts from the newest."""
+    params = PageParams(size, cursor if cursor and CURSOR.fullmatch(cursor) else None, None, None)
+    return read(request, paginate, listing.query, listing.id_column, listing.date_column, params, listing.serialize)
 
 
 def read(request: Request, query: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:

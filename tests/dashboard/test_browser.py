@@ -11,8 +11,11 @@ import pytest
 
 from api.app import create_app
 from app import campaigns
+from db.ids import new_id
+from db.models import InboundEvent
 from tests.dashboard.conftest import EMAIL, PASSWORD
 from tests.docs.test_swagger_offline import chromium
+from tests.integration.test_cli import add_failed_job
 from tests.support.faults import serving
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "dashboard"
@@ -22,6 +25,19 @@ DESKTOP, PHONE = {"width": 1280, "height": 900}, {"width": 375, "height": 812}
 def seed(uow) -> None:
     campaigns.create(uow, {"name": "Summer friends", "currency": "EUR", "referee_reward": "€10 off"})
     campaigns.create(uow, {"name": "Winter VIP", "currency": "USD", "active": False})
+    for number, status, error in ((1, "processed", None), (2, "rejected", "line_items.0.quantity: not a number")):
+        uow.session.add(
+            InboundEvent(
+                id=new_id("evt"),
+                source="shopify",
+                external_id=f"webhook-{number}",
+                topic="orders/paid",
+                body="{}",
+                headers={},
+                status=status,
+                error=error,
+            )
+        )
 
 
 @pytest.mark.skipif(chromium() is None, reason="Chromium not found: install Debian's `chromium` (scripts/test does)")
@@ -29,6 +45,7 @@ def test_an_operator_signs_in_creates_a_campaign_pauses_and_activates_it(runtime
     from playwright.sync_api import expect, sync_playwright
 
     runtime.units.run(seed)
+    add_failed_job(runtime)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with serving(create_app(runtime)) as url, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium())
@@ -74,8 +91,16 @@ def test_an_operator_signs_in_creates_a_campaign_pauses_and_activates_it(runtime
         expect(page.get_by_role("button", name="Pause campaign")).to_be_visible()
         shot("06-campaign-active")
 
+        page.get_by_role("link", name="Failed jobs").click()
+        expect(page.get_by_role("row", name="complete_reward")).to_contain_text("ValueError: boom")
+        shot("07-failed-jobs")
+        page.get_by_role("link", name="Inbox").click()
+        page.get_by_role("link", name="Rejected").click()
+        expect(page.get_by_role("row", name="webhook-2")).to_contain_text("not a number")
+        shot("08-inbox-rejected")
+
         page.set_viewport_size(PHONE)
-        for name, address in (("07-phone-campaigns", f"{url}/campaigns"), ("08-phone-campaign", visited[-1])):
+        for name, address in (("09-phone-campaigns", f"{url}/campaigns"), ("10-phone-campaign", visited[5])):
             page.goto(address)
             shot(name)
             assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], name
