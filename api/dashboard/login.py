@@ -44,7 +44,9 @@ def login_router() -> APIRouter:
         wait = dashboard.throttle.retry_after(email, address)
         if wait:
             return _refused(request, email, target, wait)
-        operator = await anyio.to_thread.run_sync(run_command, request, operators.verify_login, email, password)
+        operator = await anyio.to_thread.run_sync(
+            run_command, request, operators.verify_login, email, password, limiter=dashboard.password_checks
+        )
         if operator is None:
             await anyio.sleep(dashboard.throttle.failed(email, address))
             flash(request, WRONG, "error")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -42,6 +42,8 @@ class Dashboard:
     sessions: Sessions
     throttle: LoginThrottle
     templates: Jinja2Templates
+    # argon2 takes 64 MiB and a core for a fraction of a second per check: two at a time, whatever arrives
+    password_checks: anyio.CapacityLimiter = field(default_factory=lambda: anyio.CapacityLimiter(2))
 
 
 def templates() -> Jinja2Templates:

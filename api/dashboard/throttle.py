@@ -61,13 +61,17 @@ class LoginThrottle:
 
     def succeeded(self, email: str) -> None:
         """A right password clears the email's failures (not the address's: others may be guessing from it)."""
-        self.failures.pop(f"email:{email.strip().lower()}", None)
+        self.failures.pop(_email_key(email), None)
 
     def _keys(self, email: str, address: str) -> list[tuple[str, Limit]]:
-        return [(f"email:{email.strip().lower()}", EMAIL), (f"address:{address}", ADDRESS)]
+        return [(_email_key(email), EMAIL), (f"address:{address}", ADDRESS)]
 
     def _recent(self, key: str) -> deque[float]:
         failures = self.failures.setdefault(key, deque())
         while failures and failures[0] <= self.clock() - self.window:
             failures.popleft()
         return failures
+
+
+def _email_key(email: str) -> str:
+    return f"email:{email.strip().lower()[:255]}"  # an operator's email is at most 255 characters
