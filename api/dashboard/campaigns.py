@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import anyio
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -64,7 +67,8 @@ def campaigns_router() -> APIRouter:
     return pages
 
 
-async def _run(request: Request, command, *args):
+async def _run(request: Request, command: Callable[..., Any], *args: Any) -> Any:
+    """`run_command` from an async route (one that reads its form itself), in a worker thread."""
     return await anyio.to_thread.run_sync(run_command, request, command, *args)
 
 

@@ -144,6 +144,8 @@ def router(*, signed_in: bool = True) -> APIRouter:
 
 
 def render(request: Request, template: str, *, status: int = 200, **context: Any) -> HTMLResponse:
+    """`template` with `context`, the session's CSRF token, the operator and the flash messages (shown once).
+    `status` is the HTTP status: a template variable cannot be called that."""
     session: Session = request.state.session
     dashboard: Dashboard = request.app.state.dashboard
     context |= {
