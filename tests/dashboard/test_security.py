@@ -198,3 +198,10 @@ def _campaign(uow, name: str) -> str:
     from app import campaigns
 
     return campaigns.create(uow, {"name": name, "currency": "USD"}).id
+
+
+def test_a_wrong_password_says_so_keeps_the_email_and_never_echoes_the_password(browser, operator):
+    response = sign_in(browser, password="not-the-password-123")
+    assert response.status_code == 400 and "Wrong email or password." in response.text
+    assert f'value="{EMAIL}"' in response.text and "not-the-password-123" not in response.text
+    assert session_of(browser)["op"] is None
