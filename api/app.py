@@ -1,4 +1,4 @@
-"""The FastAPI application: webhook intake, the JSON API under /api/v1, health probes."""
+"""The FastAPI application: webhook intake, the JSON API under /api/v1, health probes, the dashboard."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import anyio
 import structlog
 from fastapi import FastAPI
 
+from api.dashboard import mount_dashboard
 from api.docs import mount_docs
 from api.errors import install_error_handlers
 from api.health import health_router
@@ -45,6 +46,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(metrics_router())
     app.include_router(unsubscribe_router())
     mount_docs(app)
+    mount_dashboard(app, runtime)
     app.add_middleware(RequestLog)
     return app
 

@@ -14,6 +14,7 @@ from dramatiq import Worker
 from rich.console import Console
 
 from api.app import create_app
+from app import operators
 from app.demo import seed_demo
 from bootstrap.runtime import build_runtime
 from config.logging import configure_logging
@@ -22,32 +23,52 @@ from config.settings import Settings
 from db.migrate import upgrade
 from workers.reconciler import PeriodicReconciler
 
-SECRET_FIELDS = ("api_token", "shopify_secret", "woocommerce_secret", "events_secret")
+SECRET_FIELDS = ("api_token", "shopify_secret", "woocommerce_secret", "events_secret", "session_secret")
+DEMO_OPERATOR = "admin@example.com"
 
 
 def embedded_settings(settings: Settings, secrets_file: Path) -> Settings:
     """Fill unset secrets with generated ones, kept in `secrets_file` so they survive restarts."""
+    stored = _stored_secrets(secrets_file, [name for name in SECRET_FIELDS if not getattr(settings, name)])
+    return settings.model_copy(update={name: stored[name] for name in SECRET_FIELDS if not getattr(settings, name)})
+
+
+def demo_operator(secrets_file: Path) -> tuple[str, str]:
+    """The dashboard login `referrals up` creates: admin@example.com and a password generated once, kept with
+    the other secrets."""
+    return DEMO_OPERATOR, _stored_secrets(secrets_file, ["dashboard_password"])["dashboard_password"]
+
+
+def _stored_secrets(secrets_file: Path, names: list[str]) -> dict[str, str]:
+    """The secrets of `secrets_file`, with those of `names` it lacks generated and written to it (mode 600)."""
     stored = json.loads(secrets_file.read_text()) if secrets_file.exists() else {}
-    missing = {
-        name: stored.get(name) or secrets.token_urlsafe(24) for name in SECRET_FIELDS if not getattr(settings, name)
-    }
-    if missing.keys() - stored.keys():
+    missing = {name: secrets.token_urlsafe(24) for name in names if not stored.get(name)}
+    if missing:
         secrets_file.parent.mkdir(parents=True, exist_ok=True)
         secrets_file.write_text(json.dumps(stored | missing, indent=2))
         secrets_file.chmod(0o600)
-    return settings.model_copy(update=missing)
+    return stored | missing
 
 
 def run_embedded(
-    settings: Settings, *, host: str, port: int, threads: int, console: Console, server_file: Path
+    settings: Settings,
+    *,
+    host: str,
+    port: int,
+    threads: int,
+    console: Console,
+    server_file: Path,
+    operator: tuple[str, str],
 ) -> None:
-    """Migrate, seed the demo, start worker threads and the reconciler, then serve HTTP until stopped."""
+    """Migrate, seed the demo and its operator, start worker threads and the reconciler, then serve HTTP until
+    stopped."""
     configure_logging(settings.log_format, settings.log_level)
     if "public_url" not in settings.model_fields_set:
         settings = settings.model_copy(update={"public_url": f"http://{host}:{port}"})
     runtime = build_runtime(settings)
     upgrade(runtime.engine)
     demo = runtime.units.run(seed_demo)
+    runtime.units.run(operators.ensure, *operator)
     worker = Worker(runtime.broker, worker_threads=threads)
     worker.start()
     reconciler = PeriodicReconciler(
@@ -55,7 +76,7 @@ def run_embedded(
     )
     reconciler.start()
     url = client_url(host, port)
-    for line in _banner(settings, url, demo):
+    for line in _banner(settings, url, demo, operator):
         console.print(line, soft_wrap=True)
     app = create_app(runtime)
     freeze_startup_objects()
@@ -97,10 +118,11 @@ def referrals_command() -> str:
         return str(script)
 
 
-def _banner(settings: Settings, base: str, demo) -> list[str]:
+def _banner(settings: Settings, base: str, demo, operator: tuple[str, str]) -> list[str]:
     command = referrals_command()
     lines = [
         f"[bold]Referral Pipeline is running[/bold] on {base}  (embedded: SQLite + in-process workers)",
+        f"Dashboard       {base}/campaigns   sign in as {operator[0]}  password {operator[1]}",
         f"API docs        {base}/docs      health {base}/readyz",
         f"API token       {settings.api_token}",
         f"Shopify secret  {settings.shopify_secret}",

@@ -11,8 +11,9 @@ from app.access import create_token
 from bootstrap.runtime import build_runtime
 from cli.codes import campaigns_app, codes_app
 from cli.demo import demo_app
-from cli.embedded import embedded_settings, run_embedded
+from cli.embedded import demo_operator, embedded_settings, run_embedded
 from cli.exchange_rates import exchange_rates_app
+from cli.operators import operators_app
 from cli.ops import events_app, jobs_app
 from cli.pipeline import redemptions_app, rewards_app
 from cli.settings import load_settings, require_redis, secrets_file, server_file
@@ -29,6 +30,7 @@ app.add_typer(redemptions_app, name="redemptions")
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(events_app, name="events")
 app.add_typer(exchange_rates_app, name="exchange-rates")
+app.add_typer(operators_app, name="operators")
 console = Console()
 
 
@@ -38,9 +40,18 @@ def up(
     port: int = typer.Option(8000, help="port to listen on"),
     threads: int = typer.Option(4, help="in-process worker threads"),
 ) -> None:
-    """Run everything in one process on the embedded default (SQLite, in-process queue, file outbox, demo campaign)."""
+    """Run everything in one process on the embedded default (SQLite, in-process queue, file outbox, demo campaign,
+    a dashboard operator)."""
     settings = embedded_settings(load_settings(), secrets_file())
-    run_embedded(settings, host=host, port=port, threads=threads, console=console, server_file=server_file())
+    run_embedded(
+        settings,
+        host=host,
+        port=port,
+        threads=threads,
+        console=console,
+        server_file=server_file(),
+        operator=demo_operator(secrets_file()),
+    )
 
 
 @app.command()

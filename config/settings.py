@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     public_url: str = "http://127.0.0.1:8000"
     brand_name: str = "Referral Program"
     secret_key: str | None = None
+    session_secret: str | None = None  # signs dashboard session cookies
+    session_max_age_seconds: int = 12 * 3600  # a dashboard session ends this long after its login
+    trusted_proxies: str = "127.0.0.1,::1"  # whose X-Forwarded-Proto / X-Forwarded-For the dashboard believes
     log_format: Literal["json", "console"] | None = None
     log_level: str = "INFO"
     redis_namespace: str = "referrals"
@@ -57,7 +60,16 @@ class Settings(BaseSettings):
         except InvalidMoney as error:
             raise ValueError(str(error)) from None
 
-    @field_validator("redis_url", "smtp_host", "api_token", mode="before")
+    @field_validator("session_secret")
+    @classmethod
+    def _long_enough(cls, value: str | None) -> str | None:
+        if value is not None and len(value) < 32:
+            raise ValueError(
+                "must be at least 32 characters (e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))')"
+            )
+        return value
+
+    @field_validator("redis_url", "smtp_host", "api_token", "session_secret", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: str | None) -> str | None:
         return value or None
@@ -70,6 +82,9 @@ class Settings(BaseSettings):
     def signing_key(self) -> str:
         """The key for links we sign (unsubscribe): SECRET_KEY, else a configured webhook secret."""
         return self.secret_key or self.events_secret or self.api_token or "referral-pipeline"
+
+    def trusted_proxy_addresses(self) -> frozenset[str]:
+        return frozenset(item.strip() for item in self.trusted_proxies.split(",") if item.strip())
 
     def shopify_secret_for(self, shop_domain: str | None) -> str | None:
         """The secret for one Shopify shop, falling back to the shared Shopify secret."""

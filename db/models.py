@@ -344,6 +344,20 @@ class ApiToken(Base):
     last_used_at: Mapped[datetime | None]
 
 
+class Operator(Base):
+    """Someone who signs in to the dashboard: an email and an argon2 hash of the password (never the password)."""
+
+    __tablename__ = "operators"
+
+    id: Mapped[str_id]
+    email: Mapped[str] = mapped_column(String(255), unique=True)  # normalized (trimmed, lower case)
+    password_hash: Mapped[str] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[created_at]
+    last_login_at: Mapped[datetime | None]
+    disabled_at: Mapped[datetime | None]
+
+
 def row_dict(row: Any, *fields: str) -> dict[str, Any]:
     """The named attributes of a row as a plain dict."""
     return {name: getattr(row, name) for name in fields}

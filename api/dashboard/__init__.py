@@ -1,0 +1,49 @@
+"""The dashboard: server-rendered pages for operators (SPEC §5), at the root beside /api/v1 and /webhooks."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+import structlog
+from fastapi import APIRouter, FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from api.dashboard.campaigns import campaigns_router
+from api.dashboard.login import login_router, logout_router
+from api.dashboard.operations import operations_router
+from api.dashboard.pages import Dashboard, templates
+from api.dashboard.sessions import Sessions
+from api.dashboard.throttle import LoginThrottle
+from bootstrap.runtime import Runtime
+
+STATIC = Path(__file__).parent / "static"
+log = structlog.get_logger("referrals.dashboard")
+
+
+def mount_dashboard(app: FastAPI, runtime: Runtime) -> None:
+    """The dashboard's routes, its static files under /static, and its parts on `app.state.dashboard`."""
+    settings = runtime.settings
+    sessions = Sessions(
+        _session_secret(runtime),
+        max_age=settings.session_max_age_seconds,
+        trusted_proxies=settings.trusted_proxy_addresses(),
+    )
+    app.state.dashboard = Dashboard(runtime, sessions, LoginThrottle(), templates())
+    for router in routers():
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+
+def routers() -> list[APIRouter]:
+    return [login_router(), logout_router(), campaigns_router(), operations_router()]
+
+
+def _session_secret(runtime: Runtime) -> str:
+    """REFERRALS_SESSION_SECRET, else REFERRALS_SECRET_KEY, else a key of this process only (sessions then end
+    at a restart and do not carry between uvicorn workers: set one of the two in production)."""
+    settings = runtime.settings
+    if settings.session_secret or settings.secret_key:
+        return settings.session_secret or settings.secret_key or ""
+    log.warning("dashboard sessions use a key of this process only: set REFERRALS_SESSION_SECRET")
+    return secrets.token_urlsafe(32)

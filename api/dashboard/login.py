@@ -1,0 +1,78 @@
+"""GET/POST /login and POST /logout: an operator's email and password in, a fresh signed session out."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import anyio
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from api.dashboard.pages import Dashboard, flash, redirect, render, router, run_command
+from api.dashboard.sessions import Session
+from app import operators
+
+HOME = "/campaigns"
+WRONG = "Wrong email or password."
+
+
+def safe_next(target: str | None) -> str:
+    """`target` when it is a path on this site, else the campaign list: never `//host`, `/\\host`, `https://host`
+    or anything a browser could read as another site."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return HOME
+    if any(ord(char) < 0x21 or ord(char) == 0x7F for char in target):
+        return HOME
+    parts = urlsplit(target)
+    return target if not parts.scheme and not parts.netloc else HOME
+
+
+def login_router() -> APIRouter:
+    public = router(signed_in=False)
+
+    @public.get("/login")
+    def login_page(request: Request, next: str | None = None) -> Response:
+        return render(request, "login.html", title="Sign in", next=safe_next(next), email="")
+
+    @public.post("/login")
+    async def login(request: Request) -> Response:
+        form = await request.form()
+        email, password = str(form.get("email", "")), str(form.get("password", ""))
+        target = safe_next(str(form.get("next", "")) or None)
+        dashboard: Dashboard = request.app.state.dashboard
+        address = dashboard.sessions.client_address(request)
+        wait = dashboard.throttle.retry_after(email, address)
+        if wait:
+            return _refused(request, email, target, wait)
+        operator = await anyio.to_thread.run_sync(
+            run_command, request, operators.verify_login, email, password, limiter=dashboard.password_checks
+        )
+        if operator is None:
+            await anyio.sleep(dashboard.throttle.failed(email, address))
+            flash(request, WRONG, "error")
+            return render(request, "login.html", status=400, title="Sign in", next=target, email=email)
+        dashboard.throttle.succeeded(email)
+        request.state.session = request.state.session.sign_in(operator.id)
+        return redirect(target)
+
+    return public
+
+
+def logout_router() -> APIRouter:
+    signed_in = router()
+
+    @signed_in.post("/logout")
+    def logout(request: Request) -> Response:
+        request.state.session = Session()
+        flash(request, "You are signed out.")
+        return redirect("/login")
+
+    return signed_in
+
+
+def _refused(request: Request, email: str, target: str, wait: int) -> Response:
+    minutes = max(1, round(wait / 60))
+    flash(request, f"Too many failed sign-ins. Try again in about {minutes} minute(s).", "error")
+    response = render(request, "login.html", status=429, title="Sign in", next=target, email=email)
+    response.headers["Retry-After"] = str(wait)
+    return response
