@@ -68,7 +68,8 @@ def create(uow: UnitOfWork, values: dict[str, Any]) -> Campaign:
 
 
 def update(uow: UnitOfWork, campaign_id: str, values: dict[str, Any]) -> Campaign:
-    """Change the given fields; the conversion is fixed once the campaign has a redemption."""
+    """Change the given fields; the conversion and the currency are fixed once the campaign has a redemption (its
+    amount rules and rewards are in that currency's minor units)."""
     session = uow.session
     campaign = live_campaign(session, campaign_id, for_update=True)
     changed = {
@@ -76,8 +77,9 @@ def update(uow: UnitOfWork, campaign_id: str, values: dict[str, Any]) -> Campaig
         for name, value in _checked(values, campaign).items()
         if getattr(campaign, COLUMNS.get(name, name)) != value
     }
-    if "conversion" in changed and _has_redemptions(session, campaign_id):
-        raise Conflict("conversion cannot change once the campaign has redemptions")
+    fixed = sorted({"conversion", "currency"} & set(changed))
+    if fixed and _has_redemptions(session, campaign_id):
+        raise Conflict(f"{fixed[0]} cannot change once the campaign has redemptions")
     for name, value in changed.items():
         setattr(campaign, COLUMNS.get(name, name), value)
     if changed:

@@ -24,7 +24,7 @@ from app.unit_of_work import UnitOfWork, UnitsOfWork
 from db.customers import upsert_customer
 from db.ids import new_id
 from db.models import Campaign, Code, Customer
-from db.queries.errors import Conflict, Invalid
+from db.queries.errors import Conflict, Invalid, NotFound
 from db.queries.lookups import code_by_text, live_campaign
 from db.queries.serializers import iso
 from db.types import utcnow
@@ -291,6 +291,8 @@ def update_code(uow: UnitOfWork, text: str, values: dict[str, Any]) -> Code:
         raise Invalid(f"{unknown[0]}: not a field of a code that can be changed ({', '.join(EDITABLE)})")
     found = code_by_text(uow.session, text, live=True)
     code = uow.session.get(Code, found.id, with_for_update={"key_share": True}, populate_existing=True)
+    if code is None or code.deleted_at is not None:  # deleted while we waited for the lock
+        raise NotFound("code", text)
     _check_code_values(code, values)
     changed = {name: (getattr(code, name), value) for name, value in values.items() if getattr(code, name) != value}
     for name, (_old, new) in changed.items():

@@ -31,7 +31,7 @@ def record_order(
         before = facts_from_dict(order.facts)
         after = apply_event(before, event)
         _update_row(order, event, customer, after, newest=not is_older(before, event.occurred_at))
-    _adjust_totals(session, order.customer_id, (order.currency or "").upper(), before, after)
+    _adjust_totals(session, order.customer_id, _totals_key(order.currency), before, after)
     return order, before, after
 
 
@@ -135,3 +135,10 @@ _ADD_TO_TOTALS = {  # by "is PostgreSQL": JSONB there, SQLite's JSON1 functions 
         " COALESCE(json_extract(orders_amounts, :path), 0) + :amount) WHERE id = :customer_id"
     ),
 }
+
+
+def _totals_key(currency: str | None) -> str:
+    """The key an order's amount is totalled under: its currency code, "" when it states none or something that is
+    not a code (it is also a JSON path on SQLite, where a stray quote would silently skip the update)."""
+    code = (currency or "").strip().upper()
+    return code if len(code) == 3 and code.isalpha() else ""

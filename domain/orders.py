@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from domain.events import OrderData, ShopEvent
-from domain.money import to_minor_units
+from domain.money import to_major_units, to_minor_units
 
 UNDOING_STATUSES = ("refunded", "canceled", "refund_issued")
 
@@ -27,9 +27,8 @@ class OrderFacts:
     refunded_total: int = 0
     amount_as_of: str | None = None  # when the shop stated `amount` (ISO 8601, UTC); None: not known
     currency: str | None = None  # the order's currency, once an event states it
-    pending_refunds: dict[str, str] = field(
-        default_factory=dict
-    )  # refund id → major units ("100.00") in the order's currency
+    # refund id → major units, "100.00" (in the order's currency) or "100.00 JPY" (as the refund stated it)
+    pending_refunds: dict[str, str] = field(default_factory=dict)
 
     @property
     def refunded_amount(self) -> int:
@@ -37,9 +36,14 @@ class OrderFacts:
 
     @property
     def _refunds_in_order_currency(self) -> int:
-        """Refunds that stated no currency, read in the order's (a refund seen before its order is read again
-        once the order says its currency)."""
-        return sum(to_minor_units(Decimal(amount), self.currency) for amount in self.pending_refunds.values())
+        """Refunds kept as stated, read once the order's currency is known: one that stated no currency is in the
+        order's; one in another currency (Shopify's presentment currency) is left out."""
+        total = 0
+        for stated in self.pending_refunds.values():
+            amount, _, currency = stated.partition(" ")
+            if not (currency and self.currency and currency != self.currency):
+                total += to_minor_units(Decimal(amount), currency or self.currency)
+        return total
 
     @property
     def undone(self) -> bool:
@@ -68,7 +72,7 @@ def apply_event(facts: OrderFacts, event: ShopEvent) -> OrderFacts:
     if order is None:
         return facts
     facts = _with_amount(facts, order, event.occurred_at)
-    if order.currency and facts.currency is None:
+    if order.currency and facts.currency is None and not order.refund_id:  # a refund's currency may be another
         facts = replace(facts, currency=order.currency.upper())
     if order.status in ("created", "paid") or event.type in ("order.created", "order.paid"):
         facts = replace(facts, seen=True)
@@ -77,6 +81,10 @@ def apply_event(facts: OrderFacts, event: ShopEvent) -> OrderFacts:
     if event.type == "order.canceled" or order.status == "canceled":
         facts = replace(facts, canceled=True)
     return _with_refund(facts, order)
+
+
+def _in_another_currency(facts: OrderFacts, refund: OrderData) -> bool:
+    return bool(refund.currency and facts.currency and refund.currency.upper() != facts.currency)
 
 
 def _with_amount(facts: OrderFacts, order: OrderData, occurred_at: str | None) -> OrderFacts:
@@ -125,6 +133,11 @@ def _utc(moment: datetime) -> datetime:
 
 
 def _with_refund(facts: OrderFacts, order: OrderData) -> OrderFacts:
+    if order.refund_id and order.currency and (facts.currency is None or _in_another_currency(facts, order)):
+        # read once the order's currency is known: a refund in another (Shopify's presentment currency) is not in
+        # the order's minor units and undoes nothing by amount (a full refund still undoes the order by its status)
+        stated = f"{to_major_units(order.refunded_amount, order.currency)} {order.currency.upper()}"
+        return replace(facts, pending_refunds={**facts.pending_refunds, order.refund_id: stated})
     if order.refund_id and order.refunded_decimal is not None:
         return replace(facts, pending_refunds={**facts.pending_refunds, order.refund_id: order.refunded_decimal})
     if order.refund_id:

@@ -20,7 +20,7 @@ from domain import activity
 from domain.codes import code_key
 from domain.events import ShopEvent
 from domain.model import Redeemer, RedemptionStatus, ReferralStatus, Result, RuleSet
-from domain.money import Converted
+from domain.money import Conversion, Converted
 from domain.orders import OrderFacts, converts
 from domain.redemption import Decision, Redeemed, decide_redemption
 from domain.rules import evaluate_rules
@@ -132,9 +132,7 @@ def decide_for(
     an order in another (its dict's "currency") is converted at the rate of its "date"."""
     if code is None or campaign is None:
         return decide_redemption(None, None, Redeemer(None), RuleSet(), amount=None, now=now)
-    conversion = in_campaign_currency(
-        session, amount, (order or {}).get("currency"), campaign.currency, (order or {}).get("date") or now.date()
-    )
+    conversion = _amount_in_campaign_currency(session, campaign, code, order, amount, now)
     if isinstance(conversion, Converted) and conversion.detail and order is not None:
         amount, order = conversion.amount, {**order, "amount": conversion.amount}
     holder = session.get(Customer, code.holder_id) if code.holder_id else None
@@ -150,6 +148,18 @@ def decide_for(
         amount=amount,
         now=now,
         conversion=conversion,
+    )
+
+
+def _amount_in_campaign_currency(
+    session: Session, campaign: Campaign, code: Code, order: dict | None, amount: int | None, now: datetime
+) -> Conversion | None:
+    """The order amount in the campaign's currency, when a rule compares it (none: nothing is converted, and a
+    missing exchange rate cannot cost the referral); `Unconvertible` when no rate is known."""
+    if not any("order.amount" in rule.conditions for rule in rules_for(session, campaign, code)):
+        return None
+    return in_campaign_currency(
+        session, amount, (order or {}).get("currency"), campaign.currency, (order or {}).get("date") or now.date()
     )
 
 

@@ -129,6 +129,7 @@ def _refund_event(data: Mapping[str, Any]) -> ShopEvent:
     order = OrderData(
         id=required(data, "order_id", "order_id"),
         status="refund_issued",
+        currency=currency,
         refunded_amount=minor_units(amount, currency, "transactions[].amount") if currency else 0,
         refunded_decimal=None if currency else str(amount),
         refund_id=text(data.get("id")) or "refund",

@@ -113,6 +113,16 @@ def test_changing_the_conversion_once_a_code_was_redeemed_is_a_409(client, runti
     assert "conversion cannot change" in response.json()["error"]["message"]
 
 
+def test_changing_the_currency_once_a_code_was_redeemed_is_a_409_and_before_it_is_allowed(client, runtime, worker):
+    campaign = create_campaign(client)
+    assert client.patch(f"/api/v1/campaigns/{campaign['id']}", json={"currency": "EUR"}).json()["currency"] == "EUR"
+    referrer = invite(client, campaign["id"], "ann@example.com")
+    paid_order(client, runtime, referrer["code"], order_id="o-1", email="ben@example.com")
+    response = client.patch(f"/api/v1/campaigns/{campaign['id']}", json={"currency": "JPY"})
+    assert response.status_code == 409
+    assert "currency cannot change" in response.json()["error"]["message"]
+
+
 def test_disable_and_enable_answer_the_id_and_the_active_flag(client):
     campaign = create_campaign(client)
     assert client.post(f"/api/v1/campaigns/{campaign['id']}/disable").json() == {"id": campaign["id"], "active": False}

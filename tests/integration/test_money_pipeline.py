@@ -210,3 +210,12 @@ def test_a_customer_s_order_totals_are_kept_per_currency(runtime, worker, client
     drain(runtime)
     [customer] = all_rows(runtime, Customer, Customer.email_normalized == "ken@example.jp")
     assert (customer.orders_count, customer.orders_amounts) == (3, {"USD": 12900, "HKD": 18690, "JPY": 5001})
+
+
+def test_without_an_amount_rule_an_order_in_another_currency_converts_with_no_rate_needed(runtime, worker, client):
+    seeded = seed_campaign(runtime, currency="USD", rules=[])
+    post_shopify(client, order_in(1, seeded.code, "EUR", "12.00"), webhook_id="paid-1")
+    drain(runtime)
+    row = redemption(runtime)
+    assert (row.status, row.failure_code, row.logs) == ("succeeded", None, [])  # nothing compared, nothing converted
+    assert [referral.status for referral in all_rows(runtime, Referral)] == ["active"]

@@ -224,3 +224,62 @@ def test_the_money_migration_fills_campaign_currencies_from_the_setting_and_rebu
                 assert session.scalar(select(customers.c.orders_amount)) == 16900 + 18690 + 700
         finally:
             engine.dispose()
+
+
+def test_the_money_migration_gives_a_campaign_the_one_currency_its_redeemed_orders_stated(tmp_path, monkeypatch):
+    monkeypatch.setenv("REFERRALS_DEFAULT_CURRENCY", "USD")
+    with throwaway_database(tmp_path) as url:
+        engine = build_engine(url)
+        try:
+            upgrade(engine, "0003")
+            with Session(engine) as session, session.begin():
+                for campaign_id in ("camp_yen", "camp_mixed", "camp_quiet"):
+                    _add_campaign_as_of_0001(session, campaign_id)
+                tables = {
+                    name: Table(name, MetaData(), autoload_with=session.connection())
+                    for name in ("orders", "redemptions")
+                }
+                now = utcnow()
+                redeemed = [("camp_yen", "JPY"), ("camp_yen", "jpy"), ("camp_mixed", "USD"), ("camp_mixed", "HKD")]
+                for n, (campaign_id, currency) in enumerate(redeemed):
+                    session.execute(
+                        tables["orders"]
+                        .insert()
+                        .values(
+                            id=f"ord_{n}",
+                            source="shopify",
+                            external_id=str(n),
+                            amount=100,
+                            currency=currency,
+                            items=[],
+                            metadata={},
+                            codes=[],
+                            status="paid",
+                            facts={},
+                            refunded_amount=0,
+                            created_at=now,
+                            updated_at=now,
+                        )
+                    )
+                    session.execute(
+                        tables["redemptions"]
+                        .insert()
+                        .values(
+                            id=f"red_{n}",
+                            dedupe_key=f"k{n}",
+                            campaign_id=campaign_id,
+                            code=f"C{n}",
+                            order_id=f"ord_{n}",
+                            result="SUCCESS",
+                            status="succeeded",
+                            logs=[],
+                            created_at=now,
+                        )
+                    )
+            upgrade(engine, "0004")
+            with Session(engine) as session:
+                campaigns = Table("campaigns", MetaData(), autoload_with=session.connection())
+                currencies = dict(session.execute(select(campaigns.c.id, campaigns.c.currency)).all())
+            assert currencies == {"camp_yen": "JPY", "camp_mixed": "USD", "camp_quiet": "USD"}
+        finally:
+            engine.dispose()

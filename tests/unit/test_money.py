@@ -387,3 +387,12 @@ def test_a_same_currency_order_logs_only_its_rules_as_before():
 def test_totals_in_one_currency_never_add_another_and_orders_without_a_currency_count_as_in_it():
     assert totals_in({"USD": 12900, "HKD": 18690, "": 100}, "USD") == (13000, {"USD": 13000, "HKD": 18690})
     assert totals_in({}, "EUR") == (0, {})
+
+
+def test_a_refund_stated_in_another_currency_than_its_order_does_not_undo_it_by_amount():
+    order = parse("orders/paid", shopify_order(7, "100.00", "USD"))
+    refund = parse("refunds/create", shopify_refund(71, 7, "15000", "JPY"))  # the customer's presentment currency
+    for facts in (facts_after(order, refund), facts_after(refund, order)):
+        assert (facts.refunded_amount, facts.undone, facts.counted_amount) == (0, False, 10000)
+    assert facts_after(order, refund).pending_refunds == {"71": "15000 JPY"}  # kept, to be seen
+    assert facts_after(order, refund).currency == "USD"

@@ -1,7 +1,9 @@
 """money in every currency
 
-- `campaigns.currency` (ISO 4217): existing campaigns get REFERRALS_DEFAULT_CURRENCY as it is when the migration
-  runs (read through the same Settings as the application, so `referrals migrate` and the app agree).
+- `campaigns.currency` (ISO 4217): an existing campaign whose redeemed orders all stated one currency gets that
+  currency (a EUR shop upgrading with the default setting keeps comparing its rules in euros); any other gets
+  REFERRALS_DEFAULT_CURRENCY as it is when the migration runs (read through the same Settings as the application,
+  so `referrals migrate` and the app agree).
 - `customers.orders_amounts` (currency → minor units) replaces `customers.orders_amount`, which added every
   currency together: it is rebuilt from the orders themselves (each counted order's `counted_amount` under its
   currency; "" for orders that stated none).
@@ -36,8 +38,11 @@ customers = sa.table(
     sa.column("orders_amounts", JSON),
     sa.column("orders_amount", sa.BigInteger),
 )
+campaigns = sa.table("campaigns", sa.column("id", sa.String), sa.column("currency", sa.String))
+redemptions = sa.table("redemptions", sa.column("campaign_id", sa.String), sa.column("order_id", sa.String))
 orders = sa.table(
     "orders",
+    sa.column("id", sa.String),
     sa.column("customer_id", sa.String),
     sa.column("currency", sa.String),
     sa.column("counted_amount", sa.BigInteger),
@@ -48,6 +53,7 @@ def upgrade() -> None:
     default_currency = Settings().default_currency
     with op.batch_alter_table("campaigns", schema=None) as batch_op:
         batch_op.add_column(sa.Column("currency", sa.String(length=3), server_default=default_currency, nullable=False))
+    _currencies_from_orders()
     op.add_column("customers", sa.Column("orders_amounts", JSON, server_default=sa.text("'{}'"), nullable=False))
     _rebuild_totals()
     op.drop_column("customers", "orders_amount")  # SQLite ≥ 3.35 drops a column in place
@@ -63,6 +69,22 @@ def upgrade() -> None:
         sa.UniqueConstraint("base", "quote", "date"),
     )
     op.create_index(op.f("ix_exchange_rates_created_at"), "exchange_rates", ["created_at"], unique=False)
+
+
+def _currencies_from_orders() -> None:
+    """A campaign whose redeemed orders all stated the same currency is in that currency."""
+    currency = sa.func.upper(orders.c.currency)
+    query = (
+        sa.select(redemptions.c.campaign_id, sa.func.min(currency))
+        .join(orders, orders.c.id == redemptions.c.order_id)
+        .where(redemptions.c.campaign_id.is_not(None), orders.c.currency.is_not(None), orders.c.currency != "")
+        .group_by(redemptions.c.campaign_id)
+        .having(sa.func.count(sa.distinct(currency)) == 1)
+    )
+    connection = op.get_bind()
+    for campaign_id, code in connection.execute(query).all():
+        if len(code) == 3 and code.isalpha():
+            connection.execute(campaigns.update().where(campaigns.c.id == campaign_id).values(currency=code))
 
 
 def _rebuild_totals() -> None:
