@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from enum import Enum
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -23,6 +24,12 @@ from db.queries import serializers
 from db.queries.export import codes_csv, codes_csv_rows
 from db.queries.lookups import live_campaign
 from domain.events import CustomerData
+
+# The referrer a code is published to (campaigns invite, codes publish)
+ReferrerEmail = Annotated[str, typer.Option("--email", help="the referrer's email")]
+ReferrerName = Annotated[str | None, typer.Option("--name", help="the referrer's name")]
+ShopCustomerId = Annotated[str | None, typer.Option("--source-id", help="the shop's customer id")]
+Channel = Annotated[str, typer.Option("--channel", help="publication channel recorded with the code")]
 
 campaigns_app = typer.Typer(
     help="Referral campaigns: list, create, show, enable, disable, delete, invite a referrer.", no_args_is_help=True
@@ -149,10 +156,10 @@ def delete_campaign(
 @campaigns_app.command("invite")
 def invite_referrer(
     campaign_id: str,
-    email: str = typer.Option(..., "--email", help="the referrer's email"),
-    name: str | None = typer.Option(None, "--name", help="the referrer's name"),
-    source_id: str | None = typer.Option(None, "--source-id", help="the shop's customer id"),
-    channel: str = typer.Option("cli", "--channel", help="publication channel recorded with the code"),
+    email: ReferrerEmail,
+    name: ReferrerName = None,
+    source_id: ShopCustomerId = None,
+    channel: Channel = "cli",
 ) -> None:
     """Invite a referrer: publish a code to them (with join_once, the code they already hold). Prints the code."""
     person = CustomerData(source_id=source_id, email=email, name=name)
@@ -313,10 +320,10 @@ def delete_code(code: str, yes: bool = typer.Option(False, "--yes", "-y", help="
 @codes_app.command("publish")
 def publish_code(
     code: str,
-    email: str = typer.Option(..., "--email", help="the referrer's email"),
-    name: str | None = typer.Option(None, "--name", help="the referrer's name"),
-    source_id: str | None = typer.Option(None, "--source-id", help="the shop's customer id"),
-    channel: str = typer.Option("cli", "--channel", help="publication channel recorded with the code"),
+    email: ReferrerEmail,
+    name: ReferrerName = None,
+    source_id: ShopCustomerId = None,
+    channel: Channel = "cli",
 ) -> None:
     """Publish this very code to a referrer (refused when someone else holds it)."""
     person = CustomerData(source_id=source_id, email=email, name=name)
