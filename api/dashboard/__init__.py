@@ -6,13 +6,15 @@ import secrets
 from pathlib import Path
 
 import structlog
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
 
 from api.dashboard.campaigns import campaigns_router
 from api.dashboard.login import login_router, logout_router
 from api.dashboard.operations import operations_router
-from api.dashboard.pages import Dashboard, templates
+from api.dashboard.pages import HEADERS, Dashboard, templates
 from api.dashboard.sessions import Sessions
 from api.dashboard.throttle import LoginThrottle
 from bootstrap.runtime import Runtime
@@ -33,10 +35,34 @@ def mount_dashboard(app: FastAPI, runtime: Runtime) -> None:
     for router in routers():
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    _answer_unknown_pages_in_html(app)
 
 
 def routers() -> list[APIRouter]:
     return [login_router(), logout_router(), campaigns_router(), operations_router()]
+
+
+NOT_HTML = ("/api/", "/webhooks/", "/metrics", "/health", "/static/")
+
+
+def _answer_unknown_pages_in_html(app: FastAPI) -> None:
+    """A browser asking for a page that does not exist gets a page that says so (404), not the API's JSON; the
+    API, webhooks, probes and anything that does not ask for HTML keep the JSON error."""
+    json_answer = app.exception_handlers[HTTPException]
+
+    async def not_found_page(request: Request, error: Exception) -> Response:
+        wants_html = "text/html" in request.headers.get("accept", "")
+        if not isinstance(error, HTTPException) or error.status_code != 404 or not wants_html:
+            return await json_answer(request, error)
+        if request.url.path.startswith(NOT_HTML):
+            return await json_answer(request, error)
+        dashboard: Dashboard = request.app.state.dashboard
+        context = {"title": "Not found", "message": f"There is no page at {request.url.path}.", "flashes": []}
+        response = dashboard.templates.TemplateResponse(request, "error.html", context, status_code=404)
+        response.headers.update(HEADERS)
+        return response
+
+    app.add_exception_handler(HTTPException, not_found_page)
 
 
 def _session_secret(runtime: Runtime) -> str:

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
-import anyio
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from api.dashboard.forms import CONVERSIONS, LABELS, FormErrors, campaign_body, campaign_form
-from api.dashboard.pages import flash, newest_first, read, redirect, render, router, run_command
+from api.dashboard.pages import (
+    back,
+    campaign_page,
+    flash,
+    newest_first,
+    read,
+    redirect,
+    render,
+    router,
+    run_async,
+)
 from app import campaigns as commands
 from db.queries import campaigns as queries
 from db.queries.errors import Invalid
-from db.queries.lookups import live_campaign
-from db.queries.serializers import campaign as campaign_fields
 
 NEW_CAMPAIGN = {"pattern": "REF-####-????", "conversion": "order.paid", "reward_hold_days": "0"}
 
@@ -38,7 +42,7 @@ def campaigns_router() -> APIRouter:
         if body is not None:
             default_currency = request.app.state.dashboard.runtime.settings.default_currency
             try:
-                campaign = await _run(request, commands.create, body.values(default_currency))
+                campaign = await run_async(request, commands.create, body.values(default_currency))
             except Invalid as error:  # the unit of work rolled back: nothing was written
                 errors.add(str(error), tuple(values))
             else:
@@ -48,28 +52,22 @@ def campaigns_router() -> APIRouter:
 
     @pages.get("/campaigns/{campaign_id}")
     def overview(request: Request, campaign_id: str) -> Response:
-        campaign = campaign_fields(read(request, live_campaign, campaign_id))
         summary = read(request, queries.summary, campaign_id)
-        return render(request, "campaign.html", title=campaign["name"], campaign=campaign, summary=summary)
+        return campaign_page(request, campaign_id, "", "campaign.html", summary=summary)
 
     @pages.post("/campaigns/{campaign_id}/enable")
-    def enable(request: Request, campaign_id: str) -> Response:
-        campaign = run_command(request, commands.set_active, campaign_id, True)
+    async def enable(request: Request, campaign_id: str) -> Response:
+        campaign = await run_async(request, commands.set_active, campaign_id, True)
         flash(request, f"Campaign “{campaign.name}” is active: its codes can be redeemed.")
-        return redirect(f"/campaigns/{campaign_id}")
+        return redirect(await back(request, f"/campaigns/{campaign_id}"))
 
     @pages.post("/campaigns/{campaign_id}/disable")
-    def disable(request: Request, campaign_id: str) -> Response:
-        campaign = run_command(request, commands.set_active, campaign_id, False)
+    async def disable(request: Request, campaign_id: str) -> Response:
+        campaign = await run_async(request, commands.set_active, campaign_id, False)
         flash(request, f"Campaign “{campaign.name}” is paused: its codes are refused until it is activated.")
-        return redirect(f"/campaigns/{campaign_id}")
+        return redirect(await back(request, f"/campaigns/{campaign_id}"))
 
     return pages
-
-
-async def _run(request: Request, command: Callable[..., Any], *args: Any) -> Any:
-    """`run_command` from an async route (one that reads its form itself), in a worker thread."""
-    return await anyio.to_thread.run_sync(run_command, request, command, *args)
 
 
 def _list_page(

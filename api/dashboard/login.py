@@ -2,29 +2,15 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 import anyio
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from api.dashboard.pages import Dashboard, flash, redirect, render, router, run_command
+from api.dashboard.pages import Dashboard, flash, local_path, redirect, render, router, run_command
 from api.dashboard.sessions import Session
 from app import operators
 
-HOME = "/campaigns"
 WRONG = "Wrong email or password."
-
-
-def safe_next(target: str | None) -> str:
-    """`target` when it is a path on this site, else the campaign list: never `//host`, `/\\host`, `https://host`
-    or anything a browser could read as another site."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return HOME
-    if any(ord(char) < 0x21 or ord(char) == 0x7F for char in target):
-        return HOME
-    parts = urlsplit(target)
-    return target if not parts.scheme and not parts.netloc else HOME
 
 
 def login_router() -> APIRouter:
@@ -32,13 +18,13 @@ def login_router() -> APIRouter:
 
     @public.get("/login")
     def login_page(request: Request, next: str | None = None) -> Response:
-        return render(request, "login.html", title="Sign in", next=safe_next(next), email="")
+        return render(request, "login.html", title="Sign in", next=local_path(next), email="")
 
     @public.post("/login")
     async def login(request: Request) -> Response:
         form = await request.form()
         email, password = str(form.get("email", "")), str(form.get("password", ""))
-        target = safe_next(str(form.get("next", "")) or None)
+        target = local_path(str(form.get("next", "")) or None)
         dashboard: Dashboard = request.app.state.dashboard
         address = dashboard.sessions.client_address(request)
         wait = dashboard.throttle.retry_after(email, address)

@@ -6,10 +6,10 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import anyio
 from fastapi import APIRouter, Request
@@ -22,10 +22,29 @@ from api.dashboard.throttle import LoginThrottle
 from api.pagination import CURSOR, PageParams, paginate
 from bootstrap.runtime import Runtime
 from db.queries import Listing
-from db.queries.errors import NotFound
+from db.queries.errors import Conflict, Invalid, NotFound
+from db.queries.lookups import live_campaign
 from db.queries.operators import active_operator
+from db.queries.serializers import campaign as campaign_fields
 
 TEMPLATES = Path(__file__).parent / "templates"
+HOME = "/campaigns"
+DATE_INPUT = "%Y-%m-%d"
+# (path under /campaigns/{id}, label): the overview, then the tabs of SPEC §5 "Dashboard routes"
+CAMPAIGN_TABS = (
+    ("", "Overview"),
+    ("settings", "Settings"),
+    ("codes", "Codes"),
+    ("rules", "Rules"),
+    ("redemptions", "Redemptions"),
+    ("referrers", "Referrers"),
+    ("referees", "Referees"),
+    ("distributions", "Distributions"),
+    ("landing", "Landing"),
+    ("metadata", "Metadata"),
+    ("rewards", "Rewards"),
+    ("activity", "Activity"),
+)
 HEADERS = {
     "Cache-Control": "no-store",
     "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
@@ -52,6 +71,9 @@ def templates() -> Jinja2Templates:
     engine.env.filters["when"] = when
     engine.env.globals["period"] = period
     engine.env.filters["activity_label"] = activity_label
+    engine.env.filters["dict_without"] = lambda params, *names: {k: v for k, v in params.items() if k not in names}
+    engine.env.globals["query_string"] = query_string
+    engine.env.globals["campaign_tabs"] = CAMPAIGN_TABS
     return engine
 
 
@@ -113,6 +135,11 @@ class DashboardRoute(APIRoute):
             return await handler(request)
         except NotFound as error:
             return render(request, "error.html", status=404, title="Not found", message=str(error))
+        except (Conflict, Invalid) as error:
+            if request.method != "POST":
+                raise
+            flash(request, str(error), "error")  # the command's unit of work rolled back: nothing was written
+            return redirect(await back(request))
 
 
 class SignedInRoute(DashboardRoute):
@@ -132,6 +159,29 @@ def _operator(runtime: Runtime, session: Session) -> Any:
         return None
     with runtime.session_factory() as db:
         return active_operator(db, session.operator_id)
+
+
+def local_path(target: str | None, fallback: str = HOME) -> str:
+    """`target` when it is a path on this site, else `fallback`: never `//host`, `/\\host`, `https://host` or
+    anything a browser could read as another site."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return fallback
+    if any(ord(char) < 0x21 or ord(char) == 0x7F for char in target):
+        return fallback
+    parts = urlsplit(target)
+    return target if not parts.scheme and not parts.netloc else fallback
+
+
+async def back(request: Request, fallback: str = HOME) -> str:
+    """Where a form's answer goes back to: its `back` field (a path on this site), else the page it was sent
+    from (the Referer, when it is this site), else `fallback`."""
+    target = (await request.form()).get("back")
+    if isinstance(target, str) and local_path(target, "") == target:
+        return target
+    referer = urlsplit(request.headers.get("referer", ""))
+    if referer.netloc == request.url.netloc and referer.path:
+        return local_path(referer.path + (f"?{referer.query}" if referer.query else ""), fallback)
+    return fallback
 
 
 def login_url(request: Request) -> str:
@@ -156,6 +206,15 @@ def render(request: Request, template: str, *, status: int = 200, **context: Any
     return dashboard.templates.TemplateResponse(request, template, context, status_code=status)
 
 
+def campaign_page(request: Request, campaign_id: str, tab: str, template: str, **context: Any) -> HTMLResponse:
+    """A page of a campaign (its overview or one of its tabs, `tab` as in CAMPAIGN_TABS): `template` extends
+    campaign_base.html and gets the campaign's fields as `campaign`; a deleted or unknown campaign is a 404."""
+    campaign = campaign_fields(read(request, live_campaign, campaign_id))
+    label = dict(CAMPAIGN_TABS)[tab]
+    title = campaign["name"] if not tab else f"{label} · {campaign['name']}"
+    return render(request, template, title=title, campaign=campaign, tab=tab, **context)
+
+
 def redirect(url: str) -> RedirectResponse:
     """303 See Other: after a POST the browser GETs `url` (POST-redirect-GET)."""
     return RedirectResponse(url, status_code=303)
@@ -172,11 +231,50 @@ def run_command(request: Request, command: Callable[..., Any], *args: Any) -> An
     return dashboard.runtime.units.run(command, *args)
 
 
-def newest_first(request: Request, listing: Listing, cursor: str | None, *, size: int = 50) -> dict[str, Any]:
-    """One page of a listing, newest first, as the API pages it: {"data": [...], "next_cursor": ...}; a cursor
-    that is not one of ours starts from the newest."""
-    params = PageParams(size, cursor if cursor and CURSOR.fullmatch(cursor) else None, None, None)
-    return read(request, paginate, listing.query, listing.id_column, listing.date_column, params, listing.serialize)
+async def run_async(request: Request, command: Callable[..., Any], *args: Any) -> Any:
+    """`run_command` from an async route (one that reads its form itself), in a worker thread."""
+    return await anyio.to_thread.run_sync(run_command, request, command, *args)
+
+
+def newest_first(
+    request: Request,
+    listing: Listing | Callable[[Any], Listing],
+    cursor: str | None,
+    *,
+    window: tuple[datetime | None, datetime | None] = (None, None),
+    size: int = 50,
+) -> dict[str, Any]:
+    """One page of a listing (or of what `listing(session)` builds), newest first, as the API pages it:
+    {"data": [...], "next_cursor": ...}; `window` is [start, end) as `day_window` gives it. A cursor that is not
+    one of ours starts from the newest."""
+    params = PageParams(size, cursor if cursor and CURSOR.fullmatch(cursor) else None, *window)
+
+    def one_page(session: Any) -> dict[str, Any]:
+        chosen = listing if isinstance(listing, Listing) else listing(session)
+        return paginate(session, chosen.query, chosen.id_column, chosen.date_column, params, chosen.serialize)
+
+    return read(request, one_page)
+
+
+def day_window(start: str | None, end: str | None) -> tuple[datetime | None, datetime | None]:
+    """Two date inputs (YYYY-MM-DD, days in UTC, both inclusive) as [start of the first day, start of the day after
+    the last); a value that is not such a date is left out."""
+    first, last = parse_day(start), parse_day(end)
+    return first, (last + timedelta(days=1) if last else None)
+
+
+def parse_day(text: str | None) -> datetime | None:
+    try:
+        return datetime.strptime(text or "", DATE_INPUT).replace(tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+def query_string(params: dict[str, Any] | None = None, /, **more: Any) -> str:
+    """`?a=1&b=x` of `params` and `more` (which wins) that have a value, "" when none has: for pagers and filter
+    links."""
+    chosen = {name: value for name, value in ((params or {}) | more).items() if value not in (None, "")}
+    return "?" + urlencode(chosen) if chosen else ""
 
 
 def read(request: Request, query: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
