@@ -35,6 +35,8 @@ class Campaign(Base):
     notifications: Mapped[json_dict]
     templates: Mapped[json_dict]
     webhook_url: Mapped[str | None] = mapped_column(Text)
+    # where a share link sends a visitor (SPEC §5.1); None: the built-in landing page (migration 0006)
+    landing_url: Mapped[str | None] = mapped_column(Text)
     deleted_at: Mapped[datetime | None]
     created_at: Mapped[created_at]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
