@@ -12,9 +12,11 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
 from api.dashboard.campaigns import campaigns_router
+from api.dashboard.codes import codes_router
 from api.dashboard.login import login_router, logout_router
 from api.dashboard.operations import operations_router
 from api.dashboard.pages import HEADERS, Dashboard, templates
+from api.dashboard.people import people_router
 from api.dashboard.sessions import Sessions
 from api.dashboard.throttle import LoginThrottle
 from bootstrap.runtime import Runtime
@@ -39,7 +41,7 @@ def mount_dashboard(app: FastAPI, runtime: Runtime) -> None:
 
 
 def routers() -> list[APIRouter]:
-    return [login_router(), logout_router(), campaigns_router(), operations_router()]
+    return [login_router(), logout_router(), campaigns_router(), operations_router(), codes_router(), people_router()]
 
 
 NOT_HTML = ("/api/", "/webhooks/", "/metrics", "/health", "/static/")

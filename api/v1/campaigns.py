@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 
 from fastapi import Query, Response
@@ -10,6 +11,7 @@ from api.v1 import responses as shapes
 from api.v1.common import PageDep, RuntimeDep, csv_response, json_or_csv, page, read, returns, router, write
 from api.v1.schemas import CampaignIn, CampaignPatch
 from app import campaigns as commands
+from bootstrap.runtime import Runtime
 from db.queries import campaigns as queries
 from db.queries import lists, serializers
 from db.queries.export import listing_csv
@@ -90,16 +92,7 @@ def _lists(api) -> None:
     def referrers(campaign_id: str, runtime: RuntimeDep, params: PageDep, format: Format = "json"):
         read(runtime, live_campaign, campaign_id)
         if format == "csv":
-            return csv_response(
-                listing_csv(
-                    runtime.session_factory,
-                    lists.referrers(campaign_id),
-                    REFERRER_COLUMNS,
-                    params.start_date,
-                    params.end_date,
-                ),
-                f"referrers-{campaign_id}.csv",
-            )
+            return referrers_csv(runtime, campaign_id, params.start_date, params.end_date)
         return page(runtime, lists.referrers(campaign_id), params)
 
     @api.get(
@@ -172,3 +165,9 @@ def _lists(api) -> None:
     ) -> dict:
         read(runtime, live_campaign, campaign_id)
         return page(runtime, lists.activity(campaign_id=campaign_id, category=category, activity_type=type), params)
+
+
+def referrers_csv(runtime: Runtime, campaign_id: str, start: datetime | None, end: datetime | None) -> Response:
+    """The campaign's referrers published in [start, end) as a CSV download (the API's and the dashboard's)."""
+    rows = listing_csv(runtime.session_factory, lists.referrers(campaign_id), REFERRER_COLUMNS, start, end)
+    return csv_response(rows, f"referrers-{campaign_id}.csv")

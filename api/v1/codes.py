@@ -85,9 +85,7 @@ def _campaign_codes(api) -> None:
     async def import_codes(
         campaign_id: str, request: Request, runtime: RuntimeDep, on_error: Literal["skip", "abort"] = "skip"
     ) -> dict:
-        lines = await _uploaded_csv(request)
-        report = await run_in_threadpool(commands.run_import, runtime.units, campaign_id, lines, on_error=on_error)
-        return report.to_dict()
+        return await import_csv(runtime, campaign_id, await uploaded_csv(request), on_error)
 
     @api.get(
         "/campaigns/{campaign_id}/codes/export",
@@ -98,10 +96,7 @@ def _campaign_codes(api) -> None:
     def export_codes(
         campaign_id: str, runtime: RuntimeDep, format: Literal["codes", "mailchimp"] = "codes"
     ) -> Response:
-        read(runtime, live_campaign, campaign_id)
-        return csv_response(
-            codes_csv(runtime.session_factory, campaign_id, format), f"codes-{campaign_id}-{format}.csv"
-        )
+        return export_csv(runtime, campaign_id, format)
 
     @api.post(
         "/campaigns/{campaign_id}/referrers",
@@ -144,11 +139,11 @@ def _code_page(api) -> None:
 
     @api.get("/codes/{code}/qr.svg", summary="QR code of the share link, SVG", response_class=Response, responses=SVG)
     def qr_svg(code: str, runtime: RuntimeDep) -> Response:
-        return Response(_qr(runtime, code, "svg"), media_type="image/svg+xml")
+        return Response(qr_image(runtime, code, "svg"), media_type="image/svg+xml")
 
     @api.get("/codes/{code}/qr.png", summary="QR code of the share link, PNG", response_class=Response, responses=PNG)
     def qr_png(code: str, runtime: RuntimeDep) -> Response:
-        return Response(_qr(runtime, code, "png"), media_type="image/png")
+        return Response(qr_image(runtime, code, "png"), media_type="image/png")
 
     @api.post(
         "/codes/{code}/rules",
@@ -173,19 +168,34 @@ def share_url(public_url: str, code: str) -> str:
     return f"{public_url.rstrip('/')}/r/{code}"
 
 
-def _qr(runtime, text: str, kind: str) -> bytes:
+def qr_image(runtime, text: str, kind: str) -> bytes:
+    """The QR code of the code's share link, as "svg" or "png" (the API's and the dashboard's)."""
     code = read(runtime, code_by_text, text)
     buffer = io.BytesIO()
     segno.make(share_url(runtime.settings.public_url, code.code), error="m").save(buffer, kind=kind, scale=6, border=2)
     return buffer.getvalue()
 
 
-async def _uploaded_csv(request: Request) -> IO[str]:
-    """The CSV text of a multipart upload (field `file`) or of a text/csv body."""
+def export_csv(runtime, campaign_id: str, fmt: str) -> Response:
+    """The campaign's codes as a CSV download: Voucherify's template ("codes") or a Mailchimp audience."""
+    read(runtime, live_campaign, campaign_id)
+    return csv_response(codes_csv(runtime.session_factory, campaign_id, fmt), f"codes-{campaign_id}-{fmt}.csv")
+
+
+async def import_csv(runtime, campaign_id: str, lines: IO[str], on_error: str) -> dict:
+    """Import uploaded CSV lines in one unit of work (in a worker thread); the report as JSON."""
+    report = await run_in_threadpool(commands.run_import, runtime.units, campaign_id, lines, on_error=on_error)
+    return report.to_dict()
+
+
+async def uploaded_csv(request: Request) -> IO[str]:
+    """The CSV text of a multipart upload (field `file`) or of a text/csv body; an empty, oversized or binary
+    upload is refused before any row is read."""
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
         upload = (await request.form()).get("file")
         if not isinstance(upload, UploadFile):
             raise Invalid("file: send the CSV as the multipart field 'file'")
+        _check_upload(upload)
         return io.TextIOWrapper(upload.file, encoding="utf-8-sig", newline="")
     spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 - handed to the caller, who closes it
     async for chunk in request.stream():
@@ -194,3 +204,17 @@ async def _uploaded_csv(request: Request) -> IO[str]:
         spool.write(chunk)
     spool.seek(0)
     return io.TextIOWrapper(spool, encoding="utf-8-sig", newline="")
+
+
+def _check_upload(upload: UploadFile) -> None:
+    """Invalid naming the file's problem: too large, empty, or not text (a NUL byte in its first 8 KiB)."""
+    size = upload.size if upload.size is not None else upload.file.seek(0, io.SEEK_END)
+    if size > MAX_UPLOAD_BYTES:
+        raise Invalid(f"file: the CSV is larger than {MAX_UPLOAD_BYTES} bytes")
+    if size == 0:
+        raise Invalid("file: the CSV is empty (choose a file with a header line and rows)")
+    upload.file.seek(0)
+    head = upload.file.read(8192)
+    upload.file.seek(0)
+    if b"\x00" in head:
+        raise Invalid("file: this is not a CSV text file (save the sheet as CSV, UTF-8)")

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import BigInteger, cast, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from db.models import (
     Activity,
+    Campaign,
     Code,
     Customer,
     Distribution,
@@ -227,3 +229,64 @@ def events(*, status: str | None = None, source: str | None = None) -> Listing:
 def failed_jobs(*, actor: str | None = None) -> Listing:
     query = _where(select(FailedJob), actor=(FailedJob.actor, actor))
     return Listing(query, FailedJob.id, FailedJob.failed_at, serializers.failed_job)
+
+
+def people(session: Session, customer_ids: Iterable[str | None]) -> dict[str, dict[str, Any]]:
+    """Name and email of each customer id given (one query by primary key for a whole page of rows)."""
+    wanted = {customer_id for customer_id in customer_ids if customer_id}
+    if not wanted:
+        return {}
+    rows = session.execute(select(Customer.id, Customer.name, Customer.email).where(Customer.id.in_(wanted)))
+    return {row.id: {"id": row.id, "name": row.name, "email": row.email} for row in rows}
+
+
+SHOWN = 50  # rows of each list on a customer's page
+
+
+def held_codes(session: Session, customer_id: str) -> list[dict[str, Any]]:
+    """The live codes a customer holds, newest publication first, with each campaign's name. Joined from the
+    campaigns so each campaign is one probe of ix_codes_campaign_holder (there is no index on holder alone)."""
+    query = (
+        select(Code, Campaign.name)
+        .join(Campaign, Campaign.id == Code.campaign_id)
+        .where(Code.holder_id == customer_id, Code.deleted_at.is_(None), Campaign.deleted_at.is_(None))
+        .order_by(Code.published_at.desc(), Code.id.desc())
+        .limit(SHOWN)
+    )
+    return [serializers.code(code) | {"campaign_name": name} for code, name in session.execute(query)]
+
+
+def customer_referrals(session: Session, customer_id: str) -> dict[str, list[dict[str, Any]]]:
+    """Who the customer referred (`referees`, through ix_referrals_referrer per campaign) and who referred them
+    (`referrers`, through the referee index), newest first, each with the other person's name and email."""
+    other = aliased(Customer)
+    base = select(Referral, other.id, other.name, other.email, Campaign.name).join(
+        Campaign, Campaign.id == Referral.campaign_id
+    )
+    as_referrer = base.join(other, other.id == Referral.referee_id).where(Referral.referrer_id == customer_id)
+    as_referee = base.join(other, other.id == Referral.referrer_id).where(Referral.referee_id == customer_id)
+    return {
+        "referees": _referral_rows(session, as_referrer),
+        "referrers": _referral_rows(session, as_referee),
+    }
+
+
+def _referral_rows(session: Session, query: Any) -> list[dict[str, Any]]:
+    rows = session.execute(query.order_by(Referral.id.desc()).limit(SHOWN))
+    return [
+        {
+            "referral_id": referral.id,
+            "campaign_id": referral.campaign_id,
+            "campaign_name": campaign_name,
+            "status": referral.status,
+            "customer": {"id": person_id, "name": name, "email": email},
+            "created_at": serializers.iso(referral.created_at),
+        }
+        for referral, person_id, name, email, campaign_name in rows
+    ]
+
+
+def campaign_names(session: Session) -> dict[str, str]:
+    """Live campaigns' ids → names, for a filter's select (campaigns are few)."""
+    query = select(Campaign.id, Campaign.name).where(Campaign.deleted_at.is_(None)).order_by(Campaign.name)
+    return dict(session.execute(query.limit(500)).all())
