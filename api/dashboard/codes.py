@@ -26,6 +26,7 @@ from api.dashboard.pages import (
 from api.v1.codes import export_csv, import_csv, qr_image, uploaded_csv
 from api.v1.schemas import MAX_GENERATED, CodePatch, CountIn, PublishIn
 from app import codes as commands
+from db.models import Redemption
 from db.queries import campaigns as queries
 from db.queries import lists, serializers
 from db.queries.errors import Invalid
@@ -148,12 +149,16 @@ def _code_details(session: Any, text: str) -> dict[str, Any]:
     """What the code page shows: the code, its campaign and holder, its newest redemptions and its own rules."""
     code = code_by_text(session, text, live=True)
     redemptions = lists.redemptions(session, code=code.code)
-    recent = session.execute(redemptions.query.order_by(redemptions.id_column.desc()).limit(10)).scalars()
+    recent = [
+        serializers.redemption(row)
+        for row in session.scalars(redemptions.query.order_by(Redemption.id.desc()).limit(10))
+    ]
+    customers = lists.people(session, [code.holder_id] + [row["customer_id"] for row in recent])
     return {
         "code": serializers.code(code),
         "campaign": serializers.campaign(live_campaign(session, code.campaign_id)),
-        "holder": lists.people(session, [code.holder_id]).get(code.holder_id),
-        "redemptions": [serializers.redemption(row) for row in recent],
+        "holder": customers.get(code.holder_id),
+        "redemptions": [row | {"customer": customers.get(row["customer_id"])} for row in recent],
         "rules": queries.code_rules(session, code.code)["data"],
     }
 

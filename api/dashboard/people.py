@@ -10,6 +10,7 @@ from fastapi.responses import Response
 
 from api.dashboard.codes import publication
 from api.dashboard.pages import (
+    activity_label,
     campaign_page,
     day_window,
     flash,
@@ -124,7 +125,7 @@ def _customer(pages: APIRouter) -> None:
             activity=rows["data"],
             next_cursor=rows["next_cursor"],
             params=chosen | _dates(start, end) | {"cursor": cursor},
-            activity_types={value: value for value in CUSTOMER_ACTIVITY},
+            activity_types={value: activity_label(value) for value in CUSTOMER_ACTIVITY},
         )
 
 

@@ -114,6 +114,18 @@ def test_a_file_that_is_not_utf8_is_refused_with_422(client, campaign):
     assert "UTF-8" in response.json()["error"]["message"]
 
 
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [(b"", "the CSV is empty"), (b"PK\x03\x04\x00\x00zipped sheet", "not a CSV text file")],
+)
+def test_an_empty_or_binary_upload_is_refused_with_422_and_imports_nothing(client, campaign, content, message):
+    response = client.post(
+        f"/api/v1/campaigns/{campaign['id']}/codes/import", files={"file": ("codes.xlsx", content, "text/csv")}
+    )
+    assert response.status_code == 422 and message in response.json()["error"]["message"]
+    assert codes_of(client, campaign["id"]) == {}
+
+
 def test_reimporting_updates_only_active_and_category(client, campaign):
     import_csv(client, campaign["id"], GOOD)
     changed = (
