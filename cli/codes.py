@@ -15,13 +15,14 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+from api.v1.campaigns import REFERRER_COLUMNS
 from app import campaigns, codes
 from bootstrap.runtime import Runtime
 from cli.output import Output, output_option, print_rows
 from cli.settings import operator_runtime
 from db.queries import campaigns as campaign_queries
-from db.queries import serializers
-from db.queries.export import codes_csv, codes_csv_rows
+from db.queries import lists, serializers
+from db.queries.export import codes_csv, codes_csv_rows, listing_csv
 from db.queries.lookups import live_campaign
 from domain.events import CustomerData
 
@@ -32,7 +33,8 @@ ShopCustomerId = Annotated[str | None, typer.Option("--source-id", help="the sho
 Channel = Annotated[str, typer.Option("--channel", help="publication channel recorded with the code")]
 
 campaigns_app = typer.Typer(
-    help="Referral campaigns: list, create, show, enable, disable, delete, invite a referrer.", no_args_is_help=True
+    help="Referral campaigns: list, create, show, enable, disable, delete, invite a referrer, export referrers.",
+    no_args_is_help=True,
 )
 codes_app = typer.Typer(
     help="Referral codes: generate, import from CSV, export to CSV, update, delete or publish one.",
@@ -169,6 +171,25 @@ def invite_referrer(
         typer.echo(f"{code.code}  published to {email} (channel {code.publish_channel})")
     else:
         typer.echo(f"{code.code}  already held by {email}: nothing published (join_once)")
+
+
+@campaigns_app.command("referrers")
+def export_referrers(
+    campaign_id: str,
+    start: datetime | None = typer.Option(None, "--start", formats=["%Y-%m-%d"], help="published from this day on"),
+    end: datetime | None = typer.Option(None, "--end", formats=["%Y-%m-%d"], help="published up to this day"),
+    output: Path | None = typer.Option(None, "--output", "-o", dir_okay=False, help="file to write (default: stdout)"),
+) -> None:
+    """The campaign's referrers as CSV (the columns of the API's ?format=csv), newest publication first."""
+    window = (
+        start.replace(tzinfo=UTC) if start else None,
+        end.replace(tzinfo=UTC) + timedelta(days=1) if end else None,  # the whole last day
+    )
+    with operator_runtime() as runtime:
+        _require_campaign(runtime, campaign_id)
+        rows = listing_csv(runtime.session_factory, lists.referrers(campaign_id), REFERRER_COLUMNS, *window)
+        with output.open("w", newline="") if output else _stdout() as out:
+            out.writelines(rows)
 
 
 # --- codes ------------------------------------------------------------------------------------

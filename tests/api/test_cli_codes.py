@@ -65,12 +65,25 @@ def test_the_mailchimp_export_goes_to_stdout(run, client):
     assert f"ann@example.com,Ann,Lee,{held['code']}" in result.stdout
 
 
+def test_the_referrers_export_is_the_apis_csv_with_a_date_window(run, client, tmp_path):
+    campaign_id = run("campaigns", "create", "--name", "Referrers").stdout.strip()
+    run("campaigns", "invite", campaign_id, "--email", "ann@example.com", "--name", "Ann Lee")
+    api = client.get(f"/api/v1/campaigns/{campaign_id}/referrers", params={"format": "csv"}).text
+    assert run("campaigns", "referrers", campaign_id).stdout == api and "ann@example.com" in api
+    today = client.get(f"/api/v1/campaigns/{campaign_id}/referrers").json()["data"][0]["published_at"][:10]
+    result = run("campaigns", "referrers", campaign_id, "--start", today, "--end", today, "-o", tmp_path / "r.csv")
+    assert result.exit_code == 0 and (tmp_path / "r.csv").read_text() == api
+    later = run("campaigns", "referrers", campaign_id, "--start", "2999-01-01").stdout
+    assert later.splitlines() == [api.splitlines()[0]]
+
+
 @pytest.mark.parametrize(
     "args, message",
     [
         (("codes", "generate", "cmp_nope", "--count", 5), "campaign 'cmp_nope' not found"),
         (("codes", "generate", "cmp_nope", "--count", 0), "--count"),
         (("codes", "export", "cmp_nope"), "not found"),
+        (("campaigns", "referrers", "cmp_nope"), "not found"),
         (("campaigns", "create", "--name", "Bad", "--pattern", "NOPE"), "code_config"),
         (("campaigns", "create", "--name", "Bad", "--conversion", "order.shipped"), "conversion"),
     ],
