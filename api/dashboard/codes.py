@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -125,7 +126,7 @@ def _code_page(pages: APIRouter) -> None:
         body = validated(CodePatch, _code_changes(await request.form()))
         row = await run_async(request, commands.update_code, code, body.given())
         flash(request, f"Code {row.code} saved.")
-        return redirect(await back(request, f"/codes/{row.code}"))
+        return redirect(await back(request, code_path(row.code)))
 
     @pages.post("/codes/{code}/publish")
     async def publish(request: Request, code: str) -> Response:
@@ -133,7 +134,7 @@ def _code_page(pages: APIRouter) -> None:
         row, published = await run_async(request, commands.publish, code, body.customer.data(), body.channel)
         who = body.customer.email
         flash(request, f"Code {row.code} published to {who}." if published else f"{who} already holds {row.code}.")
-        return redirect(await back(request, f"/codes/{row.code}"))
+        return redirect(await back(request, code_path(row.code)))
 
     @pages.post("/codes/{code}/delete")
     async def delete(request: Request, code: str) -> Response:
@@ -143,6 +144,11 @@ def _code_page(pages: APIRouter) -> None:
         run_command(request, commands.delete, code)
         flash(request, f"Code {code} deleted: its redemptions now fail.")
         return redirect(f"/campaigns/{campaign_id}/codes")
+
+
+def code_path(text: str) -> str:
+    """The code page's path: the code's text quoted, so any character an imported code has stays in it."""
+    return "/codes/" + quote(text, safe="")
 
 
 def _code_details(session: Any, text: str) -> dict[str, Any]:

@@ -192,3 +192,14 @@ def test_delete_needs_its_confirmation_then_goes_back_to_the_codes_tab(signed_in
     assert f"Code {held['code']} deleted" in flashed(signed_in, response)
     assert codes_of(runtime, campaign["id"]) == []
     assert client.get(f"/api/v1/codes/{held['code']}").json()["deleted_at"]
+
+
+def test_a_code_with_url_characters_has_a_working_page_and_forms(signed_in, client):
+    campaign = create_campaign(client)
+    client.post(f"/api/v1/campaigns/{campaign['id']}/codes/import", content="Code\nMY?#1&x\n")
+    tab = signed_in.get(f"/campaigns/{campaign['id']}/codes").text
+    assert 'href="/codes/MY%3F%231%26x"' in tab
+    assert "<code>MY?#1&amp;x</code>" in signed_in.get("/codes/MY%3F%231%26x").text
+    response = post(signed_in, "/codes/MY%3F%231%26x/update", {"redemption_limit": "2"})
+    assert response.headers["location"] == "/codes/MY%3F%231%26x"
+    assert client.get("/api/v1/codes/MY%3F%231%26x").json()["redemption_limit"] == 2
