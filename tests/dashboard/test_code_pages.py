@@ -203,3 +203,14 @@ def test_a_code_with_url_characters_has_a_working_page_and_forms(signed_in, clie
     response = post(signed_in, "/codes/MY%3F%231%26x/update", {"redemption_limit": "2"})
     assert response.headers["location"] == "/codes/MY%3F%231%26x"
     assert client.get("/api/v1/codes/MY%3F%231%26x").json()["redemption_limit"] == 2
+
+
+def test_a_file_over_the_size_limit_is_refused_before_any_row_is_read(signed_in, client, runtime, monkeypatch):
+    monkeypatch.setattr("api.v1.codes.MAX_UPLOAD_BYTES", 64)
+    campaign = create_campaign(client)
+    csv = "Code\n" + "".join(f"BIG-{number}\n" for number in range(20))
+    response = post(
+        signed_in, f"/campaigns/{campaign['id']}/codes/import", files={"file": ("codes.csv", csv, "text/csv")}
+    )
+    assert "the CSV is larger than 64 bytes" in flashed(signed_in, response)
+    assert codes_of(runtime, campaign["id"]) == []
