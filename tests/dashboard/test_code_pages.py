@@ -214,3 +214,9 @@ def test_a_file_over_the_size_limit_is_refused_before_any_row_is_read(signed_in,
     )
     assert "the CSV is larger than 64 bytes" in flashed(signed_in, response)
     assert codes_of(runtime, campaign["id"]) == []
+
+
+def test_a_campaign_without_a_pattern_shows_its_length_charset_and_prefix(signed_in, client):
+    campaign = create_campaign(client, code_config={"length": 8, "charset": "ABC123", "prefix": "VIP-"})
+    page = signed_in.get(f"/campaigns/{campaign['id']}/codes").text
+    assert "8 random characters from <code>ABC123</code> · prefix <code>VIP-</code>" in page
