@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
 from api.dashboard.campaigns import campaigns_router
+from api.dashboard.history import history_router
 from api.dashboard.login import login_router, logout_router
 from api.dashboard.operations import operations_router
 from api.dashboard.pages import HEADERS, Dashboard, templates
@@ -39,7 +40,7 @@ def mount_dashboard(app: FastAPI, runtime: Runtime) -> None:
 
 
 def routers() -> list[APIRouter]:
-    return [login_router(), logout_router(), campaigns_router(), operations_router()]
+    return [login_router(), logout_router(), campaigns_router(), operations_router(), history_router()]
 
 
 NOT_HTML = ("/api/", "/webhooks/", "/metrics", "/health", "/static/")
