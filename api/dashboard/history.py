@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.dashboard.pages import (
@@ -182,7 +182,7 @@ def redemption_view(session: Session, redemption_id: str) -> dict[str, Any]:
         "order": {"id": row.order_external_id, "amount": money(order.amount, order.currency)} if order else None,
         "amount": money(row.amount, campaign.currency if campaign else None),
         "rewards": _rewards_of(session, redemption_id),
-        "activity": _activity_of(session, row, referrer_id),
+        "activity": _activity_of(session, row),
     }
 
 
@@ -203,17 +203,14 @@ def _rewards_of(session: Session, redemption_id: str) -> list[dict[str, Any]]:
     return [serializers.reward(reward) for reward in session.scalars(query)]
 
 
-def _activity_of(session: Session, row: Redemption, referrer_id: str | None) -> list[dict[str, Any]]:
-    """The activity rows that name this redemption, among its customer's and its referrer's (both indexed)."""
-    customers = [customer_id for customer_id in (row.customer_id, referrer_id) if customer_id]
-    if not customers:
+def _activity_of(session: Session, row: Redemption) -> list[dict[str, Any]]:
+    """The activity rows of the redemption's customer that name it (the customer's rows are indexed; the referrer's
+    rows name the referral, not the redemption)."""
+    if not row.customer_id:
         return []
     query = (
         select(Activity)
-        .where(
-            or_(*(Activity.customer_id == customer_id for customer_id in customers)),
-            Activity.data["redemption_id"].as_string() == row.id,
-        )
+        .where(Activity.customer_id == row.customer_id, Activity.data["redemption_id"].as_string() == row.id)
         .order_by(Activity.id.desc())
         .limit(RELATED_ACTIVITY)
     )
