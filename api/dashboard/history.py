@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.dashboard.pages import (
+    activity_label,
     back,
     campaign_page,
     day_window,
@@ -329,7 +330,7 @@ def _activity(pages: APIRouter) -> None:
             {"category": category, "type": activity_type},
             lambda rows: [row | {"summary": summary(row["data"])} for row in with_people(request, rows)],
             categories=activity_types.CATEGORIES,
-            types={value: value for value in ACTIVITY_TYPES},
+            types={value: activity_label(value) for value in ACTIVITY_TYPES},
         )
 
 
