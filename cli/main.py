@@ -15,7 +15,7 @@ from cli.embedded import demo_operator, embedded_settings, run_embedded
 from cli.exchange_rates import exchange_rates_app
 from cli.operators import operators_app
 from cli.ops import events_app, jobs_app
-from cli.pipeline import redemptions_app, rewards_app
+from cli.pipeline import activity_app, distributions_app, redemptions_app, rewards_app
 from cli.settings import load_settings, require_redis, secrets_file, server_file
 from db.migrate import current_revision, upgrade
 
@@ -27,6 +27,8 @@ app.add_typer(campaigns_app, name="campaigns")
 app.add_typer(codes_app, name="codes")
 app.add_typer(rewards_app, name="rewards")
 app.add_typer(redemptions_app, name="redemptions")
+app.add_typer(distributions_app, name="distributions")
+app.add_typer(activity_app, name="activity")
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(events_app, name="events")
 app.add_typer(exchange_rates_app, name="exchange-rates")

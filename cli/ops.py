@@ -8,22 +8,15 @@ import typer
 from rich.console import Console
 
 from app import operations
-from bootstrap.runtime import Runtime
-from cli.output import Output, output_option, print_rows
+from cli.output import Output, newest, output_option, print_fields, print_rows
 from cli.settings import operator_runtime
-from db.models import FailedJob
+from db.models import FailedJob, InboundEvent
 from db.queries import lists, serializers
 from db.queries.lookups import get
 
 jobs_app = typer.Typer(help="Jobs that failed for good: list, show, retry, purge.", no_args_is_help=True)
-events_app = typer.Typer(help="The webhook inbox: list and replay events.", no_args_is_help=True)
+events_app = typer.Typer(help="The webhook inbox: list, show and replay events.", no_args_is_help=True)
 console = Console()
-
-
-def _newest(runtime: Runtime, listing, limit: int) -> list[dict]:
-    with runtime.session_factory() as session:
-        rows = session.scalars(listing.query.order_by(listing.id_column.desc()).limit(limit))
-        return [listing.serialize(row) for row in rows]
 
 
 @jobs_app.command("failed")
@@ -34,7 +27,7 @@ def jobs_failed(
 ) -> None:
     """List failed jobs, newest first."""
     with operator_runtime() as runtime:
-        rows = _newest(runtime, lists.failed_jobs(actor=actor), limit)
+        rows = newest(runtime, lists.failed_jobs(actor=actor), limit)
     print_rows(rows, ["id", "actor", "args", "error", "failed_at", "retried_at"], output, title="failed jobs")
 
 
@@ -43,8 +36,7 @@ def jobs_show(job_id: str) -> None:
     """Show one failed job with its arguments and traceback."""
     with operator_runtime() as runtime, runtime.session_factory() as session:
         job = serializers.failed_job_detail(get(session, FailedJob, job_id, "failed job"))
-    for key, value in job.items():
-        console.print(f"[bold]{key}[/bold]: {value}", soft_wrap=True)
+    print_fields(job)
 
 
 @jobs_app.command("retry")
@@ -90,8 +82,16 @@ def events_list(
 ) -> None:
     """List inbox events, newest first."""
     with operator_runtime() as runtime:
-        rows = _newest(runtime, lists.events(status=status, source=source), limit)
+        rows = newest(runtime, lists.events(status=status, source=source), limit)
     print_rows(rows, ["id", "source", "external_id", "topic", "status", "error", "received_at"], output, title="inbox")
+
+
+@events_app.command("show")
+def events_show(event_id: str) -> None:
+    """Show one inbox event with its headers, body and normalised form."""
+    with operator_runtime() as runtime, runtime.session_factory() as session:
+        event = serializers.event_detail(get(session, InboundEvent, event_id, "event"))
+    print_fields(event)
 
 
 @events_app.command("replay")

@@ -6,12 +6,16 @@ from __future__ import annotations
 import csv
 import json
 import sys
+from collections.abc import Callable
 from enum import Enum
 from typing import Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
+
+from bootstrap.runtime import Runtime
+from db.queries import Listing
 
 
 class Output(str, Enum):
@@ -52,3 +56,19 @@ def table(rows: list[dict], columns: list[str], *, title: str | None = None) -> 
 
 def _cell(value: object) -> str:
     return "" if value is None else str(value)
+
+
+def newest(runtime: Runtime, listing: Listing | Callable[[Any], Listing], limit: int) -> list[dict]:
+    """The `limit` newest rows of a list query (or of what `listing(session)` builds), serialized as the API does."""
+    with runtime.session_factory() as session:
+        chosen = listing if isinstance(listing, Listing) else listing(session)
+        rows = session.execute(chosen.query.order_by(chosen.id_column.desc()).limit(limit))
+        return [chosen.serialize(row[0] if len(row) == 1 else row) for row in rows]
+
+
+def print_fields(fields: dict) -> None:
+    """One `key: value` line per field; values are printed as text (a body's brackets are not markup)."""
+    console = Console()
+    for key, value in fields.items():
+        console.print(f"[bold]{key}[/bold]: ", end="", soft_wrap=True)
+        console.print(str(value), markup=False, highlight=False, soft_wrap=True)

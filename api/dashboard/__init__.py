@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException
 
 from api.dashboard.campaigns import campaigns_router
 from api.dashboard.codes import codes_router
+from api.dashboard.history import history_router
 from api.dashboard.login import login_router, logout_router
 from api.dashboard.operations import operations_router
 from api.dashboard.pages import HEADERS, Dashboard, templates
@@ -41,7 +42,15 @@ def mount_dashboard(app: FastAPI, runtime: Runtime) -> None:
 
 
 def routers() -> list[APIRouter]:
-    return [login_router(), logout_router(), campaigns_router(), operations_router(), codes_router(), people_router()]
+    return [
+        login_router(),
+        logout_router(),
+        campaigns_router(),
+        operations_router(),
+        codes_router(),
+        people_router(),
+        history_router(),
+    ]
 
 
 NOT_HTML = ("/api/", "/webhooks/", "/metrics", "/health", "/static/")
