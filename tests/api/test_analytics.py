@@ -8,7 +8,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete
+from typer.testing import CliRunner
 
+from cli.main import app
 from db.models import Base, Campaign, Code, Customer, Order, Redemption, Referral, Reward, Tier
 from db.queries import analytics
 from db.queries.errors import Invalid
@@ -319,3 +321,33 @@ def test_the_openapi_description_defines_every_figure(client):
     operation = client.get("/openapi.json").json()["paths"]["/api/v1/campaigns/{campaign_id}/analytics"]["get"]
     for name in analytics.DEFINITIONS:
         assert f"**{name}**" in operation["description"]
+
+
+# --- the CLI ----------------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def run_cli(runtime, database_url, tmp_path, monkeypatch):
+    """`referrals campaigns …` against the test database, configured through the environment as in production."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("REFERRALS_DATABASE_URL", database_url)
+    monkeypatch.delenv("REFERRALS_REDIS_URL", raising=False)
+    monkeypatch.setenv("COLUMNS", "200")
+    return lambda *args: CliRunner().invoke(app, [str(arg) for arg in args])
+
+
+def test_the_cli_prints_the_figures(run_cli, client):
+    campaign = create_campaign(client)
+    shown = run_cli("campaigns", "analytics", campaign["id"], "--start", "2026-01-01", "--end", "2026-01-14")
+    assert shown.exit_code == 0, shown.output
+    assert "k_factor" in shown.stdout and "no referrer held a code" in shown.stdout
+    assert "2026-01-14" in shown.stdout and "Per day, newest first" in shown.stdout
+    as_json = run_cli("campaigns", "analytics", campaign["id"], "--interval", "week", "--output", "json")
+    assert as_json.exit_code == 0 and '"interval": "week"' in as_json.stdout
+
+
+def test_the_cli_refuses_a_bad_window_and_an_unknown_campaign(run_cli, client):
+    campaign = create_campaign(client)
+    backwards = run_cli("campaigns", "analytics", campaign["id"], "--start", "2026-02-01", "--end", "2026-01-01")
+    assert backwards.exit_code == 1 and "before start_date" in backwards.output
+    assert run_cli("campaigns", "analytics", "camp_nope").exit_code == 1
