@@ -226,6 +226,11 @@ def _sign_in(client: httpx.Client) -> None:
 def _measure(client: httpx.Client, page: Page, repeats: int) -> dict[str, Any]:
     if page.url is None:
         return {"problem": page.problem}
+    started = time.perf_counter()
+    response = client.get(page.url)
+    first_ms = (time.perf_counter() - started) * 1000
+    if response.is_redirect:
+        return {"url": page.url, "problem": f"redirects to {response.headers.get('location')}"}
     for _ in range(WARM_UP):
         response = client.get(page.url)
     if response.status_code != 200:
@@ -233,6 +238,7 @@ def _measure(client: httpx.Client, page: Page, repeats: int) -> dict[str, Any]:
     samples = [_timed(lambda: client.get(page.url)) for _ in range(repeats)]
     return {
         "url": page.url,
+        "first_ms": round(first_ms, 1),
         "p50_ms": percentile(samples, 50),
         "p95_ms": percentile(samples, 95),
         "p99_ms": percentile(samples, 99),
@@ -249,15 +255,17 @@ def _timed(request: Callable[[], httpx.Response]) -> float:
 
 
 def _print(results: dict[str, dict[str, Any]]) -> None:
-    rows = [("page", "p50 ms", "p95 ms", "p99 ms", "target", "result")]
+    rows = [("page", "first ms", "p50 ms", "p95 ms", "p99 ms", "target", "result")]
     for route, result in results.items():
         if "p95_ms" not in result:
-            rows.append((route, "", "", "", f"≤ {TARGET_MS:g} ms", f"not measured: {result['problem']}"))
+            rows.append((route, "", "", "", "", f"≤ {TARGET_MS:g} ms", f"not measured: {result['problem']}"))
             continue
         verdict = "pass" if result["p95_ms"] <= TARGET_MS else "FAIL"
-        figures = (f"{result[key]:.1f}" for key in ("p50_ms", "p95_ms", "p99_ms"))
+        figures = (f"{result[key]:.1f}" for key in ("first_ms", "p50_ms", "p95_ms", "p99_ms"))
         rows.append((route, *figures, f"≤ {TARGET_MS:g} ms", verdict))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    print("\n[pages] p95 of each dashboard page, first page, signed in:")
+    print(
+        "\n[pages] each dashboard page (its first page), signed in: the first request, then p50/p95/p99 after warm-up:"
+    )
     for row in rows:
         print("  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from api.dashboard.chart import LINES, line_chart
+from api.dashboard.figures import program_figures
 from api.dashboard.forms import CONVERSIONS, LABELS, FormErrors, campaign_body, campaign_form
 from api.dashboard.pages import (
     back,
@@ -68,7 +69,7 @@ def campaigns_router() -> APIRouter:
     ) -> Response:
         span, window_error = chosen_window(days, start, end, interval)
         summary = read(request, queries.summary, campaign_id)
-        figures = read(request, analytics.figures, campaign_id, span)
+        figures = program_figures(request, campaign_id, span)
         return campaign_page(
             request,
             campaign_id,

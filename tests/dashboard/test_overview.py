@@ -10,6 +10,7 @@ import pytest
 
 from api.dashboard.campaigns import chosen_window, money
 from api.dashboard.chart import LINES, line_chart, nice_ticks
+from api.dashboard.figures import RecentFigures
 from tests.api.helpers import add_tier, create_campaign, invite, paid_order
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -172,3 +173,20 @@ def test_names_in_the_figures_are_escaped(signed_in, client):
 
 def test_an_unknown_campaign_is_404(signed_in):
     assert signed_in.get("/campaigns/camp_nope", headers={"accept": "text/html"}).status_code == 404
+
+
+def test_figures_are_reused_for_a_minute_then_counted_again():
+    now = [0.0]
+    recent = RecentFigures(max_age_s=60, max_entries=2, clock=lambda: now[0])
+    counts = iter(range(100))
+
+    def count():
+        return {"n": next(counts)}
+
+    assert recent.get(("a",), count)["n"] == 0
+    now[0] = 59
+    assert recent.get(("a",), count)["n"] == 0 and "counted_at" in recent.get(("a",), count)
+    now[0] = 61
+    assert recent.get(("a",), count)["n"] == 1
+    recent.get(("b",), count), recent.get(("c",), count)  # the oldest entry ("a") goes
+    assert recent.get(("a",), count)["n"] == 4
