@@ -16,9 +16,9 @@ from datetime import date
 
 from markupsafe import Markup, escape
 
-WIDTH, HEIGHT = 720, 300
-LEFT, RIGHT, TOP, BOTTOM = 56, 16, 40, 44
-MAX_X_LABELS = 8
+WIDTH, HEIGHT = 640, 280
+LEFT, RIGHT, TOP, BOTTOM = 60, 18, 44, 48
+MAX_X_LABELS = 7
 TARGET_TICKS = 5
 
 
@@ -96,7 +96,7 @@ class _Plot:
 
 
 def _y_axis(plot: _Plot, ticks: list[int]) -> list[str]:
-    parts = ['<g class="y-axis" font-size="12" fill="#333333" text-anchor="end">']
+    parts = ['<g class="y-axis" font-size="14" fill="#333333" text-anchor="end">']
     for tick in ticks:
         y = plot.y(tick)
         parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y}" y2="{y}" stroke="#d0d4da" stroke-width="1"/>')
@@ -108,13 +108,13 @@ def _y_axis(plot: _Plot, ticks: list[int]) -> list[str]:
 def _x_axis(plot: _Plot, series: Sequence[dict], interval: str) -> list[str]:
     baseline = TOP + plot.height
     parts = [
-        '<g class="x-axis" font-size="12" fill="#333333" text-anchor="middle">',
+        '<g class="x-axis" font-size="14" fill="#333333" text-anchor="middle">',
         f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{baseline}" y2="{baseline}" stroke="#333333" stroke-width="1"/>',
     ]
     every = max(1, math.ceil(len(series) / MAX_X_LABELS))
     for index in range(0, len(series), every):
         label = _short_date(series[index]["date"])
-        parts.append(f'<text x="{plot.x(index)}" y="{baseline + 18}">{escape(label)}</text>')
+        parts.append(f'<text x="{plot.x(index)}" y="{baseline + 20}">{escape(label)}</text>')
     unit = "Week starting" if interval == "week" else "Day (UTC)"
     parts.append(f'<text x="{LEFT + plot.width / 2}" y="{HEIGHT - 6}">{escape(unit)}</text>')
     parts.append("</g>")
@@ -122,15 +122,15 @@ def _x_axis(plot: _Plot, series: Sequence[dict], interval: str) -> list[str]:
 
 
 def _legend() -> list[str]:
-    parts = ['<g class="legend" font-size="13" fill="#333333">']
+    parts = ['<g class="legend" font-size="15" fill="#333333">']
     x = LEFT
     for line in LINES:
         parts.append(
             f'<line x1="{x}" x2="{x + 24}" y1="16" y2="16" stroke="{line.colour}" stroke-width="2.5"'
             f"{_dash(line)}/>{_marker(line, x + 12, 16)}"
         )
-        parts.append(f'<text x="{x + 30}" y="20">{escape(line.label)}</text>')
-        x += 30 + 9 * len(line.label) + 28
+        parts.append(f'<text x="{x + 30}" y="21">{escape(line.label)}</text>')
+        x += 30 + 9 * len(line.label) + 32
     parts.append("</g>")
     return parts
 

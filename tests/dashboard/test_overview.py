@@ -49,7 +49,7 @@ def test_the_chart_parses_and_labels_its_axes(days):
     series = [_point(date(2026, 1, 1) + timedelta(days=n), n, 2 * n, n % 3) for n in range(days)]
     svg = _svg(line_chart(series, title="Per day", chart_id="c"))
     assert svg.get("role") == "img" and svg.get("aria-labelledby") == "c-title c-desc"
-    assert svg.get("viewBox") == "0 0 720 300" and svg.get("width") == "100%"
+    assert svg.get("viewBox") == "0 0 640 280" and svg.get("width") == "100%"
     assert svg.find(f"{SVG}title").text == "Per day" and "table below" in svg.find(f"{SVG}desc").text
     y_axis = next(group for group in svg.iter(f"{SVG}g") if group.get("class") == "y-axis")
     ticks = [int(text.text.replace(",", "")) for text in y_axis.findall(f"{SVG}text")]
