@@ -128,8 +128,7 @@ def figures(session: Session, campaign_id: str, span: Window, *, today: date | N
         "rewards_rolled_back": _per_day(session, Reward.rolled_back_at, [Reward.campaign_id == campaign_id], span),
     }
     unconverted: dict[str, int] = defaultdict(int)
-    for name, condition in _revenue_conditions(campaign_id).items():
-        daily[name] = _revenue_per_day(session, condition, campaign.currency, span, unconverted)
+    daily |= _revenue_per_day(session, campaign_id, campaign.currency, span, unconverted)
     series = _series(daily, span, today)
     totals = {name: sum(daily[name].values()) for name in (*COUNTS, *MONEY)}
     return {
@@ -198,37 +197,40 @@ def _redemptions_per_day(session: Session, campaign_id: str, span: Window) -> di
     return found
 
 
-def _revenue_conditions(campaign_id: str) -> dict[str, ColumnElement]:
-    """Which paid orders count: a live referee's (referral revenue), or a live redemption's (attributed)."""
+def _revenue_per_day(
+    session: Session, campaign_id: str, currency: str, span: Window, unconverted: dict[str, int]
+) -> dict[str, dict[date, int]]:
+    """Referral and attributed revenue per day in the campaign's currency, in one pass over the orders paid in the
+    window: those of a live referee, and among them the converting ones (a converting order is its referee's, so
+    the second is a part of the first). An amount with no rate to convert it goes to `unconverted` (by currency)
+    instead of being guessed."""
     referee = exists().where(
         Referral.campaign_id == campaign_id, Referral.status == "active", Referral.referee_id == Order.customer_id
     )
     converting = exists().where(
         Redemption.order_id == Order.id, Redemption.campaign_id == campaign_id, Redemption.status == "succeeded"
     )
-    return {"referral_revenue": referee, "attributed_revenue": converting}
-
-
-def _revenue_per_day(
-    session: Session, condition: ColumnElement, currency: str, span: Window, unconverted: dict[str, int]
-) -> dict[date, int]:
-    """Net paid amounts per day in the campaign's currency; an amount with no rate to convert it is added to
-    `unconverted` (by its currency) instead of being guessed."""
     day = _day_expression(session, Order.paid_at)
     query = (
-        select(day, Order.currency, func.sum(Order.counted_amount))
-        .where(Order.paid_at >= span.start, Order.paid_at < span.end, Order.counted_amount.is_not(None), condition)
+        select(
+            day,
+            Order.currency,
+            func.sum(Order.counted_amount),
+            func.coalesce(func.sum(Order.counted_amount).filter(converting), 0),
+        )
+        .where(Order.paid_at >= span.start, Order.paid_at < span.end, Order.counted_amount.is_not(None), referee)
         .group_by(day, Order.currency)
     )
-    per_day: dict[date, int] = defaultdict(int)
-    for found, order_currency, amount in session.execute(query):
-        on = _as_date(found)
-        conversion = in_campaign_currency(session, int(amount or 0), order_currency, currency, on)
-        if isinstance(conversion, Converted):
-            per_day[on] += conversion.amount or 0
-        else:
-            unconverted[conversion.source] += int(amount or 0)
-    return dict(per_day)
+    found: dict[str, dict[date, int]] = {name: defaultdict(int) for name in MONEY}
+    for day_found, order_currency, *amounts in session.execute(query):
+        on = _as_date(day_found)
+        for name, amount in zip(MONEY, amounts, strict=True):
+            conversion = in_campaign_currency(session, int(amount or 0), order_currency, currency, on)
+            if isinstance(conversion, Converted):
+                found[name][on] += conversion.amount or 0
+            elif name == "referral_revenue":  # the attributed part is inside it
+                unconverted[conversion.source] += int(amount or 0)
+    return {name: dict(per_day) for name, per_day in found.items()}
 
 
 def _holders(campaign_id: str, *conditions: Any) -> Any:
