@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -44,6 +45,8 @@ OPERATOR_EMAIL, OPERATOR_PASSWORD = "bench@example.com", "bench pages password"
 SESSION_SECRET = "bench-pages-session-secret-of-32-chars!"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 PARAMETER = re.compile(r"{(\w+)}")
+OVERVIEW = "/campaigns/{campaign_id}"
+RECOUNT_REPEATS = 20  # the overview with a window not counted in the last minute (reference, not the target)
 
 # How each path parameter is filled: one row of the largest seeded campaign (":campaign_id" is bound)
 PARAMETER_QUERIES = {
@@ -89,6 +92,7 @@ class Page:
     route: str
     url: str | None
     problem: str | None = None
+    recount: bool = False  # a new window each request: the overview's figures counted afresh every time
 
 
 def run(config: Config) -> dict:
@@ -99,8 +103,13 @@ def run(config: Config) -> dict:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
             _sign_in(client)
             results = {page.route: _measure(client, page, config.page_repeats) for page in pages}
+            overview = next((page for page in pages if page.route == OVERVIEW and page.url), None)
+            if overview is not None:
+                recounted = Page(f"{OVERVIEW} recounted", overview.url, recount=True)
+                results[recounted.route] = _measure(client, recounted, RECOUNT_REPEATS)
     _print(results)
-    measured = [result["p95_ms"] for result in results.values() if "p95_ms" in result]
+    routes = {page.route for page in pages}
+    measured = [result["p95_ms"] for route, result in results.items() if "p95_ms" in result and route in routes]
     return {
         "pages_p95_ms": max(measured, default=None),
         "detail": {
@@ -226,16 +235,17 @@ def _sign_in(client: httpx.Client) -> None:
 def _measure(client: httpx.Client, page: Page, repeats: int) -> dict[str, Any]:
     if page.url is None:
         return {"problem": page.problem}
+    urls = (_shifted_window(page.url, n) if page.recount else page.url for n in range(1, WARM_UP + 2 + repeats))
     started = time.perf_counter()
-    response = client.get(page.url)
+    response = client.get(next(urls))
     first_ms = (time.perf_counter() - started) * 1000
     if response.is_redirect:
         return {"url": page.url, "problem": f"redirects to {response.headers.get('location')}"}
     for _ in range(WARM_UP):
-        response = client.get(page.url)
+        response = client.get(next(urls))
     if response.status_code != 200:
         return {"url": page.url, "problem": f"status {response.status_code}"}
-    samples = [_timed(lambda: client.get(page.url)) for _ in range(repeats)]
+    samples = [_timed(lambda url=url: client.get(url)) for url in urls]
     return {
         "url": page.url,
         "first_ms": round(first_ms, 1),
@@ -244,6 +254,12 @@ def _measure(client: httpx.Client, page: Page, repeats: int) -> dict[str, Any]:
         "p99_ms": percentile(samples, 99),
         "bytes": len(response.content),
     }
+
+
+def _shifted_window(url: str, days_back: int) -> str:
+    """The overview over 30 days ending `days_back` days ago: a window of its own, so its figures are counted."""
+    last = datetime.now(UTC).date() - timedelta(days=days_back)
+    return f"{url}?start={(last - timedelta(days=29)).isoformat()}&end={last.isoformat()}"
 
 
 def _timed(request: Callable[[], httpx.Response]) -> float:
@@ -261,6 +277,8 @@ def _print(results: dict[str, dict[str, Any]]) -> None:
             rows.append((route, "", "", "", "", f"≤ {TARGET_MS:g} ms", f"not measured: {result['problem']}"))
             continue
         verdict = "pass" if result["p95_ms"] <= TARGET_MS else "FAIL"
+        if route.endswith(" recounted"):
+            verdict = "(reference: figures counted afresh each request)"
         figures = (f"{result[key]:.1f}" for key in ("first_ms", "p50_ms", "p95_ms", "p99_ms"))
         rows.append((route, *figures, f"≤ {TARGET_MS:g} ms", verdict))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
