@@ -1,7 +1,7 @@
 """The overview's program figures, kept for a minute per campaign and window.
 
 Counting a 30-day window of a campaign with 400,000 redemptions and their orders reads some 200,000 index entries
-(about 0.6 s on the benchmark machine, most of it referral revenue: every order paid in the window, checked against
+(0.3-0.4 s on the benchmark machine, most of it referral revenue: every order paid in the window, checked against
 the campaign's referees), too slow for every page view (SPEC: p95 ≤ 100 ms). A per-day rollup maintained by
 triggers would make it cheap, but one row per campaign and day is written by every worker handling that campaign
 (migration 0002 keeps per-referrer rows for that reason), so the dashboard instead reuses what it counted in the
