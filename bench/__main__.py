@@ -1,4 +1,4 @@
-"""`bench/run [--quick] [--profile] [--only intake,e2e,latency,reads]`: every SPEC §8 benchmark, a table, a JSON file."""
+"""`bench/run [--quick] [--profile] [--only intake,e2e,latency,reads,pages]`: every SPEC §8 benchmark, a table, a JSON file."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import time
 import traceback
 from datetime import UTC, datetime
 
-from bench import batching, e2e, intake, latency, reads, report, roundtrips
+from bench import batching, e2e, intake, latency, pages, reads, report, roundtrips
 from bench.config import Config
 from bench.infra import ROOT, machine
 
@@ -18,6 +18,7 @@ BENCHMARKS = {
     "e2e": e2e.run,
     "latency": latency.run,
     "reads": reads.run,
+    "pages": pages.run,
     "batching": batching.run,
 }
 RESULTS_DIR = ROOT / "bench" / "results"

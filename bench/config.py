@@ -40,6 +40,8 @@ class Config:
     redemptions: int = 1_000_000
     activities: int = 5_000_000
     read_repeats: int = 100
+    # pages: requests per dashboard page after the warm-up
+    page_repeats: int = 50
 
     @classmethod
     def for_run(cls, *, quick: bool, log_dir: Path, profile: bool = False, notification_processes: int = 1) -> Config:
@@ -59,4 +61,5 @@ class Config:
             redemptions=100_000,
             activities=500_000,
             read_repeats=30,
+            page_repeats=20,
         )

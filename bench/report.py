@@ -42,6 +42,7 @@ TARGETS = (
     Target("e2e_vs_noop", "end to end / no-op", 0.25),
     Target("reward_latency_p95_ms", "webhook → pending reward p95 at 100/s", 100, LE, " ms"),
     Target("reads_p95_ms", "dashboard reads, worst p95", 50, LE, " ms"),
+    Target("pages_p95_ms", "dashboard pages signed in, worst p95", 100, LE, " ms"),
     Target("worker_rss_mb", "worker process peak RSS", 150, LE, " MB"),
     Target("sql_statements_per_order", "SQL statements per referral order"),
     Target("pg_cpu_ms_per_order", "PostgreSQL CPU per order, one event per transaction", unit=" ms"),

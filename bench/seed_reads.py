@@ -3,8 +3,8 @@
     python -m bench.seed_reads postgresql+psycopg://postgres@127.0.0.1:5432/mydb [--redemptions 1000000] [--activities 5000000]
 
 Five campaigns of unequal size (40/25/15/12/8 %), one referrer code per 50 redemptions with a heavy head (a few
-referrers bring most referees), a new referee customer per redemption, 90 % succeeded / 8 % failed / 2 % rolled
-back, a referral per redemption that succeeded or was rolled back and an `each` reward per live referral, and activity
+referrers bring most referees), a new referee customer per redemption with its paid order (12900 USD; the
+rolled-back ones refunded in full), 90 % succeeded / 8 % failed / 2 % rolled back, a referral per redemption that succeeded or was rolled back and an `each` reward per live referral, and activity
 rows over five categories, all spread over the last 365 days with time-sortable ids. Foreign-key triggers are off
 while loading (session_replication_role = replica) and the secondary indexes of the big tables are dropped and built
 again afterwards (the same definitions, read from pg_indexes); the trigger-maintained counters (campaign_referrers)
@@ -27,7 +27,7 @@ CAMPAIGN_WEIGHTS = (0.40, 0.25, 0.15, 0.12, 0.08)
 REDEMPTIONS_PER_CODE = 50
 DAYS = 365
 COUNTERS_REVISION = "0002"  # campaign_referrers
-BIG_TABLES = ("customers", "redemptions", "referrals", "reward_redemptions", "activities")
+BIG_TABLES = ("customers", "orders", "redemptions", "referrals", "reward_redemptions", "activities")
 SECONDARY_INDEXES = """
     SELECT indexname, indexdef FROM pg_indexes i
     WHERE schemaname = current_schema() AND tablename = ANY(:tables)
@@ -111,10 +111,10 @@ STEPS: tuple[tuple[str, str], ...] = (
     (
         "redemptions",
         f"""
-        INSERT INTO redemptions (id, dedupe_key, campaign_id, code_id, code, customer_id, order_external_id, amount,
-                                 result, status, failure_code, failure_message, logs, created_at, rolled_back_at)
+        INSERT INTO redemptions (id, dedupe_key, campaign_id, code_id, code, customer_id, order_id, order_external_id,
+                                 amount, result, status, failure_code, failure_message, logs, created_at, rolled_back_at)
         SELECT {_id("red", "at", "n::text")}, 'seed:' || n, s.id, 'code_seed' || lpad(k::text, 21, '0'), 'SEED-' || k,
-               'cust_seed' || lpad((:codes + n)::text, 21, '0'), 'o' || n, 12900,
+               'cust_seed' || lpad((:codes + n)::text, 21, '0'), 'ord_seed' || lpad(n::text, 22, '0'), 'o' || n, 12900,
                CASE WHEN roll < 0.92 THEN 'success' ELSE 'failure' END,
                CASE WHEN roll < 0.90 THEN 'succeeded' WHEN roll < 0.92 THEN 'rolled_back' ELSE 'failed' END,
                CASE WHEN roll >= 0.92 THEN 'rule_violated' END, CASE WHEN roll >= 0.92 THEN 'order amount too low' END,
@@ -123,6 +123,17 @@ STEPS: tuple[tuple[str, str], ...] = (
               FROM generate_series(1, :redemptions) AS n) AS g
         JOIN seed_campaigns s ON g.u >= s.lo AND g.u < s.hi
         CROSS JOIN LATERAL (SELECT s.code_lo + floor((s.code_hi - s.code_lo + 1) * g.r ^ 3)::int AS k) AS pick""",
+    ),
+    (
+        "orders",
+        """
+        INSERT INTO orders (id, source, external_id, customer_id, amount, currency, items, metadata, codes, status, facts,
+                            paid_at, refunded_amount, counted_amount, created_at, updated_at)
+        SELECT r.order_id, 'seed', r.order_external_id, r.customer_id, 12900, 'USD', '[]', '{}', jsonb_build_array(r.code),
+               CASE WHEN r.status = 'rolled_back' THEN 'refunded' ELSE 'paid' END, '{}', r.created_at,
+               CASE WHEN r.status = 'rolled_back' THEN 12900 ELSE 0 END,
+               CASE WHEN r.status = 'rolled_back' THEN NULL ELSE 12900 END, r.created_at, r.created_at
+        FROM redemptions r""",
     ),
     (
         "referrals",

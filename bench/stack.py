@@ -42,7 +42,7 @@ def product_stack(label: str, log_dir: Path, *, pool_size: int = 10) -> Iterator
     log_dir.mkdir(parents=True, exist_ok=True)
     with postgres_database(label) as database_url, private_redis_database() as redis_url:
         smtp_port = free_port()
-        env = _environment(database_url, redis_url, smtp_port, pool_size)
+        env = environment(database_url, redis_url, smtp_port, pool_size)
         runtime = build_runtime(Settings(_env_file=None, database_url=database_url, db_pool_size=4))
         upgrade(runtime.engine)
         try:
@@ -51,7 +51,8 @@ def product_stack(label: str, log_dir: Path, *, pool_size: int = 10) -> Iterator
             runtime.close()
 
 
-def _environment(database_url: str, redis_url: str, smtp_port: int, pool_size: int) -> dict[str, str]:
+def environment(database_url: str, redis_url: str, smtp_port: int, pool_size: int) -> dict[str, str]:
+    """The REFERRALS_* variables of the product's processes in a benchmark."""
     values = {
         "database_url": database_url,
         "redis_url": redis_url,

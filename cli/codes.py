@@ -14,14 +14,16 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
 from api.v1.campaigns import REFERRER_COLUMNS
 from app import campaigns, codes
 from bootstrap.runtime import Runtime
 from cli.output import Output, output_option, print_rows
 from cli.settings import operator_runtime
+from db.queries import analytics, serializers
 from db.queries import campaigns as campaign_queries
-from db.queries import lists, serializers
+from db.queries import lists
 from db.queries.export import codes_csv, codes_csv_rows, listing_csv
 from db.queries.lookups import live_campaign
 from domain.events import CustomerData
@@ -33,7 +35,8 @@ ShopCustomerId = Annotated[str | None, typer.Option("--source-id", help="the sho
 Channel = Annotated[str, typer.Option("--channel", help="publication channel recorded with the code")]
 
 campaigns_app = typer.Typer(
-    help="Referral campaigns: list, create, show, enable, disable, delete, invite a referrer, export referrers.",
+    help="Referral campaigns: list, create, show, analytics, enable, disable, delete, invite a referrer, export "
+    "referrers.",
     no_args_is_help=True,
 )
 codes_app = typer.Typer(
@@ -122,6 +125,46 @@ def show_campaign(campaign_id: str) -> None:
             "summary": campaign_queries.summary(session, campaign_id)
         }
     typer.echo(json.dumps(shown, indent=2))
+
+
+@campaigns_app.command("analytics")
+def campaign_analytics(
+    campaign_id: str,
+    start: Annotated[datetime | None, typer.Option("--start", formats=["%Y-%m-%d"], help="first UTC day")] = None,
+    end: Annotated[datetime | None, typer.Option("--end", formats=["%Y-%m-%d"], help="last UTC day (included)")] = None,
+    interval: Annotated[str, typer.Option("--interval", help="day or week")] = "day",
+    output: Output = output_option(),
+) -> None:
+    """Program figures over a window (default the last 30 days): totals, then one row per day or week."""
+    with operator_runtime() as runtime, runtime.session_factory() as session:
+        span = analytics.window(start and start.date(), end and end.date(), interval)
+        figures = analytics.figures(session, campaign_id, span)
+    if output == Output.json:
+        typer.echo(json.dumps(figures, indent=2))
+        return
+    columns = ["date", *analytics.COUNTS, *analytics.MONEY]
+    if output == Output.table:
+        Console().print(_figure_totals(figures))
+    print_rows(list(reversed(figures["series"])), columns, output, title=f"Per {span.interval}, newest first")
+
+
+def _figure_totals(figures: dict) -> Table:
+    """Each total with how it is computed (money in minor units of the campaign's currency)."""
+    window = figures["window"]
+    shown = Table(title=f"{figures['campaign_id']}: {window['start_date']} to {window['end_date']} (UTC days)")
+    for column in ("figure", "value", "how"):
+        shown.add_column(column, overflow="fold")
+    totals = figures["totals"]
+    for name, text in analytics.DEFINITIONS.items():
+        value = totals[name]
+        if isinstance(value, dict):
+            value = value["value"] if value["value"] is not None else f"n/a ({value['reason']})"
+        elif name in analytics.MONEY:
+            value = f"{value} ({figures['currency']} minor units)"
+        shown.add_row(name, str(value), text)
+    for name, text in figures["not_counted"].items():
+        shown.add_row(name, "not counted", text)
+    return shown
 
 
 @campaigns_app.command("enable")

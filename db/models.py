@@ -66,7 +66,10 @@ class Customer(Base):
 
 class Code(Base):
     __tablename__ = "codes"
-    __table_args__ = (Index("ix_codes_campaign_holder", "campaign_id", "holder_id"),)
+    __table_args__ = (
+        Index("ix_codes_campaign_holder", "campaign_id", "holder_id"),
+        Index("ix_codes_campaign_published", "campaign_id", "published_at"),  # program figures (migration 0007)
+    )
 
     id: Mapped[str_id]
     code: Mapped[str] = mapped_column(String(100))
@@ -88,7 +91,10 @@ class Code(Base):
 
 class Order(Base):
     __tablename__ = "orders"
-    __table_args__ = (UniqueConstraint("source", "external_id"),)
+    __table_args__ = (
+        UniqueConstraint("source", "external_id"),
+        Index("ix_orders_paid_at", "paid_at"),  # revenue of the program figures (migration 0007)
+    )
 
     id: Mapped[str_id]
     source: Mapped[str] = mapped_column(String(40))
@@ -111,7 +117,10 @@ class Order(Base):
 
 class Redemption(Base):
     __tablename__ = "redemptions"
-    __table_args__ = (Index("ix_redemptions_campaign_id", "campaign_id", "id"),)
+    __table_args__ = (
+        Index("ix_redemptions_campaign_id", "campaign_id", "id"),
+        Index("ix_redemptions_campaign_created", "campaign_id", "created_at", "status"),  # program figures (0007)
+    )
 
     id: Mapped[str_id]
     dedupe_key: Mapped[str] = mapped_column(String(255), unique=True)
@@ -138,6 +147,7 @@ class Referral(Base):
         Index("ix_referrals_referrer", "campaign_id", "referrer_id", "status"),
         Index("ix_referrals_status_referrer", "campaign_id", "status", "referrer_id"),
         Index("ix_referrals_status_referee", "campaign_id", "status", "referee_id"),
+        Index("ix_referrals_campaign_status_created", "campaign_id", "status", "created_at"),  # figures (0007)
     )
 
     id: Mapped[str_id]
@@ -177,6 +187,10 @@ class Reward(Base):
         Index("ix_rewards_campaign_status", "campaign_id", "status"),
         Index("ix_rewards_status", "status", "hold_until"),
         Index("ix_rewards_customer", "customer_id", "campaign_id"),
+        # program figures (migration 0007): rewards created, completed and rolled back per day
+        Index("ix_rewards_campaign_created", "campaign_id", "created_at"),
+        Index("ix_rewards_campaign_completed", "campaign_id", "completed_at"),
+        Index("ix_rewards_campaign_rolled_back", "campaign_id", "rolled_back_at"),
     )
 
     id: Mapped[str_id]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
 from fastapi import Query, Response
@@ -12,8 +12,8 @@ from api.v1.common import PageDep, RuntimeDep, csv_response, json_or_csv, page, 
 from api.v1.schemas import CampaignIn, CampaignPatch
 from app import campaigns as commands
 from bootstrap.runtime import Runtime
+from db.queries import analytics, lists, serializers
 from db.queries import campaigns as queries
-from db.queries import lists, serializers
 from db.queries.export import listing_csv
 from db.queries.lookups import live_campaign
 
@@ -33,6 +33,12 @@ REDEMPTION_COLUMNS = (
 Format = Literal["json", "csv"]
 RedemptionStatus = Literal["succeeded", "failed", "rolled_back"]
 RewardStatus = Literal["pending", "completed", "rolled_back"]
+ANALYTICS_DESCRIPTION = (
+    f"Totals and one point per day (or calendar week, Monday first) of the window [start_date, end_date], UTC days,"
+    f" at most {analytics.MAX_DAYS} days, zero-filled, no future points. Money is in minor units of the campaign's"
+    " currency. Share-link visits and conversion are not counted yet (`not_counted`).\n\n"
+    + "\n".join(f"- **{name}**: {text}" for name, text in analytics.DEFINITIONS.items())
+)
 
 
 def campaigns_router():
@@ -76,6 +82,22 @@ def campaigns_router():
     @api.get("/{campaign_id}/summary", summary="The campaign overview", responses=returns(shapes.Summary))
     def summary(campaign_id: str, runtime: RuntimeDep) -> dict:
         return read(runtime, queries.summary, campaign_id)
+
+    @api.get(
+        "/{campaign_id}/analytics",
+        summary="Program figures over a window, per day or week",
+        description=ANALYTICS_DESCRIPTION,
+        responses=returns(shapes.Analytics),
+    )
+    def figures(
+        campaign_id: str,
+        runtime: RuntimeDep,
+        start_date: date | None = Query(None, description="first UTC day; default 29 days before end_date"),
+        end_date: date | None = Query(None, description="last UTC day, included; default today"),
+        interval: analytics.Interval = "day",
+    ) -> dict:
+        span = analytics.window(start_date, end_date, interval)
+        return read(runtime, analytics.figures, campaign_id, span)
 
     _lists(api)
     return api

@@ -7,12 +7,13 @@ ISO 8601 UTC strings; open JSON payloads (metadata, activity data, a reward spec
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 Json = dict[str, Any]
+Day = date  # a field named `date` cannot be annotated with `date` itself
 Item = TypeVar("Item")
 
 
@@ -369,3 +370,59 @@ class ExchangeRate(Shape):
 
 class JobsPurged(Shape):
     deleted: int
+
+
+class AnalyticsWindow(Shape):
+    start_date: date
+    end_date: date
+    interval: Literal["day", "week"]
+
+
+class Ratio(Shape):
+    """A ratio with its parts; `value` is null (and `reason` says why) when the divisor is 0."""
+
+    value: float | None
+    reason: str | None
+
+
+class Activation(Ratio):
+    activated: int
+    invited: int
+
+
+class KFactor(Ratio):
+    referees: int
+    referrers: int
+
+
+class AnalyticsCounts(Shape):
+    referees: int
+    redemptions_succeeded: int
+    redemptions_failed: int
+    rewards_created: int
+    rewards_completed: int
+    rewards_rolled_back: int
+    referral_revenue: int = Field(description="minor units of the campaign's currency")
+    attributed_revenue: int = Field(description="minor units of the campaign's currency")
+
+
+class AnalyticsTotals(AnalyticsCounts):
+    activation: Activation
+    k_factor: KFactor
+
+
+class AnalyticsPoint(AnalyticsCounts):
+    date: Day = Field(description="the day, or the Monday of the week")
+
+
+class Analytics(Shape):
+    campaign_id: str
+    window: AnalyticsWindow
+    currency: str
+    totals: AnalyticsTotals
+    unconverted_revenue: dict[str, int] = Field(
+        description="revenue in currencies with no exchange rate to the campaign's, by currency (minor units)"
+    )
+    series: list[AnalyticsPoint]
+    definitions: dict[str, str]
+    not_counted: dict[str, str]
