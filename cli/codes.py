@@ -21,9 +21,8 @@ from app import campaigns, codes
 from bootstrap.runtime import Runtime
 from cli.output import Output, output_option, print_rows
 from cli.settings import operator_runtime
-from db.queries import analytics, serializers
+from db.queries import analytics, lists, serializers
 from db.queries import campaigns as campaign_queries
-from db.queries import lists
 from db.queries.export import codes_csv, codes_csv_rows, listing_csv
 from db.queries.lookups import live_campaign
 from domain.events import CustomerData
