@@ -5,11 +5,13 @@ Counting a 30-day window of a campaign with 400,000 redemptions and their orders
 the campaign's referees), too slow for every page view (SPEC: p95 ≤ 100 ms). A per-day rollup maintained by
 triggers would make it cheap, but one row per campaign and day is written by every worker handling that campaign
 (migration 0002 keeps per-referrer rows for that reason), so the dashboard instead reuses what it counted in the
-last minute and says so on the page ("as of …"). The API (`GET /api/v1/campaigns/{id}/analytics`) always counts.
+last minute, recounts in the background after that, and says on the page when the figures were counted. The API
+(`GET /api/v1/campaigns/{id}/analytics`) always counts.
 """
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections import OrderedDict
@@ -21,23 +23,57 @@ from fastapi import Request
 
 from db.queries import analytics
 
-MAX_AGE_S = 60.0
+MAX_AGE_S = 60.0  # fresh: shown as it is
+MAX_STALE_S = 15 * 60.0  # stale: shown at once while a recount runs in the background; older: counted first
 MAX_ENTRIES = 256
 
 
-class RecentFigures:
-    """Figures by (campaign, window), each reused for `max_age_s` seconds; the oldest entries go first when full."""
+def in_background(work: Callable[[], None]) -> None:
+    threading.Thread(target=work, name="program-figures", daemon=True).start()
 
-    def __init__(self, max_age_s: float = MAX_AGE_S, max_entries: int = MAX_ENTRIES, clock=time.monotonic) -> None:
+
+class RecentFigures:
+    """Figures by (campaign, window), stale-while-revalidate: reused as they are for `max_age_s` seconds; then,
+    up to `max_stale_s`, still shown at once while one background recount per key replaces them (so only a
+    window nobody looked at for a while waits for its count); the oldest entries go first when full."""
+
+    def __init__(
+        self,
+        max_age_s: float = MAX_AGE_S,
+        max_entries: int = MAX_ENTRIES,
+        clock: Callable[[], float] = time.monotonic,
+        *,
+        max_stale_s: float = MAX_STALE_S,
+        start: Callable[[Callable[[], None]], None] = in_background,
+    ) -> None:
         self._entries: OrderedDict[tuple, tuple[float, dict[str, Any]]] = OrderedDict()
+        self._recounting: set[tuple] = set()
         self._lock = threading.Lock()
-        self._max_age_s, self._max_entries, self._clock = max_age_s, max_entries, clock
+        self._max_age_s, self._max_stale_s, self._max_entries = max_age_s, max_stale_s, max_entries
+        self._clock, self._start = clock, start
 
     def get(self, key: tuple, count: Callable[[], dict[str, Any]]) -> dict[str, Any]:
         with self._lock:
             found = self._entries.get(key)
-        if found is not None and self._clock() - found[0] < self._max_age_s:
-            return found[1]
+            age = self._clock() - found[0] if found else math.inf
+            recount_now = self._max_stale_s <= age
+            recount_later = not recount_now and self._max_age_s <= age and key not in self._recounting
+            if recount_later:
+                self._recounting.add(key)
+        if recount_now:
+            return self._store(key, count)
+        if recount_later:
+            self._start(lambda: self._recount(key, count))
+        return found[1]
+
+    def _recount(self, key: tuple, count: Callable[[], dict[str, Any]]) -> None:
+        try:
+            self._store(key, count)
+        finally:
+            with self._lock:
+                self._recounting.discard(key)
+
+    def _store(self, key: tuple, count: Callable[[], dict[str, Any]]) -> dict[str, Any]:
         figures = count() | {"counted_at": datetime.now(UTC).isoformat(timespec="seconds")}
         with self._lock:
             self._entries[key] = (self._clock(), figures)
@@ -48,12 +84,9 @@ class RecentFigures:
 
 
 def program_figures(request: Request, campaign_id: str, span: analytics.Window) -> dict[str, Any]:
-    """The figures of `span`, counted at most a minute ago (see the module's docstring)."""
-    state = request.app.state
-    recent = getattr(state, "program_figures", None)
-    if recent is None:
-        recent = state.program_figures = RecentFigures()
-    runtime = state.dashboard.runtime
+    """The figures of `span` as RecentFigures keeps them (see the module's docstring)."""
+    dashboard = request.app.state.dashboard
+    recent, runtime = dashboard.recent_figures, dashboard.runtime
 
     def count() -> dict[str, Any]:
         with runtime.session_factory() as session:

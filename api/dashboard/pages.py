@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 
+from api.dashboard.figures import RecentFigures
 from api.dashboard.sessions import Session, Sessions
 from api.dashboard.throttle import LoginThrottle
 from api.pagination import CURSOR, PageParams, paginate
@@ -61,6 +62,7 @@ class Dashboard:
     sessions: Sessions
     throttle: LoginThrottle
     templates: Jinja2Templates
+    recent_figures: RecentFigures = field(default_factory=RecentFigures)
     # argon2 takes 64 MiB and a core for a fraction of a second per check: two at a time, whatever arrives
     password_checks: anyio.CapacityLimiter = field(default_factory=lambda: anyio.CapacityLimiter(2))
 

@@ -177,7 +177,7 @@ def test_an_unknown_campaign_is_404(signed_in):
 
 def test_figures_are_reused_for_a_minute_then_counted_again():
     now = [0.0]
-    recent = RecentFigures(max_age_s=60, max_entries=2, clock=lambda: now[0])
+    recent = RecentFigures(max_age_s=60, max_entries=2, clock=lambda: now[0], max_stale_s=60)
     counts = iter(range(100))
 
     def count():
@@ -190,3 +190,21 @@ def test_figures_are_reused_for_a_minute_then_counted_again():
     assert recent.get(("a",), count)["n"] == 1
     recent.get(("b",), count), recent.get(("c",), count)  # the oldest entry ("a") goes
     assert recent.get(("a",), count)["n"] == 4
+
+
+def test_stale_figures_are_shown_at_once_while_one_recount_runs_in_the_background():
+    now, later = [0.0], []
+    recent = RecentFigures(max_age_s=60, max_stale_s=900, clock=lambda: now[0], start=later.append)
+    counts = iter(range(100))
+
+    def count():
+        return {"n": next(counts)}
+
+    assert recent.get(("a",), count)["n"] == 0
+    now[0] = 120
+    assert recent.get(("a",), count)["n"] == 0 and recent.get(("a",), count)["n"] == 0
+    assert len(later) == 1  # one recount for the key, however many views arrive meanwhile
+    later.pop()()
+    assert recent.get(("a",), count)["n"] == 1
+    now[0] = 120 + 901  # nobody looked for longer than max_stale_s: counted before it is shown
+    assert recent.get(("a",), count)["n"] == 2 and later == []
