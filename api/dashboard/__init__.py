@@ -16,6 +16,7 @@ from api.dashboard.login import login_router, logout_router
 from api.dashboard.operations import operations_router
 from api.dashboard.pages import HEADERS, Dashboard, templates
 from api.dashboard.sessions import Sessions
+from api.dashboard.settings import settings_router
 from api.dashboard.throttle import LoginThrottle
 from bootstrap.runtime import Runtime
 
@@ -39,7 +40,7 @@ def mount_dashboard(app: FastAPI, runtime: Runtime) -> None:
 
 
 def routers() -> list[APIRouter]:
-    return [login_router(), logout_router(), campaigns_router(), operations_router()]
+    return [login_router(), logout_router(), campaigns_router(), operations_router(), settings_router()]
 
 
 NOT_HTML = ("/api/", "/webhooks/", "/metrics", "/health", "/static/")
