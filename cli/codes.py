@@ -32,7 +32,8 @@ ShopCustomerId = Annotated[str | None, typer.Option("--source-id", help="the sho
 Channel = Annotated[str, typer.Option("--channel", help="publication channel recorded with the code")]
 
 campaigns_app = typer.Typer(
-    help="Referral campaigns: list, create, show, enable, disable, delete, invite a referrer.", no_args_is_help=True
+    help="Referral campaigns: list, create, show, update, enable, disable, delete, invite a referrer; tiers and rules.",
+    no_args_is_help=True,
 )
 codes_app = typer.Typer(
     help="Referral codes: generate, import from CSV, export to CSV, update, delete or publish one.",
