@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 from app import followups
 from app.unit_of_work import UnitOfWork
 from db.ids import new_id
-from db.models import Campaign, Code, Redemption, Referral, Tier, ValidationRule
+from db.models import Campaign, Code, Referral, Tier, ValidationRule
+from db.queries.campaigns import has_redemptions
 from db.queries.errors import Conflict, Invalid, NotFound
 from db.queries.lookups import campaign_rule, campaign_tier, code_by_text, live_campaign
 from db.types import utcnow
@@ -78,7 +79,7 @@ def update(uow: UnitOfWork, campaign_id: str, values: dict[str, Any]) -> Campaig
         if getattr(campaign, COLUMNS.get(name, name)) != value
     }
     fixed = sorted({"conversion", "currency"} & set(changed))
-    if fixed and _has_redemptions(session, campaign_id):
+    if fixed and has_redemptions(session, campaign_id):
         raise Conflict(f"{fixed[0]} cannot change once the campaign has redemptions")
     for name, value in changed.items():
         setattr(campaign, COLUMNS.get(name, name), value)
@@ -112,14 +113,18 @@ def set_active(uow: UnitOfWork, campaign_id: str, active: bool) -> Campaign:
     return campaign
 
 
-def _has_redemptions(session: Session, campaign_id: str) -> bool:
-    return session.scalar(select(Redemption.id).where(Redemption.campaign_id == campaign_id).limit(1)) is not None
-
-
 def _http_url(text: str) -> bool:
     try:
         return urlsplit(text).scheme in ("http", "https")
     except ValueError:  # "http://[": an unclosed IPv6 bracket
+        return False
+
+
+def _landing_url(text: str) -> bool:
+    """An http(s) URL with a host, once `{code}` (where the share link puts the code) is filled in."""
+    try:
+        return _http_url(text) and bool(urlsplit(text.replace("{code}", "CODE")).netloc)
+    except ValueError:
         return False
 
 
@@ -133,6 +138,8 @@ def _checked(values: dict[str, Any], current: Campaign | None = None) -> dict[st
         _check_notifications(values["notifications"])
     if values.get("webhook_url") and not _http_url(values["webhook_url"]):
         raise Invalid("webhook_url: must be an http(s) URL")
+    if values.get("landing_url") and not _landing_url(values["landing_url"]):
+        raise Invalid("landing_url: must be an http(s) URL with a host; it may contain {code}")
     if values.get("days_of_week") is not None:
         values = {**values, "days_of_week": sorted(set(values["days_of_week"]))}
     if "currency" in values:

@@ -34,8 +34,8 @@ ShopCustomerId = Annotated[str | None, typer.Option("--source-id", help="the sho
 Channel = Annotated[str, typer.Option("--channel", help="publication channel recorded with the code")]
 
 campaigns_app = typer.Typer(
-    help="Referral campaigns: list, create, show, analytics, enable, disable, delete, invite a referrer, export "
-    "referrers.",
+    help="Referral campaigns: list, create, show, update, analytics, enable, disable, delete, invite a referrer, "
+    "export referrers; tiers and rules.",
     no_args_is_help=True,
 )
 codes_app = typer.Typer(

@@ -9,6 +9,7 @@ from rich.table import Table
 
 from app.access import create_token
 from bootstrap.runtime import build_runtime
+from cli.campaign_settings import rules_app, tiers_app, update_campaign
 from cli.codes import campaigns_app, codes_app
 from cli.demo import demo_app
 from cli.embedded import demo_operator, embedded_settings, run_embedded
@@ -24,6 +25,9 @@ tokens_app = typer.Typer(help="API tokens.", no_args_is_help=True)
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(demo_app, name="demo")
 app.add_typer(campaigns_app, name="campaigns")
+campaigns_app.command("update")(update_campaign)
+campaigns_app.add_typer(tiers_app, name="tiers")
+campaigns_app.add_typer(rules_app, name="rules")
 app.add_typer(codes_app, name="codes")
 app.add_typer(rewards_app, name="rewards")
 app.add_typer(redemptions_app, name="redemptions")

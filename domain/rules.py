@@ -314,10 +314,10 @@ def _failure(rule: Rule, checks: Sequence[_Check], logs: tuple[RuleLog, ...]) ->
     failed = next((check for check in checks if not check.passed), None)
     generated = _describe(failed) if failed else f"rule {rule.name!r} must not be met"
     decisive = failed or checks[0]
-    return RulesOutcome(False, _failure_code(decisive.key), rule.error_message or generated, logs)
+    return RulesOutcome(False, failure_code(decisive.key), rule.error_message or generated, logs)
 
 
-def _failure_code(key: str) -> str:
+def failure_code(key: str) -> str:
     """The failure code a condition on ``key`` reports."""
     if key.startswith("order."):
         return ORDER_RULES_VIOLATED

@@ -19,6 +19,7 @@ from api.dashboard.operations import operations_router
 from api.dashboard.pages import HEADERS, Dashboard, templates
 from api.dashboard.people import people_router
 from api.dashboard.sessions import Sessions
+from api.dashboard.settings import settings_router
 from api.dashboard.throttle import LoginThrottle
 from bootstrap.runtime import Runtime
 
@@ -50,6 +51,7 @@ def routers() -> list[APIRouter]:
         codes_router(),
         people_router(),
         history_router(),
+        settings_router(),
     ]
 
 

@@ -6,12 +6,13 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
-from api.v1.schemas import CampaignIn
+from api.v1.schemas import Body, CampaignIn, CampaignPatch
 
+Model = TypeVar("Model", bound=Body)
 DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 LABELS = {
     "name": "Name",
@@ -22,8 +23,24 @@ LABELS = {
     "expiration_date": "Ends",
     "currency": "Currency",
     "reward_hold_days": "Hold rewards for (days)",
+    "description": "Description",
+    "webhook_url": "Webhook URL",
+    "landing_url": "Landing URL",
 }
 CAMPAIGN_FIELDS = tuple(LABELS)
+# The settings tab's edit form (SPEC §5: timeframe, name, description...; conversion and currency until redeemed)
+EDIT_FIELDS = (
+    "name",
+    "description",
+    "referee_reward",
+    "start_date",
+    "expiration_date",
+    "reward_hold_days",
+    "webhook_url",
+    "currency",
+    "conversion",
+)
+FIXED_ONCE_REDEEMED = ("currency", "conversion")
 WORDS = {"start_date": "the start date", "expiration_date": "the end date"}  # API names in the API's messages
 CONVERSIONS = {"order.paid": "when the referee's order is paid", "order.created": "when the referee orders"}
 
@@ -70,14 +87,57 @@ def campaign_body(values: dict[str, str]) -> tuple[CampaignIn | None, FormErrors
         body[name] = _date(values[name], name, errors)
     if not values["name"]:
         errors.fields["name"] = "a campaign needs a name"
+    return validated(CampaignIn, body, errors, CAMPAIGN_FIELDS)
+
+
+def edit_form(form: Mapping[str, Any]) -> dict[str, str]:
+    """The edit form's fields as text; a field the form did not send (conversion and currency are disabled once
+    the campaign has redemptions) is left out, so it is not changed."""
+    return {name: str(form[name]).strip() for name in EDIT_FIELDS if name in form}
+
+
+def edit_values(campaign: Mapping[str, Any]) -> dict[str, str]:
+    """A campaign (as the API shows it) as the edit form's text."""
+    values = {name: "" if campaign.get(name) is None else str(campaign[name]) for name in EDIT_FIELDS}
+    for name in ("start_date", "expiration_date"):
+        values[name] = values[name][:10]
+    return values
+
+
+def edit_body(values: dict[str, str]) -> tuple[dict[str, Any] | None, FormErrors]:
+    """The edit form as the API's CampaignPatch values (only the fields sent; an emptied text field is cleared),
+    or the errors that stop it."""
+    errors = FormErrors()
+    body: dict[str, Any] = {
+        name: values[name] or None
+        for name in ("name", "description", "referee_reward", "webhook_url", "currency", "conversion")
+        if name in values
+    }
+    if "reward_hold_days" in values:
+        body["reward_hold_days"] = _integer(values["reward_hold_days"] or "0", "reward_hold_days", errors)
+    for name in ("start_date", "expiration_date"):
+        if name in values:
+            body[name] = _date(values[name], name, errors)
+    if "name" in values and not values["name"]:
+        errors.fields["name"] = "a campaign needs a name"
+    if body.get("conversion") is None:
+        body.pop("conversion", None)
+    patch, errors = validated(CampaignPatch, body, errors, EDIT_FIELDS)
+    return (patch.given() if patch else None), errors
+
+
+def validated(
+    model: type[Model], body: dict[str, Any], errors: FormErrors, names: tuple[str, ...]
+) -> tuple[Model | None, FormErrors]:
+    """`body` checked by the API's `model`, its messages added to `errors` by field; None when anything failed."""
     if errors:
         return None, errors
     try:
-        return CampaignIn.model_validate(body), errors
+        return model.model_validate(body), errors
     except ValidationError as error:
         for item in error.errors():
-            name = str(item["loc"][0]) if item["loc"] else ""
-            errors.add(f"{name}: {item['msg']}", CAMPAIGN_FIELDS)
+            name = ".".join(str(part) for part in item["loc"]) if item["loc"] else ""
+            errors.add(f"{name}: {item['msg']}", names)
         return None, errors
 
 

@@ -56,6 +56,7 @@ class Campaign(Shape):
     rules_logic: str | None
     notifications: dict[str, list[str]]
     webhook_url: str | None
+    landing_url: str | None
     currency: str
     created_at: datetime
     updated_at: datetime

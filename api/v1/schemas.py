@@ -113,6 +113,11 @@ class CampaignFields(Body):
         default_factory=dict, description='trigger → channels, e.g. {"code_published": ["email", "webhook"]}'
     )
     webhook_url: Annotated[str, StringConstraints(max_length=2000, pattern=r"^https?://\S+$")] | None = None
+    landing_url: Annotated[str, StringConstraints(max_length=2000, pattern=r"^https?://\S+$")] | None = Field(
+        None,
+        description="where a share link /r/{code} sends a visitor: ref=<CODE> is appended, or {code} replaced; "
+        "null: the built-in landing page",
+    )
     currency: Currency | None = Field(
         None, description="ISO 4217: amount rules and figures are in it; default REFERRALS_DEFAULT_CURRENCY"
     )

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import Row, func, select
 from sqlalchemy.orm import Session
 
-from db.models import Activity, Campaign, CampaignReferrer, Code, Customer, Tier, ValidationRule
+from db.models import Activity, Campaign, CampaignReferrer, Code, Customer, Redemption, Tier, ValidationRule
 from db.queries import Listing, serializers
 from db.queries.lookups import code_by_text, live_campaign
 
@@ -158,6 +158,45 @@ def templates(session: Session, campaign_id: str) -> dict[str, Any]:
     campaign = live_campaign(session, campaign_id)
     overrides = sorted((campaign.templates or {}).items())
     return {"data": [{"name": name, "source": source} for name, source in overrides], "next_cursor": None}
+
+
+def has_redemptions(session: Session, campaign_id: str) -> bool:
+    """Whether any redemption (succeeded or failed) was recorded: from then on the conversion and the currency
+    are fixed. One index probe (ix_redemptions_campaign_id)."""
+    query = select(Redemption.id).where(Redemption.campaign_id == campaign_id).limit(1)
+    return session.scalar(query) is not None
+
+
+def code_overrides(session: Session, campaign_id: str) -> list[dict[str, Any]]:
+    """The campaign's code-level rules with the text of their code, by code then position (a handful per code)."""
+    query = (
+        select(ValidationRule, Code.code)
+        .join(Code, Code.id == ValidationRule.code_id)
+        .where(ValidationRule.campaign_id == campaign_id, Code.deleted_at.is_(None))
+        .order_by(Code.code, ValidationRule.position, ValidationRule.id)
+    )
+    return [serializers.rule(rule) | {"code": text} for rule, text in session.execute(query)]
+
+
+def deletion_impact(session: Session, campaign_id: str) -> dict[str, Any]:
+    """What deleting a campaign touches: its live codes (counted on ix_codes_campaign_holder) and its referrers
+    holding a code (from the campaign_referrers rows)."""
+    live_campaign(session, campaign_id)
+    codes_query = (
+        select(func.count()).select_from(Code).where(Code.campaign_id == campaign_id, Code.deleted_at.is_(None))
+    )
+    return {"codes": session.scalar(codes_query) or 0, "referrers": _referrer_totals(session, campaign_id).holders}
+
+
+def published_code(session: Session, campaign_id: str) -> str | None:
+    """The text of any one live code a referrer holds, to show what a share link looks like (the first that
+    ix_codes_campaign_holder finds: no sort over a million codes)."""
+    query = (
+        select(Code.code)
+        .where(Code.campaign_id == campaign_id, Code.holder_id.is_not(None), Code.deleted_at.is_(None))
+        .limit(1)
+    )
+    return session.scalar(query)
 
 
 def code_rules(session: Session, text: str) -> dict[str, Any]:

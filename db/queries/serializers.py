@@ -46,6 +46,7 @@ def campaign(row: Campaign) -> dict[str, Any]:
         "rules_logic": row.rules_logic,
         "notifications": row.notifications,
         "webhook_url": row.webhook_url,
+        "landing_url": row.landing_url,
         "currency": row.currency,
         "created_at": iso(row.created_at),
         "updated_at": iso(row.updated_at),

@@ -132,4 +132,3 @@ def test_an_operator_walks_every_page_and_does_the_daily_actions(runtime, walker
     assert violations == [], violations
     assert too_wide == [], too_wide
     assert len(seen) >= len(TABS + MORE_TABS) + 8
-

@@ -3,19 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from typer.testing import CliRunner
 
-from cli.main import app
 from tests.api.helpers import add_tier, create_campaign, invite, paid_order
-
-
-@pytest.fixture
-def cli(runtime, monkeypatch):
-    monkeypatch.setenv("REFERRALS_DATABASE_URL", runtime.settings.database_url)
-    monkeypatch.delenv("REFERRALS_REDIS_URL", raising=False)
-    monkeypatch.setenv("COLUMNS", "250")
-    runner = CliRunner()
-    return lambda *args, input=None: runner.invoke(app, [str(arg) for arg in args], input=input)
 
 
 @pytest.fixture
