@@ -85,6 +85,11 @@ def _codes_tab(pages: APIRouter) -> None:
         flash(request, f"{created} codes added.")
         return redirect(f"/campaigns/{campaign_id}/codes")
 
+    @pages.get("/campaigns/{campaign_id}/codes/import")
+    def import_form(campaign_id: str) -> Response:
+        """The report's address opened again (a reload, a bookmark): the import form, not a 405."""
+        return redirect(f"/campaigns/{campaign_id}/codes#import")
+
     @pages.post("/campaigns/{campaign_id}/codes/import")
     async def import_codes(request: Request, campaign_id: str) -> Response:
         form = await request.form()

@@ -126,14 +126,20 @@ def only_this_server(context, url: str) -> list[str]:
     return refused
 
 
-def accessibility_violations(browser, signed_in_context, urls: list[str]) -> list[str]:
-    """axe-core's serious and critical violations on each page, read with the same session (GETs only)."""
+def accessibility_violations(
+    browser, signed_in_context, urls: list[str], documents: dict[str, str] | None = None
+) -> list[str]:
+    """axe-core's serious and critical violations on each page, read with the same session (GETs only); and on
+    each of `documents` (URL → the HTML a POST answered there), loaded at that URL so its styles apply."""
     from axe_playwright_python.sync_playwright import Axe
 
     context = browser.new_context(storage_state=signed_in_context.storage_state(), viewport=DESKTOP)
     page, axe, found = context.new_page(), Axe(), []
-    for url in dict.fromkeys(urls):
-        page.goto(url)
+    pages = [(url, None) for url in dict.fromkeys(urls)] + list((documents or {}).items())
+    for url, html in pages:
+        page.goto(url if html is None else url.rsplit("/", 1)[0])
+        if html is not None:
+            page.set_content(html)
         for violation in axe.run(page).response["violations"]:
             if violation["impact"] in ("serious", "critical"):
                 found.append(f"{url}: {violation['id']} ({violation['impact']}): {violation['help']}")

@@ -55,6 +55,7 @@ def test_an_operator_walks_every_page_and_does_the_daily_actions(runtime, walker
         refused = only_this_server(context, url)
         page = context.new_page()
         seen: list[str] = []
+        answered: dict[str, str] = {}  # pages a POST answered (a GET there is not the same page)
         too_wide: list[str] = []
 
         def shot(name: str) -> None:
@@ -106,7 +107,7 @@ def test_an_operator_walks_every_page_and_does_the_daily_actions(runtime, walker
         invite.get_by_label("Name").fill("Dora Mae")
         invite.get_by_role("button", name="Invite the referrer").click()
         expect(page.get_by_role("status")).to_contain_text("dora@example.com")
-        expect(page.get_by_role("cell", name="Dora Mae")).to_be_visible()
+        expect(page.get_by_role("link", name="Dora Mae").first).to_be_visible()
         shot("referrer-invited")
 
         page.goto(f"{campaign}/codes#import")
@@ -115,6 +116,7 @@ def test_an_operator_walks_every_page_and_does_the_daily_actions(runtime, walker
         expect(page.get_by_role("heading", name="Import report: codes.csv")).to_be_visible()
         expect(page.locator(".figures")).to_contain_text("Created")
         shot("import-report")
+        answered[seen.pop()] = page.content()
 
         page.goto(f"{campaign}/rewards")
         page.get_by_role("button", name="Roll back reward").first.click()
@@ -123,12 +125,12 @@ def test_an_operator_walks_every_page_and_does_the_daily_actions(runtime, walker
 
         page.goto(f"{url}/jobs/failed/{walker['job']}")
         page.get_by_role("button", name="Retry this job").click()
-        expect(page.get_by_role("status")).to_contain_text("etr")
+        expect(page.get_by_role("status")).to_contain_text("sent again")
         shot("job-retried")
 
-        violations = accessibility_violations(browser, context, seen)
+        violations = accessibility_violations(browser, context, seen, answered)
         browser.close()
     assert refused == []
     assert violations == [], violations
     assert too_wide == [], too_wide
-    assert len(seen) >= len(TABS + MORE_TABS) + 8
+    assert len(seen) + len(answered) >= len(TABS + MORE_TABS) + 8
