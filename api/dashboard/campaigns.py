@@ -14,6 +14,7 @@ from api.dashboard.pages import (
     back,
     campaign_page,
     flash,
+    money,
     newest_first,
     parse_day,
     read,
@@ -26,7 +27,6 @@ from app import campaigns as commands
 from db.queries import analytics
 from db.queries import campaigns as queries
 from db.queries.errors import Invalid
-from domain.money import to_major_units
 
 WINDOW_DAYS = ("7", "30", "90")  # the overview's quick windows; start/end dates choose any other
 NEW_CAMPAIGN = {"pattern": "REF-####-????", "conversion": "order.paid", "reward_hold_days": "0"}
@@ -67,6 +67,8 @@ def campaigns_router() -> APIRouter:
         end: str | None = None,
         interval: str = "day",
     ) -> Response:
+        if days:  # a quick window's button was pressed: the dates still in the form do not count
+            start = end = None
         span, window_error = chosen_window(days, start, end, interval)
         summary = read(request, queries.summary, campaign_id)
         figures = program_figures(request, campaign_id, span)
@@ -122,8 +124,8 @@ def _list_page(
 def chosen_window(
     days: str | None, start: str | None, end: str | None, interval: str
 ) -> tuple[analytics.Window, str | None]:
-    """The overview's window: start/end dates when given, else the last 7, 30 or 90 days (default 30); a window the
-    API would refuse gives the default window and the reason, shown on the page."""
+    """The overview's window: start/end dates when given (and no quick window is chosen), else the last 7, 30 or
+    90 days (default 30); a window the API would refuse gives the default window and the reason, shown on the page."""
     try:
         if start or end:
             first, last = parse_day(start), parse_day(end)
@@ -136,11 +138,6 @@ def chosen_window(
         return analytics.window(span.last - timedelta(days=int(days or 30) - 1), span.last, interval), None
     except Invalid as error:
         return analytics.window(), f"{error}; showing the last 30 days instead."
-
-
-def money(amount: int, currency: str) -> str:
-    """Minor units as the operator reads them: "1,290.00 USD"."""
-    return f"{to_major_units(amount, currency):,} {currency}"
 
 
 def _chart_title(span: analytics.Window) -> str:

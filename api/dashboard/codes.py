@@ -12,6 +12,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ValidationError
 from starlette.datastructures import UploadFile
 
+from api.dashboard.forms import DATE, DAY_FIELDS, day_moment, unchanged_days
 from api.dashboard.pages import (
     back,
     campaign_page,
@@ -191,14 +192,15 @@ def validated(model: type[Model], body: dict[str, Any]) -> Model:
 
 
 def _code_changes(form: Mapping[str, Any]) -> dict[str, Any]:
-    """The update form as a CodePatch body: every field is sent, an empty one clears the limit or the date."""
+    """The update form as a CodePatch body: an empty field clears the limit or the date; a date left as the form
+    showed it is not sent (it keeps its stored moment)."""
     limit = str(form.get("redemption_limit", "")).strip()
-    return {
+    changes = {
         "active": form.get("active") == "true",
         "redemption_limit": _whole_number(limit, "redemption_limit") if limit else None,
-        "start_date": _day(form.get("start_date"), "start_date"),
-        "expiration_date": _day(form.get("expiration_date"), "expiration_date"),
     }
+    kept = unchanged_days(form)
+    return changes | {name: _day(form.get(name), name) for name in DAY_FIELDS if name not in kept}
 
 
 def _whole_number(text: Any, name: str) -> int:
@@ -209,13 +211,11 @@ def _whole_number(text: Any, name: str) -> int:
 
 
 def _day(text: Any, name: str) -> str | None:
-    """A date input (YYYY-MM-DD) as the start of that day in UTC, as the campaign form sends its dates."""
+    """A date input (YYYY-MM-DD) as the campaign form sends its dates (day_moment)."""
     day = str(text or "").strip()
-    if not day:
-        return None
-    if len(day) != 10 or day[4] != "-" or day[7] != "-":
+    if day and not DATE.fullmatch(day):
         raise Invalid(f"{name}: must be a date such as 2026-12-31")
-    return f"{day}T00:00:00Z"
+    return day_moment(day, name)
 
 
 def _choice(value: str | None) -> str | None:

@@ -14,6 +14,7 @@ from api.v1.schemas import Body, CampaignIn, CampaignPatch
 
 Model = TypeVar("Model", bound=Body)
 DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+DAY_FIELDS = ("start_date", "expiration_date")
 LABELS = {
     "name": "Name",
     "referee_reward": "What the friend gets",
@@ -92,8 +93,9 @@ def campaign_body(values: dict[str, str]) -> tuple[CampaignIn | None, FormErrors
 
 def edit_form(form: Mapping[str, Any]) -> dict[str, str]:
     """The edit form's fields as text; a field the form did not send (conversion and currency are disabled once
-    the campaign has redemptions) is left out, so it is not changed."""
-    return {name: str(form[name]).strip() for name in EDIT_FIELDS if name in form}
+    the campaign has redemptions) and a date left as it was shown are left out, so they are not changed."""
+    kept = unchanged_days(form)
+    return {name: str(form[name]).strip() for name in EDIT_FIELDS if name in form and name not in kept}
 
 
 def edit_values(campaign: Mapping[str, Any]) -> dict[str, str]:
@@ -150,10 +152,26 @@ def _integer(text: str, name: str, errors: FormErrors) -> int | None:
 
 
 def _date(text: str, name: str, errors: FormErrors) -> str | None:
-    """A date input's YYYY-MM-DD as the start of that day in UTC."""
-    if not text:
-        return None
-    if not DATE.fullmatch(text):
+    if text and not DATE.fullmatch(text):
         errors.fields[name] = "must be a date such as 2026-12-31"
         return None
-    return f"{text}T00:00:00Z"
+    return day_moment(text, name)
+
+
+def day_moment(day: str, name: str) -> str | None:
+    """A date input's YYYY-MM-DD as a moment in UTC: a start date at the start of that day, an end
+    (`expiration_date`) at its very end, so the day typed in is the last valid one (as the CLI and the CSV import
+    read a date); None when empty."""
+    if not day:
+        return None
+    return f"{day}T23:59:59.999999Z" if name == "expiration_date" else f"{day}T00:00:00Z"
+
+
+def unchanged_days(form: Mapping[str, Any]) -> set[str]:
+    """The date fields the operator left as the form showed them (its `<name>_shown` hidden fields): they are not
+    sent, so saving a form never rounds a stored moment (23:59:59 set through the API) to its day."""
+    return {
+        name
+        for name in DAY_FIELDS
+        if name in form and f"{name}_shown" in form and str(form[name]).strip() == str(form[f"{name}_shown"]).strip()
+    }

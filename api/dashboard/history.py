@@ -20,6 +20,7 @@ from api.dashboard.pages import (
     campaign_page,
     day_window,
     flash,
+    money,
     newest_first,
     read,
     redirect,
@@ -36,7 +37,6 @@ from db.queries.export import listing_csv
 from db.queries.lookups import get, live_campaign
 from domain import activity as activity_types
 from domain.model import DistributionStatus, RedemptionStatus, RewardStatus, RewardType
-from domain.money import to_major_units
 from domain.notify import CHANNELS, TRIGGERS
 
 REDEMPTION_STATUSES = tuple(RedemptionStatus)
@@ -44,7 +44,8 @@ REWARD_STATUSES = tuple(RewardStatus)
 REWARD_TYPES = tuple(RewardType)
 DISTRIBUTION_STATUSES = tuple(DistributionStatus)
 # the data fields an activity row is summed up by, in this order (ids that get their own link are left out)
-SUMMARY_FIELDS = ("order_id", "amount", "result", "failure_code", "type", "channel", "trigger", "status", "reason")
+# (not the amount: the row does not say in what currency, or whether it counts points)
+SUMMARY_FIELDS = ("order_id", "result", "failure_code", "type", "channel", "trigger", "status", "reason")
 RELATED_ACTIVITY = 50
 
 
@@ -130,7 +131,6 @@ def _redemptions(pages: APIRouter) -> None:
     @pages.get("/campaigns/{campaign_id}/redemptions")
     def redemptions(request: Request, campaign_id: str, window: WindowDep, status: str | None = None) -> Response:
         status = chosen(status, REDEMPTION_STATUSES)
-        currency = read(request, live_campaign, campaign_id).currency
         return list_tab(
             request,
             campaign_id,
@@ -138,7 +138,7 @@ def _redemptions(pages: APIRouter) -> None:
             lambda session: lists.redemptions(session, campaign_id=campaign_id, status=status),
             window,
             {"status": status},
-            lambda rows: [row | {"amount_text": money(row["amount"], currency)} for row in with_people(request, rows)],
+            lambda rows: with_amounts(request, with_people(request, rows)),
             statuses=REDEMPTION_STATUSES,
         )
 
@@ -166,6 +166,22 @@ def _redemptions(pages: APIRouter) -> None:
         return redirect(await back(request, f"/redemptions/{redemption_id}"))
 
 
+def with_amounts(request: Request, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each redemption with its amount as text in its order's currency (a redemption keeps the order's amount as
+    the order stated it), the currencies of a page read in one query."""
+    ids = [row["id"] for row in rows if row["amount"] is not None]
+    currencies = dict(read(request, lambda session: session.execute(_order_currencies(ids)).all())) if ids else {}
+    return [row | {"amount_text": money(row["amount"], currencies.get(row["id"]))} for row in rows]
+
+
+def _order_currencies(redemption_ids: list[str]) -> Any:
+    return (
+        select(Redemption.id, Order.currency)
+        .join(Order, Order.id == Redemption.order_id)
+        .where(Redemption.id.in_(redemption_ids))
+    )
+
+
 def redemption_view(session: Session, redemption_id: str) -> dict[str, Any]:
     """Everything the redemption page shows: the redemption with its rule logs, its campaign, code, customer,
     referrer and order, the rewards its referral created and the activity that names it."""
@@ -181,17 +197,10 @@ def redemption_view(session: Session, redemption_id: str) -> dict[str, Any]:
         "customer": found.get(row.customer_id or ""),
         "referrer": found.get(referrer_id or ""),
         "order": {"id": row.order_external_id, "amount": money(order.amount, order.currency)} if order else None,
-        "amount": money(row.amount, campaign.currency if campaign else None),
+        "amount": money(row.amount, order.currency if order else None),  # the order's amount, in its currency
         "rewards": _rewards_of(session, redemption_id),
         "activity": _activity_of(session, row),
     }
-
-
-def money(amount: int | None, currency: str | None) -> str:
-    """Minor units as the currency writes them: 12900 EUR → `129.00 EUR`; "—" when there is no amount."""
-    if amount is None:
-        return "—"
-    return f"{to_major_units(amount, currency)} {currency or ''}".strip()
 
 
 def _rewards_of(session: Session, redemption_id: str) -> list[dict[str, Any]]:
@@ -335,7 +344,7 @@ def _activity(pages: APIRouter) -> None:
 
 
 def summary(data: dict[str, Any] | None) -> str:
-    """A few words on an activity row: `order_id: o-1 · amount: 5000 · result: success`."""
+    """A few words on an activity row: `order id: o-1 · result: success`."""
     data = data or {}
     return " · ".join(
         f"{name.replace('_', ' ')}: {data[name]}" for name in SUMMARY_FIELDS if data.get(name) not in (None, "")

@@ -16,17 +16,20 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
+from sqlalchemy.exc import DataError, IntegrityError
 
 from api.dashboard.figures import RecentFigures
 from api.dashboard.sessions import Session, Sessions
 from api.dashboard.throttle import LoginThrottle
 from api.pagination import CURSOR, PageParams, paginate
+from api.v1.common import first_line
 from bootstrap.runtime import Runtime
 from db.queries import Listing
 from db.queries.errors import Conflict, Invalid, NotFound
 from db.queries.lookups import live_campaign
 from db.queries.operators import active_operator
 from db.queries.serializers import campaign as campaign_fields
+from domain.money import to_major_units
 
 TEMPLATES = Path(__file__).parent / "templates"
 HOME = "/campaigns"
@@ -88,9 +91,10 @@ def when(value: str | datetime | None) -> str:
 
 
 def day(value: str | None) -> str:
-    """A date the operator chose (start of a day in UTC) as `2027-06-30`; any other moment as `when` shows it."""
+    """A date the operator chose (the start or the end of a day in UTC) as `2027-06-30`; any other moment as `when`
+    shows it."""
     shown = when(value)
-    return shown.removesuffix(" 00:00 UTC")
+    return shown.removesuffix(" 00:00 UTC").removesuffix(" 23:59 UTC")  # a start, or an end through that day
 
 
 def period(start: str | None, end: str | None) -> str:
@@ -100,6 +104,14 @@ def period(start: str | None, end: str | None) -> str:
     if end:
         return f"until {day(end)}"
     return f"from {day(start)}" if start else "no end date"
+
+
+def money(amount: int | None, currency: str | None) -> str:
+    """Minor units as the operator reads an amount: 129000 USD → `1,290.00 USD` (the currency's own decimals, no
+    code when it is not known); "—" when there is no amount."""
+    if amount is None:
+        return "—"
+    return f"{to_major_units(int(amount), currency or None):,} {currency or ''}".strip()
 
 
 def activity_label(activity_type: str) -> str:
@@ -137,15 +149,25 @@ class DashboardRoute(APIRoute):
             return await handler(request)
         except NotFound as error:
             return render(request, "error.html", status=404, title="Not found", message=str(error))
-        except (Conflict, Invalid) as error:
+        except (Conflict, Invalid, IntegrityError, DataError) as error:
             if request.method != "POST":
                 raise
-            flash(request, str(error), "error")  # the command's unit of work rolled back: nothing was written
+            flash(request, refusal(error), "error")  # the command's unit of work rolled back: nothing was written
             return redirect(await back(request))
 
 
 class SignedInRoute(DashboardRoute):
     signed_in = True
+
+
+def refusal(error: Exception) -> str:
+    """What the operator reads when a form's command is refused: the command's words, or the database's refusal
+    in words (as the API answers them: 409 for a conflicting row, 422 for a value it cannot store)."""
+    if isinstance(error, IntegrityError):
+        return "The change conflicts with a row stored meanwhile; reload the page and retry."
+    if isinstance(error, DataError):
+        return f"A value was refused by the database: {first_line(error)}"
+    return str(error)
 
 
 CSRF_REFUSED = "This form was not sent from a page of this dashboard, or it is too old. Go back, reload, and retry."
@@ -180,15 +202,24 @@ async def back(request: Request, fallback: str = HOME) -> str:
     target = (await request.form()).get("back")
     if isinstance(target, str) and local_path(target, "") == target:
         return target
-    referer = urlsplit(request.headers.get("referer", ""))
-    if referer.netloc == request.url.netloc and referer.path:
-        return local_path(referer.path + (f"?{referer.query}" if referer.query else ""), fallback)
-    return fallback
+    return _referer_path(request) or fallback
 
 
 def login_url(request: Request) -> str:
+    """The sign-in page, then back to this page; after a form sent with an expired session, back to the page the
+    form was on (its address answers only POST)."""
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    if request.method != "GET":
+        target = _referer_path(request) or HOME
     return "/login?" + urlencode({"next": target})
+
+
+def _referer_path(request: Request) -> str | None:
+    """The page a request came from, when it is a page of this site."""
+    referer = urlsplit(request.headers.get("referer", ""))
+    if referer.netloc != request.url.netloc or not referer.path:
+        return None
+    return local_path(referer.path + (f"?{referer.query}" if referer.query else ""), "") or None
 
 
 def router(*, signed_in: bool = True) -> APIRouter:

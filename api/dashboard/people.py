@@ -14,6 +14,7 @@ from api.dashboard.pages import (
     campaign_page,
     day_window,
     flash,
+    money,
     newest_first,
     read,
     redirect,
@@ -26,7 +27,6 @@ from app import codes as commands
 from db.queries import lists
 from db.queries.lookups import live_campaign
 from domain import activity
-from domain.money import to_major_units
 from domain.notify import opted_out
 
 # the activity types a customer's page can filter on: those about a customer
@@ -142,12 +142,6 @@ def _profile(session: Any, customer_id: str, currency: str) -> dict[str, Any]:
         "referrals": lists.customer_referrals(session, customer_id),
         "campaigns": lists.campaign_names(session),
     }
-
-
-def money(amount: int | None, currency: str | None) -> str:
-    """Minor units as an amount with the currency's decimals: 123456 USD → `1,234.56 USD`."""
-    major = to_major_units(int(amount or 0), currency or None)
-    return f"{major:,} {currency}".strip() if currency else f"{major:,}"
 
 
 def _dates(start: str | None, end: str | None) -> dict[str, str | None]:

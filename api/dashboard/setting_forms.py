@@ -120,11 +120,20 @@ def _amount(text: str, currency: str | None, errors: FormErrors) -> int | None:
     """Credits in major units of `currency` as minor units; points (no currency) as a whole number."""
     if currency is None:
         return _whole(text, "amount", errors)
-    try:
-        return to_minor_units(Decimal(text), currency)
-    except InvalidOperation:
+    amount = finite_decimal(text)
+    if amount is None:
         errors.fields["amount"] = f"must be an amount in {currency}, such as 5.00"
         return None
+    return to_minor_units(amount, currency)
+
+
+def finite_decimal(text: str) -> Decimal | None:
+    """`text` as a number, or None when it is not one (NaN and Infinity are not amounts)."""
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        return None
+    return number if number.is_finite() else None
 
 
 def _whole(text: str, name: str, errors: FormErrors) -> int | None:
@@ -182,21 +191,29 @@ def _condition_value(key: str, condition: str, text: str, currency: str) -> Any:
 def _one_value(key: str, text: str, currency: str) -> Any:
     kind = KEYS.get(key, "scalar")
     if kind == "number":
-        try:
-            number = Decimal(text)
-        except InvalidOperation:
-            raise Invalid(f"value: {text[:40]!r} is not a number") from None
-        return to_minor_units(number, currency) if key == "order.amount" else int(number)
+        number = finite_decimal(text)
+        if number is None:
+            raise Invalid(f"value: {text[:40]!r} is not a number")
+        if key == "order.amount":
+            return to_minor_units(number, currency)
+        if number != number.to_integral_value():
+            raise Invalid(f"value: {text[:40]!r} must be a whole number")
+        return int(number)
     if kind == "scalar":
         return _json_or_text(text)
     return text
 
 
 def _json_or_text(text: str) -> Any:
+    """JSON when `text` is JSON (NaN and Infinity are not: a database cannot store them), else the text."""
     try:
-        return json.loads(text)
+        return json.loads(text, parse_constant=_not_json)
     except ValueError:
         return text
+
+
+def _not_json(constant: str) -> Any:
+    raise ValueError(f"{constant} is not JSON")
 
 
 def _shown_value(key: str, value: Any, currency: str) -> str:

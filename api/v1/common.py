@@ -48,13 +48,13 @@ class OperatorRoute(APIRoute):
                 raise ApiError(409, "conflict", "the change conflicts with a stored row; retry") from error
             except DataError as error:
                 raise ApiError(
-                    422, "invalid_request", f"a value was refused by the database: {_first_line(error)}"
+                    422, "invalid_request", f"a value was refused by the database: {first_line(error)}"
                 ) from error
 
         return guarded
 
 
-def _first_line(error: Exception) -> str:
+def first_line(error: Exception) -> str:
     text = str(getattr(error, "orig", None) or error)
     return re.sub(r"\s+", " ", text.splitlines()[0] if text else "")[:200]
 

@@ -16,18 +16,28 @@ from domain.codes import CODE_CSV_HEADER
 
 BATCH = 1000
 MAILCHIMP_HEADER = ("Email Address", "First Name", "Last Name", "REFCODE")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet reads as the start of a formula
 
 
-def csv_chunks(header: Sequence[str], rows: Iterable[Sequence[Any]], *, batch: int = BATCH) -> Iterator[str]:
-    """The CSV text of `rows` under `header`, `batch` rows per chunk."""
+def csv_chunks(
+    header: Sequence[str], rows: Iterable[Sequence[Any]], *, batch: int = BATCH, verbatim: Sequence[int] = ()
+) -> Iterator[str]:
+    """The CSV text of `rows` under `header`, `batch` rows per chunk. Text that a spreadsheet would run as a
+    formula (a shopper named `=HYPERLINK(…)`) gets a leading `'`, except in the `verbatim` columns (a code column
+    that must import again exactly as it is)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(header)
     for count, row in enumerate(rows, start=1):
-        writer.writerow(row)
+        writer.writerow([cell if index in verbatim else inert(cell) for index, cell in enumerate(row)])
         if count % batch == 0:
             yield _drain(buffer)
     yield _drain(buffer)
+
+
+def inert(cell: Any) -> Any:
+    """`cell`, with a `'` before text that starts like a spreadsheet formula (CSV injection)."""
+    return f"'{cell}" if isinstance(cell, str) and cell.startswith(FORMULA_STARTS) else cell
 
 
 def _drain(buffer: io.StringIO) -> str:
@@ -90,19 +100,20 @@ def mailchimp_row(row: Any) -> tuple:
     return customer.email, first, last.strip(), code.code
 
 
+# format → (header, query, row, the columns written verbatim: the template's Code imports again as it is)
 EXPORTS = {
-    "codes": (CODE_CSV_HEADER, codes_query, code_row),
-    "mailchimp": (MAILCHIMP_HEADER, mailchimp_query, mailchimp_row),
+    "codes": (CODE_CSV_HEADER, codes_query, code_row, (0,)),
+    "mailchimp": (MAILCHIMP_HEADER, mailchimp_query, mailchimp_row, ()),
 }
 
 
 def codes_csv(session_factory: sessionmaker[Session], campaign_id: str, fmt: str = "codes") -> Iterator[str]:
     """A campaign's codes as CSV: Voucherify's template, or a Mailchimp audience of published codes."""
-    header, query, to_row = EXPORTS[fmt]
-    return csv_chunks(header, stream_rows(session_factory, query(campaign_id), to_row))
+    header, query, to_row, verbatim = EXPORTS[fmt]
+    return csv_chunks(header, stream_rows(session_factory, query(campaign_id), to_row), verbatim=verbatim)
 
 
 def codes_csv_rows(session: Session, campaign_id: str, fmt: str = "codes") -> int:
     """How many data rows `codes_csv` will write (for progress bars)."""
-    _header, query, _to_row = EXPORTS[fmt]
+    _header, query, _to_row, _verbatim = EXPORTS[fmt]
     return session.scalar(select(func.count()).select_from(query(campaign_id).order_by(None).subquery())) or 0

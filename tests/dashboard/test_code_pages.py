@@ -145,7 +145,8 @@ def test_the_update_form_changes_the_code_as_patch_does(signed_in, client, runti
     assert f"Code {held['code']} saved." in page
     code = client.get(f"/api/v1/codes/{held['code']}").json()
     assert (code["active"], code["redemption_limit"]) == (False, 3)
-    assert (code["start_date"], code["expiration_date"]) == ("2027-01-01T00:00:00Z", "2027-02-01T00:00:00Z")
+    # the day typed in is the last valid one, as `referrals codes update --expires` and the CSV import read it
+    assert (code["start_date"], code["expiration_date"]) == ("2027-01-01T00:00:00Z", "2027-02-01T23:59:59.999999Z")
     assert 'value="2027-02-01"' in page
     flashed(signed_in, post(signed_in, f"/codes/{held['code']}/update", {"active": "true"}))
     code = client.get(f"/api/v1/codes/{held['code']}").json()
@@ -220,3 +221,13 @@ def test_a_campaign_without_a_pattern_shows_its_length_charset_and_prefix(signed
     campaign = create_campaign(client, code_config={"length": 8, "charset": "ABC123", "prefix": "VIP-"})
     page = signed_in.get(f"/campaigns/{campaign['id']}/codes").text
     assert "8 random characters from <code>ABC123</code> · prefix <code>VIP-</code>" in page
+
+
+def test_saving_the_code_form_keeps_a_moment_the_operator_did_not_change(signed_in, client):
+    campaign = create_campaign(client)
+    held = invite(client, campaign["id"], "ann@example.com")
+    client.patch(f"/api/v1/codes/{held['code']}", json={"expiration_date": "2027-03-01T12:30:00Z"})
+    form = {"active": "false", "expiration_date": "2027-03-01", "expiration_date_shown": "2027-03-01"}
+    flashed(signed_in, post(signed_in, f"/codes/{held['code']}/update", form))
+    code = client.get(f"/api/v1/codes/{held['code']}").json()
+    assert (code["active"], code["expiration_date"]) == (False, "2027-03-01T12:30:00Z")

@@ -208,3 +208,11 @@ def test_stale_figures_are_shown_at_once_while_one_recount_runs_in_the_backgroun
     assert recent.get(("a",), count)["n"] == 1
     now[0] = 120 + 901  # nobody looked for longer than max_stale_s: counted before it is shown
     assert recent.get(("a",), count)["n"] == 2 and later == []
+
+
+def test_a_quick_window_wins_over_the_dates_still_in_the_form(signed_in, client):
+    campaign = create_campaign(client)
+    params = {"days": "7", "start": "2026-01-01", "end": "2026-01-31", "interval": "day"}
+    page = signed_in.get(f"/campaigns/{campaign['id']}", params=params).text
+    assert _numbers_table(page).count('<th scope="row"') == 7 and 'value="7" aria-pressed="true"' in page
+    assert 'value="2026-01-01"' not in page

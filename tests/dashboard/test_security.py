@@ -49,7 +49,19 @@ def test_every_page_and_form_sends_an_anonymous_visitor_to_the_login(browser):
     for method, path in signed_in_routes():
         response = browser.request(method, path, data={"csrf_token": token} if method == "POST" else None)
         assert response.status_code == 303, (method, path)
-        assert response.headers["location"] == "/login?next=" + path.replace("/", "%2F"), (method, path)
+        target = path if method == "GET" else "/campaigns"  # a form's address answers only POST
+        assert response.headers["location"] == "/login?next=" + target.replace("/", "%2F"), (method, path)
+
+
+def test_a_form_sent_after_the_session_ended_signs_in_back_to_the_page_it_was_on(browser):
+    token = csrf_of(browser.get("/login").text)
+    page = "http://testserver/campaigns/cmp_x/rewards?status=pending"
+    response = browser.post("/rewards/rwd_x/complete", data={"csrf_token": token}, headers={"referer": page})
+    assert response.headers["location"] == "/login?next=%2Fcampaigns%2Fcmp_x%2Frewards%3Fstatus%3Dpending"
+    elsewhere = browser.post(
+        "/rewards/rwd_x/complete", data={"csrf_token": token}, headers={"referer": "https://evil/x"}
+    )
+    assert elsewhere.headers["location"] == "/login?next=%2Fcampaigns"
 
 
 def test_the_login_page_sends_the_visitor_back_where_they_were_going(browser, operator):
