@@ -102,7 +102,7 @@ STEPS: tuple[tuple[str, str], ...] = (
         f"""
         INSERT INTO codes (id, code, code_key, campaign_id, active, holder_id, published_at, publish_channel,
                            redeemed_count, metadata, created_at)
-        SELECT 'code_seed' || lpad(n::text, 21, '0'), 'SEED-' || n, 'seed-' || n, s.id, true,
+        SELECT 'code_seed' || lpad(n::text, 21, '0'), 'SEED-' || n, 'SEED-' || n, s.id, true,
                CASE WHEN n % 10 < 8 THEN 'cust_seed' || lpad(n::text, 21, '0') END,
                CASE WHEN n % 10 < 8 THEN {_moment("n", ":codes")} END, CASE WHEN n % 10 < 8 THEN 'api' END,
                0, '{{}}', {_moment("n", ":codes")}

@@ -14,6 +14,7 @@ from api.dashboard.pages import (
     back,
     campaign_page,
     flash,
+    in_thread,
     money,
     newest_first,
     parse_day,
@@ -56,7 +57,7 @@ def campaigns_router() -> APIRouter:
             else:
                 flash(request, f"Campaign “{campaign.name}” created.")
                 return redirect(f"/campaigns/{campaign.id}")
-        return _list_page(request, None, values, errors, status=422)
+        return await in_thread(_list_page, request, None, values, errors, status=422)
 
     @pages.get("/campaigns/{campaign_id}")
     def overview(

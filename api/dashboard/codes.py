@@ -17,13 +17,13 @@ from api.dashboard.pages import (
     back,
     campaign_page,
     flash,
+    in_thread,
     newest_first,
     read,
     redirect,
     render,
     router,
     run_async,
-    run_command,
 )
 from api.v1.codes import export_csv, import_csv, qr_image, uploaded_csv
 from api.v1.schemas import MAX_GENERATED, CodePatch, CountIn, PublishIn
@@ -99,7 +99,8 @@ def _codes_tab(pages: APIRouter) -> None:
         on_error = "abort" if form.get("on_error") == "abort" else "skip"
         runtime = request.app.state.dashboard.runtime
         report = await import_csv(runtime, campaign_id, await uploaded_csv(request), on_error)
-        return campaign_page(
+        return await in_thread(
+            campaign_page,
             request,
             campaign_id,
             "codes",
@@ -146,8 +147,8 @@ def _code_page(pages: APIRouter) -> None:
     async def delete(request: Request, code: str) -> Response:
         if (await request.form()).get("confirm") != "yes":
             raise Invalid("Not deleted: tick “Yes, delete this code” to confirm.")
-        campaign_id = read(request, code_by_text, code, live=True).campaign_id
-        run_command(request, commands.delete, code)
+        campaign_id = (await in_thread(read, request, code_by_text, code, live=True)).campaign_id
+        await run_async(request, commands.delete, code)
         flash(request, f"Code {code} deleted: its redemptions now fail.")
         return redirect(f"/campaigns/{campaign_id}/codes")
 

@@ -19,10 +19,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+import structlog
 from fastapi import Request
 
 from db.queries import analytics
 
+log = structlog.get_logger("referrals.dashboard")
 MAX_AGE_S = 60.0  # fresh: shown as it is
 MAX_STALE_S = 15 * 60.0  # stale: shown at once while a recount runs in the background; older: counted first
 MAX_ENTRIES = 256
@@ -63,15 +65,23 @@ class RecentFigures:
         if recount_now:
             return self._store(key, count)
         if recount_later:
-            self._start(lambda: self._recount(key, count))
+            try:
+                self._start(lambda: self._recount(key, count))
+            except RuntimeError:  # no thread to be had: the next view tries again
+                self._done(key)
         return found[1]
 
     def _recount(self, key: tuple, count: Callable[[], dict[str, Any]]) -> None:
         try:
             self._store(key, count)
+        except Exception:  # the stale figures stay; the next view past max_age_s tries again
+            log.exception("program figures recount failed", key=key)
         finally:
-            with self._lock:
-                self._recounting.discard(key)
+            self._done(key)
+
+    def _done(self, key: tuple) -> None:
+        with self._lock:
+            self._recounting.discard(key)
 
     def _store(self, key: tuple, count: Callable[[], dict[str, Any]]) -> dict[str, Any]:
         figures = count() | {"counted_at": datetime.now(UTC).isoformat(timespec="seconds")}
@@ -85,11 +95,16 @@ class RecentFigures:
 
 def program_figures(request: Request, campaign_id: str, span: analytics.Window) -> dict[str, Any]:
     """The figures of `span` as RecentFigures keeps them (see the module's docstring)."""
+    return recent_count(request, ("program", campaign_id, span), analytics.figures, campaign_id, span)
+
+
+def recent_count(request: Request, key: tuple, query: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
+    """`query(session, *args)` — a count over a whole campaign, too slow for every view at scale — as RecentFigures
+    keeps it under `key`, with the time it was counted (`counted_at`)."""
     dashboard = request.app.state.dashboard
-    recent, runtime = dashboard.recent_figures, dashboard.runtime
 
     def count() -> dict[str, Any]:
-        with runtime.session_factory() as session:
-            return analytics.figures(session, campaign_id, span)
+        with dashboard.runtime.session_factory() as session:
+            return query(session, *args)
 
-    return recent.get((campaign_id, span), count)
+    return dashboard.recent_figures.get(key, count)

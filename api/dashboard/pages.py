@@ -3,6 +3,7 @@ of every POST and sends an anonymous visitor to the login page; rendering and re
 
 from __future__ import annotations
 
+import functools
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -267,6 +268,12 @@ def run_command(request: Request, command: Callable[..., Any], *args: Any) -> An
 async def run_async(request: Request, command: Callable[..., Any], *args: Any) -> Any:
     """`run_command` from an async route (one that reads its form itself), in a worker thread."""
     return await anyio.to_thread.run_sync(run_command, request, command, *args)
+
+
+async def in_thread(work: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """`work(*args, **kwargs)` in a worker thread: what reads the database (a page rendered from an async route)
+    must not hold up the event loop, which also takes the shops' webhooks."""
+    return await anyio.to_thread.run_sync(functools.partial(work, *args, **kwargs))
 
 
 def newest_first(

@@ -15,7 +15,7 @@ from fastapi.responses import Response
 
 from api.dashboard import setting_forms as forms
 from api.dashboard.forms import CONVERSIONS, LABELS, FormErrors, edit_body, edit_form, edit_values
-from api.dashboard.pages import campaign_page, flash, read, redirect, router, run_async
+from api.dashboard.pages import campaign_page, flash, in_thread, read, redirect, router, run_async
 from app import campaigns as commands
 from db.queries import campaigns as queries
 from db.queries import serializers
@@ -69,7 +69,7 @@ def _settings(pages: APIRouter) -> None:
             else:
                 flash(request, f"Campaign “{campaign.name}” saved.")
                 return redirect(f"{_base(campaign_id)}/settings")
-        return _settings_page(request, campaign_id, values, errors, status=422)
+        return await in_thread(_settings_page, request, campaign_id, values, errors, status=422)
 
 
 def _settings_page(
@@ -170,7 +170,7 @@ def _delete(pages: APIRouter) -> None:
     @pages.post("/campaigns/{campaign_id}/delete")
     async def delete(request: Request, campaign_id: str) -> Response:
         if (await _form(request)).get("confirm") != "yes":
-            return _confirm_delete_page(request, campaign_id)
+            return await in_thread(_confirm_delete_page, request, campaign_id)
         campaign = await _campaign(request, campaign_id)
         await run_async(request, commands.delete, campaign_id)
         flash(request, f"Campaign “{campaign['name']}” deleted: its codes now fail validation.")

@@ -216,3 +216,17 @@ def test_a_quick_window_wins_over_the_dates_still_in_the_form(signed_in, client)
     page = signed_in.get(f"/campaigns/{campaign['id']}", params=params).text
     assert _numbers_table(page).count('<th scope="row"') == 7 and 'value="7" aria-pressed="true"' in page
     assert 'value="2026-01-01"' not in page
+
+
+def test_a_failed_background_recount_keeps_the_stale_figures_and_tries_again_later():
+    now, later = [0.0], []
+    recent = RecentFigures(max_age_s=60, max_stale_s=900, clock=lambda: now[0], start=later.append)
+    assert recent.get(("a",), lambda: {"n": 0})["n"] == 0
+    now[0] = 120
+
+    def broken():
+        raise RuntimeError("database gone")
+
+    assert recent.get(("a",), broken)["n"] == 0
+    later.pop()()  # logged, not raised
+    assert recent.get(("a",), lambda: {"n": 1})["n"] == 0 and len(later) == 1  # a new recount was started
