@@ -16,6 +16,7 @@ from fastapi.responses import Response
 from api.dashboard import setting_forms as forms
 from api.dashboard.forms import CONVERSIONS, LABELS, FormErrors, edit_body, edit_form, edit_values
 from api.dashboard.pages import campaign_page, flash, in_thread, read, redirect, router, run_async
+from api.v1.codes import share_url
 from app import campaigns as commands
 from db.queries import campaigns as queries
 from db.queries import serializers
@@ -284,7 +285,8 @@ def _metadata_and_landing(pages: APIRouter) -> None:
             "landing",
             "campaign_landing.html",
             example_code=example,
-            share_link=f"{str(request.base_url).rstrip('/')}/r/{example}" if example else None,
+            # the address QR codes and emails use (REFERRALS_PUBLIC_URL), not the host this page was asked on
+            share_link=share_url(request.app.state.dashboard.runtime.settings.public_url, example) if example else None,
             target=share_target(campaign["landing_url"], example) if example else None,
         )
 

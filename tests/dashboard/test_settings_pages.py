@@ -301,6 +301,8 @@ def test_the_landing_page_explains_share_links_without_visit_figures(signed_in, 
         signed_in, post(signed_in, f"{base}/landing", {"landing_url": "https://shop.example.com/friends"})
     )
     assert "Landing URL saved." in page and f"/r/{code}</code>" in page
+    public_url = signed_in.app.state.dashboard.runtime.settings.public_url.rstrip("/")
+    assert f"{public_url}/r/{code}</code>" in page and "testserver/r/" not in page  # as QR codes and emails link
     assert f"https://shop.example.com/friends?ref={code}" in page
     assert client.get(f"/api/v1{base}").json()["landing_url"] == "https://shop.example.com/friends"
     page = flashes_after(
