@@ -267,7 +267,7 @@ def run_command(request: Request, command: Callable[..., Any], *args: Any) -> An
 
 async def run_async(request: Request, command: Callable[..., Any], *args: Any) -> Any:
     """`run_command` from an async route (one that reads its form itself), in a worker thread."""
-    return await anyio.to_thread.run_sync(run_command, request, command, *args)
+    return await in_thread(run_command, request, command, *args)
 
 
 async def in_thread(work: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:

@@ -9,7 +9,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import anyio
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
@@ -46,7 +45,7 @@ async def _form(request: Request) -> Any:
 
 async def _campaign(request: Request, campaign_id: str) -> dict[str, Any]:
     """The campaign as the API shows it, read in a worker thread (for a form that needs its currency)."""
-    row = await anyio.to_thread.run_sync(read, request, live_campaign, campaign_id)
+    row = await in_thread(read, request, live_campaign, campaign_id)
     return serializers.campaign(row)
 
 
@@ -212,7 +211,7 @@ def _rules(pages: APIRouter) -> None:
         form = await _form(request)
         campaign = await _campaign(request, campaign_id)
         text = str(form.get("code") or "").strip()
-        await anyio.to_thread.run_sync(_require_code_of, request, campaign_id, text)
+        await in_thread(_require_code_of, request, campaign_id, text)
         values = forms.rule_body(form, campaign["currency"])
         rule = await run_async(request, commands.add_code_rule, text, values)
         flash(request, f"Rule “{rule.name}” added to code {text}: it replaces the campaign rule of that name there.")
